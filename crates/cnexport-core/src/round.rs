@@ -1,0 +1,114 @@
+//! Rounding as SPEC section 3 says: 2 decimals, half away from zero (as SQL's
+//! ROUND and Excel do). Ratios of integers are rounded exactly, without
+//! passing through a binary float, so results never depend on float noise.
+
+/// Rounds `numerator / denominator` to 2 decimals, half away from zero, and
+/// returns it as an `f64` (the nearest double to the decimal result).
+/// `None` when the denominator is 0.
+pub fn ratio_2dp(numerator: i128, denominator: i128) -> Option<f64> {
+    if denominator == 0 {
+        return None;
+    }
+    Some(cents_to_f64(div_round_half_away(
+        numerator * 100,
+        denominator,
+    )))
+}
+
+/// Percentage change `(new / base - 1) * 100`, rounded to 2 decimals;
+/// `None` on a zero base.
+pub fn growth_pct(new: i128, base: i128) -> Option<f64> {
+    if base == 0 {
+        return None;
+    }
+    // (new - base) / base * 100, in hundredths: (new - base) * 10000 / base.
+    Some(cents_to_f64(div_round_half_away(
+        (new - base) * 10_000,
+        base,
+    )))
+}
+
+/// `part / whole * 100`, rounded to 2 decimals; `None` when `whole` is 0.
+pub fn percent(part: i128, whole: i128) -> Option<f64> {
+    if whole == 0 {
+        return None;
+    }
+    Some(cents_to_f64(div_round_half_away(part * 10_000, whole)))
+}
+
+/// Rounds a float to 2 decimals, half away from zero. Used only for figures
+/// that are not ratios of integers (CAGR, momentum). The value is first
+/// snapped to 9 significant decimals so that `1.005` written as
+/// `1.00499999...` still rounds up, as a user checking by hand expects.
+pub fn round_2dp(x: f64) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    let snapped = format!("{:.9}", x * 100.0)
+        .parse::<f64>()
+        .unwrap_or(x * 100.0);
+    let r = snapped.abs().round() * snapped.signum();
+    let v = r / 100.0;
+    if v == 0.0 {
+        0.0
+    } else {
+        v
+    }
+}
+
+/// Integer division rounded half away from zero.
+pub fn div_round_half_away(n: i128, d: i128) -> i128 {
+    debug_assert!(d != 0);
+    let (n, d) = if d < 0 { (-n, -d) } else { (n, d) };
+    let q = n / d;
+    let r = n % d;
+    if 2 * r.abs() >= d {
+        q + n.signum()
+    } else {
+        q
+    }
+}
+
+fn cents_to_f64(hundredths: i128) -> f64 {
+    // Formatting then parsing gives the double nearest to the decimal value.
+    let neg = hundredths < 0;
+    let a = hundredths.unsigned_abs();
+    let s = format!("{}{}.{:02}", if neg { "-" } else { "" }, a / 100, a % 100);
+    s.parse().unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_away_from_zero() {
+        assert_eq!(div_round_half_away(5, 2), 3);
+        assert_eq!(div_round_half_away(-5, 2), -3);
+        assert_eq!(div_round_half_away(4, 3), 1);
+        assert_eq!(div_round_half_away(-4, 3), -1);
+        assert_eq!(ratio_2dp(1, 8), Some(0.13)); // 0.125 -> 0.13
+        assert_eq!(ratio_2dp(-1, 8), Some(-0.13));
+        assert_eq!(ratio_2dp(1, 0), None);
+    }
+
+    #[test]
+    fn growth_and_percent() {
+        assert_eq!(growth_pct(150, 100), Some(50.0));
+        assert_eq!(growth_pct(0, 100), Some(-100.0));
+        assert_eq!(growth_pct(100, 0), None);
+        assert_eq!(growth_pct(2, 3), Some(-33.33));
+        assert_eq!(growth_pct(1_000_045, 1_000_000), Some(0.0)); // 0.0045% -> 0.00
+        assert_eq!(growth_pct(1_000_050, 1_000_000), Some(0.01)); // 0.005 -> 0.01
+        assert_eq!(percent(1, 3), Some(33.33));
+        assert_eq!(percent(2, 3), Some(66.67));
+    }
+
+    #[test]
+    fn float_rounding() {
+        assert_eq!(round_2dp(1.005), 1.01);
+        assert_eq!(round_2dp(-1.005), -1.01);
+        assert_eq!(round_2dp(2.344999), 2.34);
+        assert_eq!(round_2dp(-0.001), 0.0);
+    }
+}
