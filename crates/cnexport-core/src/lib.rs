@@ -13,6 +13,7 @@ pub mod model;
 pub mod month;
 pub mod reference;
 pub mod round;
+pub mod tables;
 
 pub use model::*;
 pub use month::Month;

@@ -299,3 +299,21 @@ impl ParsedFile {
             .sum()
     }
 }
+
+/// One fact of the merged data: a (month, HS code, partner) cell after the
+/// overlap rule, optional dimensions summed away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthlyFact {
+    pub month: Month,
+    pub hs_code: HsCode,
+    pub partner: PartnerCode,
+    pub value: i64,
+    pub quantity1: i64,
+    pub unit1: Option<String>,
+    pub quantity2: i64,
+    pub unit2: Option<String>,
+    /// Value as first published (the earliest release that carried this cell).
+    pub first_value: i64,
+    /// Index of the latest source file that contributed (in release order).
+    pub source_file: usize,
+}

@@ -1,0 +1,182 @@
+//! The endpoints. Each takes validated parameters and reads the database.
+
+use crate::{ApiError, Params, NO_RECORD_MESSAGE};
+use cnexport_core::round::ratio_2dp;
+use cnexport_core::Month;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+pub fn dispatch(conn: &Connection, path: &str, params: &Params) -> Result<Value, ApiError> {
+    match path.trim_end_matches('/') {
+        "/skill/trend" => trend(conn, params),
+        "/skill/history" => history(conn, params),
+        "/skill/dashboard" => crate::metrics::dashboard(conn, params),
+        "/skill/markets" => crate::metrics::markets(conn, params),
+        "/skill/topProducts" => crate::metrics::top_products(conn, params),
+        other => Err(ApiError::not_found(format!(
+            "未知接口 {other:.80} (unknown endpoint; available: {})",
+            crate::ENDPOINTS.join(", ")
+        ))),
+    }
+}
+
+/// The latest data month of the database.
+pub fn latest_month(conn: &Connection) -> Result<Month, ApiError> {
+    let v: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'data_latest_month'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    v.as_deref()
+        .and_then(Month::parse_yyyymm)
+        .ok_or_else(|| ApiError::not_found("数据库中没有数据 (the database holds no data)"))
+}
+
+/// The inclusive range of 8-digit codes under a 2-8 digit prefix.
+pub fn code_range(prefix: &str) -> (String, String) {
+    (format!("{prefix:0<8}"), format!("{prefix:9<8}"))
+}
+
+fn country_name(conn: &Connection, code: &str) -> Result<String, ApiError> {
+    Ok(conn
+        .query_row(
+            "SELECT name_zh FROM countries WHERE country_code = ?1",
+            [code],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| code.to_string()))
+}
+
+/// Monthly values of a product (or roll-up) to one country, in `[from, to]`.
+fn pair_monthly(
+    conn: &Connection,
+    hs: &str,
+    country: &str,
+    from: Month,
+    to: Month,
+) -> Result<Option<BTreeMap<Month, i64>>, ApiError> {
+    let (lo, hi) = code_range(hs);
+    let exists: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM monthly_facts WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 LIMIT 1",
+            params![country, lo, hi],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT month, SUM(value) FROM monthly_facts
+         WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 AND month BETWEEN ?4 AND ?5
+         GROUP BY month",
+    )?;
+    let rows = st.query_map(params![country, lo, hi, from.yyyymm(), to.yyyymm()], |r| {
+        Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (m, v) = row?;
+        if let Some(m) = Month::from_yyyymm(m) {
+            out.insert(m, v);
+        }
+    }
+    Ok(Some(out))
+}
+
+fn month_entry(m: Month, amount: i64) -> Value {
+    json!({"month": m.to_string(), "amount": amount})
+}
+
+/// GET /skill/trend: the 12 months M-11..M, oldest first.
+fn trend(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
+    let hs = params.hs_code(&[2, 4, 6, 8])?;
+    let country = params.country_code()?;
+    let latest = latest_month(conn)?;
+    let first = latest.minus(11);
+    let values = pair_monthly(conn, &hs, &country, first, latest)?
+        .ok_or_else(|| ApiError::not_found(NO_RECORD_MESSAGE))?;
+    let monthly: Vec<Value> = (0..12)
+        .map(|i| {
+            let m = first.plus(i);
+            month_entry(m, values.get(&m).copied().unwrap_or(0))
+        })
+        .collect();
+    Ok(json!({
+        "hsCode": hs,
+        "countryName": country_name(conn, &country)?,
+        "countryCode": country,
+        "currencyUnit": "人民币",
+        "monthlyData": monthly,
+    }))
+}
+
+/// GET /skill/history: 24 months M..M-23 newest first, the two latest
+/// complete calendar years, and summary statistics.
+fn history(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
+    let hs = params.hs_code(&[2, 4, 6, 8])?;
+    let country = params.country_code()?;
+    let latest = latest_month(conn)?;
+    // The two latest complete calendar years up to M.
+    let last_full_year = if latest.month() == 12 {
+        latest.year()
+    } else {
+        latest.year() - 1
+    };
+    let years = [last_full_year, last_full_year - 1];
+    let from = Month::new(years[1], 1)
+        .unwrap_or(latest)
+        .min(latest.minus(23));
+    let values = pair_monthly(conn, &hs, &country, from, latest)?
+        .ok_or_else(|| ApiError::not_found(NO_RECORD_MESSAGE))?;
+    let amount = |m: Month| values.get(&m).copied().unwrap_or(0);
+    let detail: Vec<(Month, i64)> = (0..24)
+        .map(|i| latest.minus(i))
+        .map(|m| (m, amount(m)))
+        .collect();
+    let total: i64 = detail.iter().map(|(_, v)| v).sum();
+    // Ties: the most recent month wins (detail is newest first, first hit kept).
+    let max = detail
+        .iter()
+        .fold(None::<(Month, i64)>, |best, &(m, v)| match best {
+            Some((_, bv)) if bv >= v => best,
+            _ => Some((m, v)),
+        });
+    let min = detail
+        .iter()
+        .fold(None::<(Month, i64)>, |best, &(m, v)| match best {
+            Some((_, bv)) if bv <= v => best,
+            _ => Some((m, v)),
+        });
+    let yearly: Vec<Value> = years
+        .iter()
+        .map(|&y| {
+            let total: i64 = values
+                .iter()
+                .filter(|(m, _)| m.year() == y)
+                .map(|(_, v)| v)
+                .sum();
+            json!({"year": y, "totalAmount": total})
+        })
+        .collect();
+    let entry = |x: Option<(Month, i64)>| x.map(|(m, v)| month_entry(m, v)).unwrap_or(Value::Null);
+    Ok(json!({
+        "hsCode": hs,
+        "countryCode": country,
+        "countryName": country_name(conn, &country)?,
+        "currentDataMonth": latest.to_string(),
+        "yearlySummary": yearly,
+        "monthlyDetail": detail.iter().map(|&(m, v)| month_entry(m, v)).collect::<Vec<_>>(),
+        "summaryStats": {
+            "total24MonthAmount": total,
+            "monthlyAvg": ratio_2dp(total as i128, 24),
+            "maxMonth": entry(max),
+            "minMonth": entry(min),
+            "activeMonthsCount": detail.iter().filter(|(_, v)| *v > 0).count(),
+        },
+    }))
+}

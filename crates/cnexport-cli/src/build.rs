@@ -1,0 +1,387 @@
+//! `cnexport build`: ingest every bulletin under a directory, merge,
+//! transform, and write the database atomically, with a build report.
+
+use crate::report::{BuildReport, FileReport, NewPartner, StageTimes};
+use anyhow::{bail, Context, Result};
+use cnexport_core::tables::{QuarantineRow, SourceFileRow};
+use cnexport_core::{Currency, HeaderLanguage, ParsedFile, SourceFormat};
+use cnexport_ingest::stage::{content_digest, Stage};
+use cnexport_ingest::{merge::merge, parse_bytes, IngestError};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What a build needs.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub input: PathBuf,
+    pub db: PathBuf,
+    /// Where parsed files are staged; default `.cnexport-stage` beside the db.
+    pub stage: Option<PathBuf>,
+    /// The build's currency (files in another currency are an error).
+    pub currency: Currency,
+    /// Show progress bars (only on a terminal).
+    pub progress: bool,
+}
+
+impl BuildOptions {
+    pub fn new(input: impl Into<PathBuf>, db: impl Into<PathBuf>) -> BuildOptions {
+        BuildOptions {
+            input: input.into(),
+            db: db.into(),
+            stage: None,
+            currency: Currency::Cny,
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn stage_dir(&self) -> PathBuf {
+        self.stage.clone().unwrap_or_else(|| {
+            let parent = self
+                .db
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            parent.join(".cnexport-stage")
+        })
+    }
+}
+
+/// Bulletin files under `dir`, recursively, in release order (path order).
+pub fn list_bulletins(dir: &Path) -> Result<(Vec<(PathBuf, String)>, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut ignored = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = fs::read_dir(&d)
+            .with_context(|| format!("cannot read the input directory {}", d.display()))?;
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else if cnexport_ingest::is_bulletin_path(&path) {
+                found.push((path, rel));
+            } else {
+                ignored.push(rel);
+            }
+        }
+    }
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    ignored.sort();
+    Ok((found, ignored))
+}
+
+/// Runs a build. On any fatal input error the database is left untouched.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let started = Instant::now();
+    if !opts.input.is_dir() {
+        bail!(
+            "--input {}: not a directory; give the folder that holds the downloaded bulletins",
+            opts.input.display()
+        );
+    }
+    let (files, ignored) = list_bulletins(&opts.input)?;
+    if files.is_empty() {
+        bail!(
+            "--input {}: no bulletin files (.csv, .xlsx, .xls, .html) found; download them from stats.customs.gov.cn into this folder",
+            opts.input.display()
+        );
+    }
+    let stage = Stage::open(&opts.stage_dir()).with_context(|| {
+        format!(
+            "cannot create the staging folder {}",
+            opts.stage_dir().display()
+        )
+    })?;
+
+    // Ingest: parse new or changed files, take the rest from the stage.
+    let t_ingest = Instant::now();
+    let bar = progress_bar(opts.progress, files.len() as u64, "ingest");
+    let results: Vec<Result<(ParsedFile, bool), IngestError>> = files
+        .par_iter()
+        .map(|(path, rel)| {
+            let result = ingest_one(&stage, path, rel);
+            bar.inc(1);
+            result
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut parsed = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    let mut files_parsed = 0;
+    for r in results {
+        match r {
+            Ok((p, fresh)) => {
+                files_parsed += fresh as usize;
+                parsed.push(p);
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    for p in &parsed {
+        if p.currency != opts.currency {
+            errors.push(format!(
+                "{}: values are in {} but this build is in {}; download the file in {} or build its currency separately",
+                p.path,
+                p.currency.name_zh(),
+                opts.currency.name_zh(),
+                opts.currency.name_zh()
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        bail!(
+            "{} input file(s) cannot be used; the database {} was left as it was:\n  {}",
+            errors.len(),
+            opts.db.display(),
+            errors.join("\n  ")
+        );
+    }
+    let ingest_secs = t_ingest.elapsed().as_secs_f64();
+
+    // Merge (overlap rule) and transform.
+    let t_transform = Instant::now();
+    let merged = merge(&parsed);
+    let digest = input_digest(&parsed);
+    let reference = cnexport_core::reference::Reference::get();
+    let new_partners: Vec<NewPartner> = {
+        let used: std::collections::BTreeSet<_> = merged.facts.iter().map(|f| f.partner).collect();
+        used.into_iter()
+            .filter(|c| !reference.countries.contains_key(c))
+            .map(|c| NewPartner {
+                code: c.to_string(),
+                name: merged.partner_names.get(&c).cloned().unwrap_or_default(),
+                continent: c.continent().map(|x| x.name_zh().to_string()),
+            })
+            .collect()
+    };
+    let merged_stats = merged.files.clone();
+    let (duplicate_keys, revised_keys) = (merged.duplicate_keys, merged.revised_keys);
+    let mut revisions = merged.revisions.clone();
+    revisions.sort_by_key(|r| {
+        (
+            std::cmp::Reverse((r.new_value as i128 - r.old_value as i128).abs()),
+            r.month,
+            r.hs_code,
+            r.partner,
+        )
+    });
+    let largest_revisions: Vec<crate::report::RevisionReport> = revisions
+        .iter()
+        .take(20)
+        .map(|r| crate::report::RevisionReport {
+            month: r.month.to_string(),
+            hs_code: r.hs_code.to_string(),
+            country_code: r.partner.to_string(),
+            old_value: r.old_value,
+            new_value: r.new_value,
+            old_file: parsed[r.old_file].path.clone(),
+            new_file: parsed[r.new_file].path.clone(),
+        })
+        .collect();
+    let input = cnexport_transform::TransformInput {
+        facts: merged.facts,
+        product_names: merged.product_names,
+        partner_names: merged.partner_names,
+        meta: vec![
+            ("input_digest".into(), digest.clone()),
+            (
+                "currency".into(),
+                format!("{:?}", opts.currency).to_uppercase(),
+            ),
+            ("currency_unit".into(), opts.currency.name_zh().into()),
+            ("source_file_count".into(), parsed.len().to_string()),
+        ],
+    };
+    let mut db = cnexport_transform::transform(input);
+    let transform_secs = t_transform.elapsed().as_secs_f64();
+
+    let mut file_reports = Vec::new();
+    for (i, (p, s)) in parsed.iter().zip(&merged_stats).enumerate() {
+        let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+        for q in &p.quarantined {
+            *reasons.entry(q.reason.code().to_string()).or_default() += 1;
+            db.quarantine.push(QuarantineRow {
+                path: p.path.clone(),
+                line: q.line,
+                reason: q.reason.code().to_string(),
+                detail: q.detail.clone(),
+                raw: q.raw.clone(),
+            });
+        }
+        db.source_files.push(SourceFileRow {
+            release_order: i as u32,
+            path: p.path.clone(),
+            sha256: p.sha256.clone(),
+            size: p.size,
+            format: format_name(p.format).into(),
+            language: match p.language {
+                HeaderLanguage::Chinese => "zh",
+                HeaderLanguage::English => "en",
+            }
+            .into(),
+            encoding: p.encoding.clone(),
+            rows_read: p.rows_read,
+            rows_loaded: p.facts.len() as u64,
+            rows_quarantined: p.quarantined.len() as u64,
+            rows_superseded: s.rows_superseded,
+            value_loaded: p.value_loaded(),
+            value_quarantined: p.value_quarantined(),
+            value_superseded: s.value_superseded,
+            warnings: p.warnings.clone(),
+        });
+        file_reports.push(FileReport {
+            path: p.path.clone(),
+            format: format_name(p.format).into(),
+            encoding: p.encoding.clone(),
+            rows_read: p.rows_read,
+            rows_loaded: p.facts.len() as u64,
+            rows_quarantined: p.quarantined.len() as u64,
+            quarantined_by_reason: reasons,
+            rows_superseded: s.rows_superseded,
+            value_loaded: p.value_loaded().to_string(),
+            value_quarantined: p.value_quarantined().to_string(),
+            value_superseded: s.value_superseded.to_string(),
+            value_effective: (p.value_loaded() - s.value_superseded).to_string(),
+            reconciled: p.rows_read == p.facts.len() as u64 + p.quarantined.len() as u64,
+            warnings: p.warnings.clone(),
+        });
+    }
+
+    // Load: temporary file, check, atomic rename.
+    let t_load = Instant::now();
+    if let Some(parent) = opts.db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let stats = cnexport_load::write_database(&opts.db, &db)?;
+    let load_secs = t_load.elapsed().as_secs_f64();
+
+    let keep: Vec<&str> = parsed.iter().map(|p| p.sha256.as_str()).collect();
+    let _ = stage.prune(&keep);
+
+    let total_value: i128 = db.facts.iter().map(|f| f.value as i128).sum();
+    let value_effective: i128 = parsed
+        .iter()
+        .zip(&merged_stats)
+        .map(|(p, s)| p.value_loaded() - s.value_superseded)
+        .sum();
+    let meta = |k: &str| {
+        db.meta
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    Ok(BuildReport {
+        database: opts.db.display().to_string(),
+        input: opts.input.display().to_string(),
+        input_digest: digest,
+        data_first_month: meta("data_first_month"),
+        data_latest_month: meta("data_latest_month"),
+        files_read: parsed.len(),
+        files_parsed,
+        files_from_stage: parsed.len() - files_parsed,
+        files_ignored: ignored,
+        rows_read: parsed.iter().map(|p| p.rows_read).sum(),
+        rows_loaded: parsed.iter().map(|p| p.facts.len() as u64).sum(),
+        rows_quarantined: parsed.iter().map(|p| p.quarantined.len() as u64).sum(),
+        quarantined_by_reason: {
+            let mut m: BTreeMap<String, u64> = BTreeMap::new();
+            for f in &file_reports {
+                for (k, v) in &f.quarantined_by_reason {
+                    *m.entry(k.clone()).or_default() += v;
+                }
+            }
+            m
+        },
+        duplicate_keys,
+        revised_keys,
+        facts: stats.facts,
+        total_value: total_value.to_string(),
+        reconciled: value_effective == total_value && file_reports.iter().all(|f| f.reconciled),
+        new_partner_codes: new_partners,
+        warnings: parsed
+            .iter()
+            .flat_map(|p| p.warnings.iter().cloned())
+            .collect(),
+        largest_revisions,
+        times: StageTimes {
+            ingest_secs,
+            transform_secs,
+            load_secs,
+            total_secs: started.elapsed().as_secs_f64(),
+        },
+        peak_memory_mb: crate::report::peak_memory_mb(),
+        database_bytes: stats.bytes,
+        files: file_reports,
+    })
+}
+
+fn ingest_one(stage: &Stage, path: &Path, rel: &str) -> Result<(ParsedFile, bool), IngestError> {
+    let bytes = fs::read(path).map_err(|e| IngestError {
+        path: rel.to_string(),
+        kind: cnexport_ingest::IngestErrorKind::Io,
+        message: format!("cannot read the file: {e}"),
+    })?;
+    let digest = content_digest(&bytes);
+    if let Some(p) = stage.get(&digest, rel) {
+        return Ok((p, false));
+    }
+    let parsed = parse_bytes(&bytes, rel)?;
+    // A stage that cannot be written only costs a re-parse next time.
+    let _ = stage.put(&parsed);
+    Ok((parsed, true))
+}
+
+fn format_name(f: SourceFormat) -> &'static str {
+    match f {
+        SourceFormat::Csv => "csv",
+        SourceFormat::Xlsx => "xlsx",
+        SourceFormat::Xls => "xls",
+        SourceFormat::Html => "html",
+    }
+}
+
+/// A digest of the inputs: file paths in release order with their content
+/// digests, the reference tables and the stage format.
+fn input_digest(parsed: &[ParsedFile]) -> String {
+    let mut h = Sha256::new();
+    h.update(format!(
+        "cnexport inputs v1\nreference {}\nstage {}\n",
+        cnexport_core::reference::REFERENCE_VERSION,
+        cnexport_ingest::stage::STAGE_FORMAT_VERSION
+    ));
+    for p in parsed {
+        h.update(format!("{}\t{}\n", p.path, p.sha256));
+    }
+    hex::encode(h.finalize())
+}
+
+fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} files ({elapsed})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}

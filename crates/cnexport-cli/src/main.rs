@@ -1,0 +1,154 @@
+//! `cnexport`: China customs export statistics, from bulletin files to a
+//! queryable database and API. This binary only wires the stage crates
+//! together and decides exit codes.
+
+mod build;
+mod pipeline;
+mod report;
+
+use anyhow::{Context, Result};
+use build::{build, BuildOptions};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cnexport",
+    version,
+    about = "Turn China customs export bulletins into a queryable SQLite database and API",
+    long_about = "cnexport reads the export bulletins downloaded from the customs statistics platform \
+(stats.customs.gov.cn: CSV, Excel or saved HTML, Chinese or English headers), checks and merges them \
+(later releases replace earlier ones, bad rows are quarantined and reported), computes the metrics, \
+and writes one SQLite database that `cnexport query` answers from.\n\n\
+Quick start:\n  cnexport run pipelines/sample.toml\n  cnexport query --db out/sample.db '/skill/trend?hsCode=85171200&countryCode=502'"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest every bulletin under a folder and write the database atomically.
+    ///
+    /// Files are read recursively; their release order is the sort order of their paths
+    /// (so a layout of raw/<release date>/... works): when the same month, product and
+    /// country appear in two files, the later one wins. If any file cannot be read the
+    /// command names it, exits 1 and leaves the database as it was.
+    Build {
+        /// Folder holding the bulletins (.csv, .xlsx, .xls, .html), searched recursively.
+        #[arg(long)]
+        input: PathBuf,
+        /// SQLite database to write (replaced in one step when the build succeeds).
+        #[arg(long)]
+        db: PathBuf,
+        /// Where to write the JSON build report [default: <db>.report.json].
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Staging folder for parsed files, so unchanged files are not parsed again
+        /// [default: .cnexport-stage beside the database].
+        #[arg(long)]
+        stage: Option<PathBuf>,
+        /// Currency of the build: files in another currency are rejected.
+        #[arg(long, default_value = "CNY", value_parser = ["CNY", "USD"])]
+        currency: String,
+    },
+    /// Run a pipeline file (see pipelines/*.toml).
+    Run {
+        /// The pipeline TOML file; relative paths in it are taken from its folder.
+        pipeline: PathBuf,
+    },
+    /// Answer one API request from a database and print the JSON body.
+    ///
+    /// Prints exactly what the server sends for the same request. Exit status 0 when
+    /// the answer's code is 200, 2 otherwise. Endpoints: /skill/trend, /skill/history
+    /// (hsCode, countryCode).
+    Query {
+        /// The database written by `cnexport build`.
+        #[arg(long)]
+        db: PathBuf,
+        /// The request, e.g. '/skill/history?hsCode=12019020&countryCode=502'.
+        target: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Build {
+            input,
+            db,
+            report,
+            stage,
+            currency,
+        } => {
+            let mut opts = BuildOptions::new(input, db);
+            opts.stage = stage;
+            opts.currency = parse_currency(&currency);
+            run_build(&opts, report.as_deref())
+        }
+        Command::Run { pipeline } => {
+            let p = pipeline::Pipeline::load(&pipeline)?;
+            let mut opts = BuildOptions::new(p.build.input, p.build.db);
+            opts.stage = p.build.stage;
+            opts.currency = parse_currency(p.build.currency.as_deref().unwrap_or("CNY"));
+            if let Some(name) = &p.name {
+                eprintln!("pipeline {name} ({})", pipeline.display());
+            }
+            run_build(&opts, p.build.report.as_deref())
+        }
+        Command::Query { db, target } => {
+            let conn = open_read_only(&db)?;
+            let response = cnexport_api::answer(&conn, &target);
+            println!("{}", response.body_string());
+            Ok(if response.status == 200 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+    }
+}
+
+fn parse_currency(s: &str) -> cnexport_core::Currency {
+    if s == "USD" {
+        cnexport_core::Currency::Usd
+    } else {
+        cnexport_core::Currency::Cny
+    }
+}
+
+fn run_build(opts: &BuildOptions, report_path: Option<&Path>) -> Result<ExitCode> {
+    let report = build(opts)?;
+    let report_path = report_path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(format!("{}.report.json", opts.db.display())));
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&report_path, json)
+        .with_context(|| format!("cannot write the report {}", report_path.display()))?;
+    eprint!("{}", report.summary());
+    eprintln!("  report      {}", report_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_read_only(db: &Path) -> Result<rusqlite::Connection> {
+    if !db.is_file() {
+        anyhow::bail!("--db {}: no such database; build one first with `cnexport build --input DIR --db FILE`", db.display());
+    }
+    rusqlite::Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open the database {}", db.display()))
+}

@@ -1,0 +1,65 @@
+//! Pipeline files (`pipelines/*.toml`): typed, unknown keys rejected, every
+//! problem listed at once. Relative paths are taken from the pipeline
+//! file's own folder, so a pipeline runs the same from any directory.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    /// A name for reports.
+    pub name: Option<String>,
+    pub build: BuildSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSection {
+    /// Folder of bulletins (searched recursively; release order = path order).
+    pub input: PathBuf,
+    /// The SQLite database to write (atomically replaced).
+    pub db: PathBuf,
+    /// The JSON build report (default: `<db>.report.json`).
+    pub report: Option<PathBuf>,
+    /// Staging folder for parsed files (default: `.cnexport-stage` beside the db).
+    pub stage: Option<PathBuf>,
+    /// `CNY` (default) or `USD`.
+    pub currency: Option<String>,
+}
+
+impl Pipeline {
+    pub fn load(path: &Path) -> Result<Pipeline> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the pipeline {}", path.display()))?;
+        let mut p: Pipeline = toml::from_str(&text)
+            .with_context(|| format!("{}: not a valid pipeline file", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut p.build.input);
+        resolve(&mut p.build.db);
+        if let Some(r) = p.build.report.as_mut() {
+            resolve(r);
+        }
+        if let Some(s) = p.build.stage.as_mut() {
+            resolve(s);
+        }
+        let mut problems = Vec::new();
+        if let Some(c) = &p.build.currency {
+            if !matches!(c.as_str(), "CNY" | "USD") {
+                problems.push(format!(
+                    "build.currency = {c:?}: allowed values are \"CNY\" and \"USD\""
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            bail!("{}:\n  {}", path.display(), problems.join("\n  "));
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,175 @@
+//! The build report: a JSON file and a readable summary on the terminal.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    pub database: String,
+    pub input: String,
+    pub input_digest: String,
+    pub data_first_month: Option<String>,
+    pub data_latest_month: Option<String>,
+    pub files_read: usize,
+    /// Files parsed in this run (the rest came from the stage unchanged).
+    pub files_parsed: usize,
+    pub files_from_stage: usize,
+    /// Files under the input folder that are not bulletins.
+    pub files_ignored: Vec<String>,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_quarantined: u64,
+    pub quarantined_by_reason: BTreeMap<String, u64>,
+    /// Keys that arrived again in a later file (the later release won).
+    pub duplicate_keys: u64,
+    /// Duplicates whose value changed (restatements).
+    pub revised_keys: u64,
+    pub facts: u64,
+    /// Sum of all values in the database (yuan), as a string (exact).
+    pub total_value: String,
+    /// Every file: rows read = loaded + quarantined, and the values of
+    /// all files (loaded - superseded) add up to the database total.
+    pub reconciled: bool,
+    pub new_partner_codes: Vec<NewPartner>,
+    pub warnings: Vec<String>,
+    pub largest_revisions: Vec<RevisionReport>,
+    pub times: StageTimes,
+    pub peak_memory_mb: Option<f64>,
+    pub database_bytes: u64,
+    pub files: Vec<FileReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub format: String,
+    pub encoding: Option<String>,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_quarantined: u64,
+    pub quarantined_by_reason: BTreeMap<String, u64>,
+    pub rows_superseded: u64,
+    pub value_loaded: String,
+    pub value_quarantined: String,
+    pub value_superseded: String,
+    pub value_effective: String,
+    pub reconciled: bool,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewPartner {
+    pub code: String,
+    pub name: String,
+    pub continent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionReport {
+    pub month: String,
+    pub hs_code: String,
+    pub country_code: String,
+    pub old_value: i64,
+    pub new_value: i64,
+    pub old_file: String,
+    pub new_file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageTimes {
+    pub ingest_secs: f64,
+    pub transform_secs: f64,
+    pub load_secs: f64,
+    pub total_secs: f64,
+}
+
+/// Peak resident memory of this process, from /proc (Linux).
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kb / 1024.0 * 10.0).round() / 10.0)
+}
+
+impl BuildReport {
+    /// A readable summary for the terminal.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "cnexport build: {}", self.database);
+        let _ = writeln!(
+            s,
+            "  data        {} .. {}, {} facts, total {} yuan",
+            self.data_first_month.as_deref().unwrap_or("-"),
+            self.data_latest_month.as_deref().unwrap_or("-"),
+            self.facts,
+            group_thousands(&self.total_value)
+        );
+        let _ = writeln!(
+            s,
+            "  files       {} read ({} parsed, {} unchanged from the stage), {} other files ignored",
+            self.files_read,
+            self.files_parsed,
+            self.files_from_stage,
+            self.files_ignored.len()
+        );
+        let _ = writeln!(
+            s,
+            "  rows        {} read = {} loaded + {} quarantined",
+            self.rows_read, self.rows_loaded, self.rows_quarantined
+        );
+        for (reason, n) in &self.quarantined_by_reason {
+            let _ = writeln!(s, "    quarantined {reason}: {n}");
+        }
+        let _ = writeln!(
+            s,
+            "  overlap     {} duplicate keys (later release won), {} revised",
+            self.duplicate_keys, self.revised_keys
+        );
+        if !self.new_partner_codes.is_empty() {
+            let list: Vec<String> = self
+                .new_partner_codes
+                .iter()
+                .map(|p| format!("{} {}", p.code, p.name))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  new partner codes (not in the reference table, kept): {}",
+                list.join(", ")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  reconciled  {}",
+            if self.reconciled { "yes" } else { "NO" }
+        );
+        let _ = writeln!(
+            s,
+            "  time        ingest {:.2}s, transform {:.2}s, load {:.2}s, total {:.2}s; peak memory {} MB",
+            self.times.ingest_secs,
+            self.times.transform_secs,
+            self.times.load_secs,
+            self.times.total_secs,
+            self.peak_memory_mb.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+        );
+        for w in &self.warnings {
+            let _ = writeln!(s, "  warning: {w}");
+        }
+        s
+    }
+}
+
+fn group_thousands(digits: &str) -> String {
+    let (sign, body) = digits
+        .strip_prefix('-')
+        .map(|b| ("-", b))
+        .unwrap_or(("", digits));
+    let mut out = String::new();
+    for (i, c) in body.chars().enumerate() {
+        if i > 0 && (body.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}")
+}

@@ -1,0 +1,136 @@
+//! The rows of the database a build writes. Transform produces them, load
+//! writes them; neither knows the other. `docs/schema.md` documents the
+//! tables.
+
+use crate::model::MonthlyFact;
+
+/// A partner (country or region) as stored in `countries`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryRow {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Sort key of the Chinese name in pinyin order (tone numbers, char by char).
+    pub name_pinyin: String,
+    /// API key of the continent (`asia`, ..., `southAmerica`), `None` for 7xx.
+    pub continent_key: Option<String>,
+    pub continent_zh: Option<String>,
+    pub iso3: Option<String>,
+    pub iso2: Option<String>,
+    pub m49: Option<String>,
+    /// False for a code seen in the bulletins but missing from the reference table.
+    pub in_reference: bool,
+    /// Bloc keys (`beltRoad`, `asean`, ...), in a fixed order.
+    pub tags: Vec<String>,
+}
+
+/// A product (8-digit code, or a 2/4/6-digit roll-up) as stored in `products`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRow {
+    pub code: String,
+    pub level: u8,
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+    /// Where the Chinese name came from: `bulletin` or `reference`.
+    pub name_source: Option<String>,
+}
+
+/// One source file of the build, with its reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFileRow {
+    pub release_order: u32,
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    pub format: String,
+    pub language: String,
+    pub encoding: Option<String>,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_quarantined: u64,
+    pub rows_superseded: u64,
+    pub value_loaded: i128,
+    pub value_quarantined: i128,
+    pub value_superseded: i128,
+    pub warnings: Vec<String>,
+}
+
+/// A quarantined row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRow {
+    pub path: String,
+    pub line: u32,
+    pub reason: String,
+    pub detail: String,
+    pub raw: String,
+}
+
+/// Everything a build writes.
+#[derive(Debug, Clone, Default)]
+pub struct Database {
+    /// `meta` key/value pairs (data months, currency, input digest...). No
+    /// build time or host: the file must be reproducible.
+    pub meta: Vec<(String, String)>,
+    pub countries: Vec<CountryRow>,
+    pub products: Vec<ProductRow>,
+    /// Sorted by (HS code, partner, month).
+    pub facts: Vec<MonthlyFact>,
+    pub source_files: Vec<SourceFileRow>,
+    pub quarantine: Vec<QuarantineRow>,
+    pub base_metrics: Vec<BaseMetricsRow>,
+    pub count_month: Vec<CountMonthRow>,
+}
+
+/// Totals of one region or bloc in the two windows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowTotals {
+    pub recent12: i64,
+    pub prev12: i64,
+}
+
+/// One row of `hs_base_metrics`: a code (8-digit or a 2/4/6-digit roll-up)
+/// at one as-of month. Rounded figures are stored as they are served.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseMetricsRow {
+    pub hs_code: String,
+    pub level: u8,
+    pub as_of: crate::Month,
+    pub recent12: i64,
+    pub prev12: i64,
+    pub yoy_growth: Option<f64>,
+    pub value_month: i64,
+    pub value_prev_month: i64,
+    pub mom_growth: Option<f64>,
+    pub active_countries: u32,
+    pub active_countries_prev: u32,
+    pub monthly_activity: u32,
+    pub top3_concentration: Option<f64>,
+    pub avg_country_active_months: Option<f64>,
+    pub first_unit: Option<String>,
+    pub first_quantity: Option<i64>,
+    pub second_unit: Option<String>,
+    pub second_quantity: Option<i64>,
+    /// In the order of `Continent::ALL`.
+    pub regions: [WindowTotals; 6],
+    /// In the order of `Bloc::ALL`.
+    pub blocs: [WindowTotals; 5],
+    /// Continent API key of the largest share, and that share.
+    pub best_region: Option<(String, f64)>,
+    pub g3: f64,
+    pub g12: f64,
+    pub gb: f64,
+    pub momentum_score: f64,
+}
+
+/// One row of `hs_count_month`: a code and a country at the latest month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountMonthRow {
+    pub hs_code: String,
+    pub level: u8,
+    pub country_code: String,
+    pub as_of: crate::Month,
+    pub recent12: i64,
+    pub prev12: i64,
+    pub monthly_avg: f64,
+    pub three_year_cagr: Option<f64>,
+}

@@ -1,0 +1,335 @@
+//! Excel workbooks (.xlsx and legacy .xls) through calamine.
+
+use super::columns::{self, Columns, HEADER_SCAN_ROWS};
+use super::fields::Cell;
+use super::rows::{Row, RowSink};
+use super::{excerpt, IngestError, IngestErrorKind, Table};
+use calamine::{open_workbook_from_rs, Data, Range, Reader, Xls, Xlsx};
+use cnexport_core::{Month, SourceFormat};
+use std::borrow::Cow;
+use std::fmt::Display;
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// An .xlsx whose parts declare more than this, unpacked, is refused
+/// (a guard against zip bombs; a full 1,048,576-row sheet is well below).
+pub const MAX_XLSX_UNPACKED_BYTES: u64 = 4 << 30;
+
+pub(crate) fn read(
+    bytes: &[u8],
+    rel_path: &str,
+    format: SourceFormat,
+) -> Result<Table, IngestError> {
+    if format == SourceFormat::Xlsx {
+        let entries = check_zip(bytes, rel_path)?;
+        if let Some(names) = entries {
+            if !names.iter().any(|n| n == "xl/workbook.xml") {
+                return Err(not_a_workbook(rel_path, &names));
+            }
+        }
+    }
+    // calamine parses untrusted bytes; a panic in it must not take the
+    // pipeline down, so it becomes a file error.
+    match catch_unwind(AssertUnwindSafe(|| read_workbook(bytes, rel_path, format))) {
+        Ok(result) => result,
+        Err(_) => Err(corrupt(
+            rel_path,
+            format,
+            "the workbook reader failed on its content",
+        )),
+    }
+}
+
+fn kind_name(format: SourceFormat) -> &'static str {
+    match format {
+        SourceFormat::Xls => ".xls",
+        _ => ".xlsx",
+    }
+}
+
+fn corrupt(rel_path: &str, format: SourceFormat, why: &str) -> IngestError {
+    IngestError::new(
+        rel_path,
+        IngestErrorKind::Undecodable,
+        format!(
+            "the {} workbook is truncated or corrupt and cannot be read ({why})",
+            kind_name(format)
+        ),
+        "download the file again (or open it in Excel and save it again as .xlsx or CSV)",
+    )
+}
+
+fn read_workbook(bytes: &[u8], rel_path: &str, format: SourceFormat) -> Result<Table, IngestError> {
+    let cursor = Cursor::new(bytes);
+    match format {
+        SourceFormat::Xls => {
+            let mut wb: Xls<_> = open_workbook_from_rs(cursor)
+                .map_err(|e: calamine::XlsError| corrupt(rel_path, format, &e.to_string()))?;
+            read_sheets(&mut wb, rel_path, format)
+        }
+        _ => {
+            let mut wb: Xlsx<_> = open_workbook_from_rs(cursor)
+                .map_err(|e: calamine::XlsxError| corrupt(rel_path, format, &e.to_string()))?;
+            read_sheets(&mut wb, rel_path, format)
+        }
+    }
+}
+
+struct ExcelRow<'a> {
+    cells: &'a [Data],
+}
+
+impl Row for ExcelRow<'_> {
+    fn len(&self) -> usize {
+        self.cells.len()
+    }
+    fn cell(&self, i: usize) -> Cell<'_> {
+        data_cell(self.cells.get(i).unwrap_or(&Data::Empty))
+    }
+}
+
+fn data_cell(d: &Data) -> Cell<'_> {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+            Cell::Text(Cow::Borrowed(s))
+        }
+        Data::Float(f) => Cell::Float(*f),
+        Data::Int(n) => Cell::Int(*n),
+        Data::Bool(b) => Cell::Text(Cow::Borrowed(if *b { "TRUE" } else { "FALSE" })),
+        Data::DateTime(dt) => {
+            let serial = dt.as_f64();
+            let month = if dt.is_datetime() && serial.is_finite() && serial >= 1.0 {
+                let (y, m, ..) = dt.to_ymd_hms_milli();
+                Month::new(u32::from(y), u32::from(m))
+            } else {
+                None
+            };
+            Cell::Date { serial, month }
+        }
+        Data::Error(e) => Cell::Text(Cow::Owned(e.to_string())),
+    }
+}
+
+fn row_texts(cells: &[Data]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|d| data_cell(d).text().into_owned())
+        .collect()
+}
+
+/// Where the header of a sheet is: (row index in the range, all four
+/// required columns present).
+fn find_header(range: &Range<Data>) -> (Option<(usize, bool)>, Option<String>) {
+    let mut first_row = None;
+    for (i, row) in range
+        .rows()
+        .enumerate()
+        .filter(|(_, r)| !r.iter().all(|d| data_cell(d).is_blank()))
+        .take(HEADER_SCAN_ROWS)
+    {
+        let texts = row_texts(row);
+        let hits = columns::required_hits(texts.iter().map(|t| t.as_ref()));
+        if hits >= 2 {
+            return (Some((i, hits == 4)), first_row);
+        }
+        if first_row.is_none() {
+            first_row = Some(excerpt(texts.iter().map(|t| t.as_ref())));
+        }
+    }
+    (None, first_row)
+}
+
+fn read_sheets<'b, R>(
+    wb: &mut R,
+    rel_path: &str,
+    format: SourceFormat,
+) -> Result<Table, IngestError>
+where
+    R: Reader<Cursor<&'b [u8]>>,
+    R::Error: Display,
+{
+    let names = wb.sheet_names();
+    if names.is_empty() {
+        return Err(columns::not_a_table(
+            rel_path,
+            "the workbook has no worksheets",
+            None,
+        ));
+    }
+    let mut first_error: Option<String> = None;
+    let mut sheets_read = 0usize;
+    let mut first_row: Option<String> = None;
+    // The first sheet whose header has all required columns; else the first
+    // sheet with a partial header (to report what is missing).
+    let mut chosen: Option<(Range<Data>, usize)> = None;
+    for name in &names {
+        let range = match wb.worksheet_range(name) {
+            Ok(r) => r,
+            Err(e) => {
+                first_error.get_or_insert_with(|| format!("sheet {name}: {e}"));
+                continue;
+            }
+        };
+        sheets_read += 1;
+        let (header, first) = find_header(&range);
+        if first_row.is_none() {
+            first_row = first;
+        }
+        match header {
+            Some((row, true)) => {
+                chosen = Some((range, row));
+                break;
+            }
+            Some((row, false)) if chosen.is_none() => chosen = Some((range, row)),
+            _ => {}
+        }
+    }
+    let Some((range, header_row)) = chosen else {
+        if sheets_read == 0 {
+            let why = first_error.unwrap_or_else(|| "no readable worksheet".to_string());
+            return Err(corrupt(rel_path, format, &why));
+        }
+        let what = format!(
+            "none of the {sheets_read} worksheet(s) of the {} workbook has a header row naming the bulletin columns ({}) in its first {HEADER_SCAN_ROWS} rows",
+            kind_name(format),
+            columns::HEADER_HINT
+        );
+        return Err(columns::not_a_table(rel_path, &what, first_row));
+    };
+
+    let start_row = range.start().map_or(0, |(r, _)| r as usize);
+    let mut rows = range.rows().skip(header_row);
+    let header = rows.next().map(row_texts).unwrap_or_default();
+    let strs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut warnings = Vec::new();
+    let cols = Columns::from_header(&strs, rel_path, &mut warnings)?;
+    let language = cols.language;
+    let currency = cols.currency;
+    let has_reg_place = cols.reg_place.is_some();
+    let has_trade_mode = cols.trade_mode.is_some();
+    let mut sink = RowSink::new(cols, false);
+    sink.reserve(range.height().saturating_sub(header_row + 1));
+    for (i, cells) in rows.enumerate() {
+        // Spreadsheet row number as Excel shows it (1-based).
+        let line = start_row + header_row + 2 + i;
+        let line = u32::try_from(line).unwrap_or(u32::MAX);
+        sink.push(line, &ExcelRow { cells });
+    }
+    Ok(Table {
+        format,
+        encoding: None,
+        language,
+        currency,
+        has_reg_place,
+        has_trade_mode,
+        rows: sink,
+        warnings,
+    })
+}
+
+fn not_a_workbook(rel_path: &str, names: &[String]) -> IngestError {
+    let what = if names.iter().any(|n| n == "xl/workbook.bin") {
+        "an Excel binary workbook (.xlsb)".to_string()
+    } else if names.iter().any(|n| n == "content.xml") {
+        "an OpenDocument spreadsheet (.ods)".to_string()
+    } else {
+        let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+        format!(
+            "a zip archive but not an Excel .xlsx workbook (it holds {})",
+            shown.join(", ")
+        )
+    };
+    IngestError::new(
+        rel_path,
+        IngestErrorKind::UnsupportedFormat,
+        format!("the file is {what}"),
+        "open it in Excel and save it as .xlsx or CSV, or download the query result again from stats.customs.gov.cn",
+    )
+}
+
+/// Checks an .xlsx (zip) before it is unpacked: its central directory must
+/// be present (a truncated download loses it) and the sizes it declares
+/// must stay under [`MAX_XLSX_UNPACKED_BYTES`]. Gives the entry names, or
+/// `None` for a zip64 archive (left to the zip reader).
+fn check_zip(bytes: &[u8], rel_path: &str) -> Result<Option<Vec<String>>, IngestError> {
+    let fmt = SourceFormat::Xlsx;
+    let truncated = || {
+        corrupt(
+            rel_path,
+            fmt,
+            "its zip directory is missing or damaged; the download was probably cut short",
+        )
+    };
+    // End of central directory: 22 bytes plus a comment of up to 65,535.
+    let tail_start = bytes.len().saturating_sub(22 + 65_535);
+    let eocd = bytes[tail_start..]
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .map(|p| tail_start + p)
+        .ok_or_else(truncated)?;
+    let u16_at = |at: usize| -> Option<u64> {
+        let b = bytes.get(at..at + 2)?;
+        Some(u64::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let u32_at = |at: usize| -> Option<u64> {
+        let b = bytes.get(at..at + 4)?;
+        Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+    };
+    let entries = u16_at(eocd + 10).ok_or_else(truncated)?;
+    let cd_offset = u32_at(eocd + 16).ok_or_else(truncated)?;
+    if entries == 0xFFFF || cd_offset == 0xFFFF_FFFF {
+        // Zip64: left to the zip reader.
+        return Ok(None);
+    }
+    let mut names = Vec::new();
+    let mut at = cd_offset as usize;
+    let mut total: u64 = 0;
+    for _ in 0..entries {
+        if bytes.get(at..at + 4) != Some(b"PK\x01\x02") {
+            return Err(truncated());
+        }
+        let mut size = u32_at(at + 24).ok_or_else(truncated)?;
+        let name_len = u16_at(at + 28).ok_or_else(truncated)? as usize;
+        let extra_len = u16_at(at + 30).ok_or_else(truncated)? as usize;
+        let comment_len = u16_at(at + 32).ok_or_else(truncated)? as usize;
+        if size == 0xFFFF_FFFF {
+            // The zip64 extra field (id 1) holds the real size first.
+            let extra_start = at + 46 + name_len;
+            let extra = bytes
+                .get(extra_start..extra_start + extra_len)
+                .ok_or_else(truncated)?;
+            let mut e = 0;
+            while e + 4 <= extra.len() {
+                let id = u16::from_le_bytes([extra[e], extra[e + 1]]);
+                let len = usize::from(u16::from_le_bytes([extra[e + 2], extra[e + 3]]));
+                if id == 1 && len >= 8 {
+                    if let Some(b) = extra.get(e + 4..e + 12) {
+                        let mut v = [0u8; 8];
+                        v.copy_from_slice(b);
+                        size = u64::from_le_bytes(v);
+                    }
+                    break;
+                }
+                e += 4 + len;
+            }
+        }
+        let name = bytes
+            .get(at + 46..at + 46 + name_len)
+            .ok_or_else(truncated)?;
+        names.push(String::from_utf8_lossy(name).into_owned());
+        total = total.saturating_add(size);
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    if total > MAX_XLSX_UNPACKED_BYTES {
+        return Err(IngestError::new(
+            rel_path,
+            IngestErrorKind::TooLarge,
+            format!(
+                "the .xlsx workbook unpacks to {total} bytes, over the {MAX_XLSX_UNPACKED_BYTES} byte limit (a damaged file or a zip bomb)"
+            ),
+            "download the query again in smaller parts (by month range or HS chapter), or as CSV",
+        ));
+    }
+    Ok(Some(names))
+}

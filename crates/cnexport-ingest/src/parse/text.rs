@@ -1,0 +1,350 @@
+//! Text decoding and delimited text (CSV, tab-separated) reading.
+
+use super::columns::{self, Columns, HEADER_SCAN_ROWS};
+use super::fields::Cell;
+use super::rows::{Row, RowSink};
+use super::{IngestError, IngestErrorKind, Table};
+use cnexport_core::SourceFormat;
+use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE};
+use std::borrow::Cow;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Skips a UTF-8 BOM and leading ASCII whitespace.
+pub(crate) fn skip_bom_and_space(bytes: &[u8]) -> &[u8] {
+    let b = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[start..]
+}
+
+/// True for UTF-16 text (with a BOM) whose first non-space character is `<`.
+pub(crate) fn utf16_starts_with_markup(bytes: &[u8]) -> bool {
+    let (enc, rest) = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        (UTF_16LE, rest)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        (UTF_16BE, rest)
+    } else {
+        return false;
+    };
+    let head = &rest[..rest.len().min(1024) & !1];
+    let (text, _) = enc.decode_without_bom_handling(head);
+    text.trim_start().starts_with('<')
+}
+
+/// Decoded text and the name of the encoding found.
+pub(crate) struct Decoded<'a> {
+    pub text: Cow<'a, str>,
+    pub encoding: &'static str,
+}
+
+/// Decodes text: a BOM decides (UTF-8, UTF-16); else valid UTF-8 is UTF-8;
+/// else GB18030 (which covers GBK and GB2312). `declared` is a charset an
+/// HTML page names: a Chinese one (GBK family, Big5) is tried before the
+/// UTF-8 check.
+pub(crate) fn decode<'a>(
+    bytes: &'a [u8],
+    rel_path: &str,
+    declared: Option<&'static Encoding>,
+) -> Result<Decoded<'a>, IngestError> {
+    if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
+        return match std::str::from_utf8(rest) {
+            Ok(t) => Ok(Decoded {
+                text: Cow::Borrowed(t),
+                encoding: "UTF-8 BOM",
+            }),
+            Err(e) => Err(undecodable(
+                rel_path,
+                &format!(
+                    "the file starts with a UTF-8 byte-order mark but is not valid UTF-8 (bad byte at offset {})",
+                    e.valid_up_to() + 3
+                ),
+            )),
+        };
+    }
+    for (bom, enc, name) in [
+        (&b"\xFF\xFE"[..], UTF_16LE, "UTF-16LE BOM"),
+        (&b"\xFE\xFF"[..], UTF_16BE, "UTF-16BE BOM"),
+    ] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            return match enc.decode_without_bom_handling_and_without_replacement(rest) {
+                Some(t) => Ok(Decoded {
+                    text: Cow::Owned(t.into_owned()),
+                    encoding: name,
+                }),
+                None => Err(undecodable(
+                    rel_path,
+                    &format!("the file starts with a {name} mark but is not valid {name}"),
+                )),
+            };
+        }
+    }
+    // A declared Chinese charset is trusted (GBK content is often valid
+    // GB18030 and UTF-8 alike); other declarations (UTF-8, Latin-1, ...)
+    // fall back to the checks below, as browsers would mostly agree.
+    if let Some(enc) = declared {
+        if enc == GB18030 || enc == encoding_rs::GBK {
+            if let Some(t) = GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+                return Ok(Decoded {
+                    text: t,
+                    encoding: "GB18030",
+                });
+            }
+        } else if enc == encoding_rs::BIG5 {
+            if let Some(t) = enc.decode_without_bom_handling_and_without_replacement(bytes) {
+                return Ok(Decoded {
+                    text: t,
+                    encoding: "Big5",
+                });
+            }
+        }
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return Err(IngestError::new(
+            rel_path,
+            IngestErrorKind::Undecodable,
+            "the file is binary data, not text (it is not a CSV, an HTML page, an .xlsx or an .xls workbook)",
+            "check that the right file was downloaded from stats.customs.gov.cn and download it again",
+        ));
+    }
+    let utf8_error = match std::str::from_utf8(bytes) {
+        Ok(t) => {
+            return Ok(Decoded {
+                text: Cow::Borrowed(t),
+                encoding: "UTF-8",
+            })
+        }
+        Err(e) => e.valid_up_to(),
+    };
+    match GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+        Some(t) => Ok(Decoded {
+            text: t,
+            encoding: "GB18030",
+        }),
+        None => Err(undecodable(
+            rel_path,
+            &format!(
+                "the text is neither UTF-8 (invalid at byte {utf8_error}) nor GB18030/GBK/GB2312 (tried UTF-8 with and without BOM, UTF-16 with BOM, and GB18030)"
+            ),
+        )),
+    }
+}
+
+fn undecodable(rel_path: &str, what: &str) -> IngestError {
+    IngestError::new(
+        rel_path,
+        IngestErrorKind::Undecodable,
+        what,
+        "download the file again, or re-save it as CSV in UTF-8 or GB18030 (GBK)",
+    )
+}
+
+/// Counts line breaks (`\n`, `\r\n`, lone `\r`) in `text[from..to]`.
+fn count_lines(text: &[u8], from: usize, to: usize) -> u32 {
+    let mut n = 0u32;
+    let mut i = from;
+    while i < to {
+        match text[i] {
+            b'\n' => n += 1,
+            b'\r' if text.get(i + 1) != Some(&b'\n') => n += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    n
+}
+
+/// Tracks the physical line where each record starts.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: u32,
+}
+
+impl LineCounter<'_> {
+    /// The line of a record whose reading started at byte `pos` (the csv
+    /// reader's position includes the line breaks before the record).
+    fn line_at(&mut self, pos: usize) -> u32 {
+        let mut start = pos.min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start >= self.offset {
+            self.line += count_lines(self.text, self.offset, start);
+            self.offset = start;
+        }
+        self.line
+    }
+}
+
+/// Picks the delimiter from the first non-blank line: the most frequent of
+/// `,` `\t` `;` outside quotes (comma on a tie).
+fn sniff_delimiter(text: &str) -> u8 {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for b in line.bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b'\t' if !quoted => counts[1] += 1,
+            b';' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    if counts[1] > counts[0] && counts[1] >= counts[2] {
+        b'\t'
+    } else if counts[2] > counts[0] && counts[2] > counts[1] {
+        b';'
+    } else {
+        b','
+    }
+}
+
+struct CsvRow<'r> {
+    record: &'r csv::ByteRecord,
+}
+
+impl Row for CsvRow<'_> {
+    fn len(&self) -> usize {
+        self.record.len()
+    }
+    fn cell(&self, i: usize) -> Cell<'_> {
+        match self.record.get(i) {
+            None => Cell::Empty,
+            Some(b) => Cell::Text(String::from_utf8_lossy(b)),
+        }
+    }
+    fn is_blank(&self) -> bool {
+        // Fast path: any ASCII non-space byte means data.
+        if self
+            .record
+            .iter()
+            .any(|f| f.iter().any(|b| b.is_ascii() && !b.is_ascii_whitespace()))
+        {
+            return false;
+        }
+        (0..self.len()).all(|i| self.cell(i).is_blank())
+    }
+}
+
+fn record_strs(record: &csv::ByteRecord) -> Vec<Cow<'_, str>> {
+    record.iter().map(String::from_utf8_lossy).collect()
+}
+
+fn no_header() -> String {
+    format!(
+        "none of the first {HEADER_SCAN_ROWS} rows is a header naming the bulletin columns ({})",
+        columns::HEADER_HINT
+    )
+}
+
+/// Reads CSV or tab-separated text (also an `.xls` that is really text).
+pub(crate) fn read_delimited(bytes: &[u8], rel_path: &str) -> Result<Table, IngestError> {
+    let decoded = decode(bytes, rel_path, None)?;
+    let text: &str = decoded.text.as_ref();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let delimiter = sniff_delimiter(text);
+    let data = text.as_bytes();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(data);
+    let mut lines = LineCounter {
+        text: data,
+        offset: 0,
+        line: 1,
+    };
+    let mut record = csv::ByteRecord::new();
+    let mut warnings = Vec::new();
+    let mut first_row: Option<String> = None;
+    let mut scanned = 0usize;
+
+    // The header: the first of the first rows that names the columns.
+    let cols = loop {
+        if !read_record(&mut reader, &mut record, rel_path)? {
+            return Err(columns::not_a_table(rel_path, &no_header(), first_row));
+        }
+        let cells = record_strs(&record);
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if columns::is_header_candidate(cells.iter().map(|c| c.as_ref())) {
+            let strs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
+            break Columns::from_header(&strs, rel_path, &mut warnings)?;
+        }
+        if first_row.is_none() {
+            first_row = Some(super::excerpt(cells.iter().map(|c| c.as_ref())));
+        }
+        scanned += 1;
+        if scanned >= HEADER_SCAN_ROWS {
+            return Err(columns::not_a_table(rel_path, &no_header(), first_row));
+        }
+    };
+
+    let language = cols.language;
+    let currency = cols.currency;
+    let has_reg_place = cols.reg_place.is_some();
+    let has_trade_mode = cols.trade_mode.is_some();
+    let mut sink = RowSink::new(cols, true);
+    // Platform rows are 60-120 bytes; over-reserving costs only address
+    // space (untouched pages), and the excess is given back at the end.
+    sink.reserve(data.len() / 48);
+    while read_record(&mut reader, &mut record, rel_path)? {
+        let pos = record.position().map_or(0, |p| p.byte() as usize);
+        let line = lines.line_at(pos);
+        sink.push(line, &CsvRow { record: &record });
+    }
+    sink.shrink();
+    Ok(Table {
+        format: SourceFormat::Csv,
+        encoding: Some(decoded.encoding.to_string()),
+        language,
+        currency,
+        has_reg_place,
+        has_trade_mode,
+        rows: sink,
+        warnings,
+    })
+}
+
+fn read_record(
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut csv::ByteRecord,
+    rel_path: &str,
+) -> Result<bool, IngestError> {
+    reader.read_byte_record(record).map_err(|e| {
+        IngestError::new(
+            rel_path,
+            IngestErrorKind::NotATable,
+            format!("the text cannot be read as CSV: {e}"),
+            "download the file again",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter() {
+        assert_eq!(sniff_delimiter("\"a,b\"\tc\td"), b'\t');
+        assert_eq!(sniff_delimiter("a,b,c"), b',');
+        assert_eq!(sniff_delimiter("\n\na;b;c"), b';');
+        assert_eq!(sniff_delimiter(""), b',');
+    }
+
+    #[test]
+    fn lines() {
+        let t = b"a\r\nb\n\n\"c\nd\"\re";
+        assert_eq!(count_lines(t, 0, t.len()), 5);
+    }
+}

@@ -1,0 +1,304 @@
+//! Load: writes a build's tables into SQLite, atomically.
+//!
+//! The database is written to a temporary file beside the target, checked
+//! (`PRAGMA integrity_check` and row counts), synced, and renamed over the
+//! target in one step, so a reader (or a crash) only ever sees the old file
+//! or the new one. Rows go in in a fixed order with fixed settings, so the
+//! same tables give a byte-identical file.
+
+mod schema;
+
+use cnexport_core::tables::Database;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub use schema::{SCHEMA_SQL, SCHEMA_VERSION};
+
+/// What went wrong while writing the database.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot write the database {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("SQLite error while writing {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the new database {path} failed its check ({what}); the previous database was left as it was")]
+    Check { path: PathBuf, what: String },
+}
+
+/// Row counts of a written database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadStats {
+    pub facts: u64,
+    pub countries: u64,
+    pub products: u64,
+    pub bytes: u64,
+}
+
+/// The temporary path a build of `target` writes first.
+pub fn temporary_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "cnexport.db".into());
+    target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `db` to `target` atomically (temporary file, check, rename).
+pub fn write_database(target: &Path, db: &Database) -> Result<LoadStats, LoadError> {
+    let tmp = temporary_path(target);
+    let result = write_and_check(&tmp, db).and_then(|stats| {
+        publish(&tmp, target)?;
+        Ok(stats)
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> LoadError + '_ {
+    move |source| LoadError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> LoadError + '_ {
+    move |source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn write_and_check(tmp: &Path, db: &Database) -> Result<LoadStats, LoadError> {
+    if tmp.exists() {
+        fs::remove_file(tmp).map_err(io(tmp))?;
+    }
+    let mut conn = Connection::open(tmp).map_err(sqlite(tmp))?;
+    // Fixed settings: no journal (the file is private until renamed), no
+    // syncs until the end, one page size whatever the platform default.
+    conn.execute_batch(
+        "PRAGMA page_size = 4096; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+         PRAGMA locking_mode = EXCLUSIVE; PRAGMA encoding = 'UTF-8';",
+    )
+    .map_err(sqlite(tmp))?;
+    conn.execute_batch(SCHEMA_SQL).map_err(sqlite(tmp))?;
+    insert_all(&mut conn, db).map_err(sqlite(tmp))?;
+    conn.execute_batch(schema::INDEX_SQL).map_err(sqlite(tmp))?;
+    conn.execute_batch("ANALYZE;").map_err(sqlite(tmp))?;
+    check(&conn, db, tmp)?;
+    conn.close().map_err(|(_, e)| sqlite(tmp)(e))?;
+    let file = fs::File::open(tmp).map_err(io(tmp))?;
+    file.sync_all().map_err(io(tmp))?;
+    let bytes = file.metadata().map_err(io(tmp))?.len();
+    Ok(LoadStats {
+        facts: db.facts.len() as u64,
+        countries: db.countries.len() as u64,
+        products: db.products.len() as u64,
+        bytes,
+    })
+}
+
+fn publish(tmp: &Path, target: &Path) -> Result<(), LoadError> {
+    fs::rename(tmp, target).map_err(io(target))?;
+    if let Some(dir) = target.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        // Persist the rename itself; not every platform can open a directory.
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
+        let mut meta = db.meta.clone();
+        meta.push(("schema_version".into(), SCHEMA_VERSION.to_string()));
+        meta.sort();
+        for (k, v) in &meta {
+            st.execute(params![k, v])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO countries (country_code, name_zh, name_en, name_pinyin, continent, continent_zh, iso3, iso2, m49, in_reference)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        let mut tag =
+            tx.prepare("INSERT INTO country_tags (country_code, tag, tag_zh) VALUES (?1, ?2, ?3)")?;
+        for c in &db.countries {
+            st.execute(params![
+                c.code,
+                c.name_zh,
+                c.name_en,
+                c.name_pinyin,
+                c.continent_key,
+                c.continent_zh,
+                c.iso3,
+                c.iso2,
+                c.m49,
+                c.in_reference as i64
+            ])?;
+            for t in &c.tags {
+                tag.execute(params![c.code, t, tag_zh(t)])?;
+            }
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO products (hs_code, level, name_zh, name_en, name_source) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for p in &db.products {
+            st.execute(params![
+                p.code,
+                p.level,
+                p.name_zh,
+                p.name_en,
+                p.name_source
+            ])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO monthly_facts (hs_code, country_code, month, value, quantity1, unit1, quantity2, unit2, first_value, source_file)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for f in &db.facts {
+            st.execute(params![
+                f.hs_code.to_string(),
+                f.partner.to_string(),
+                f.month.yyyymm(),
+                f.value,
+                f.quantity1,
+                f.unit1,
+                f.quantity2,
+                f.unit2,
+                f.first_value,
+                f.source_file as i64
+            ])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO source_files (release_order, path, sha256, size, format, language, encoding, rows_read, rows_loaded,
+               rows_quarantined, rows_superseded, value_loaded, value_quarantined, value_superseded, warnings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )?;
+        for s in &db.source_files {
+            st.execute(params![
+                s.release_order,
+                s.path,
+                s.sha256,
+                s.size as i64,
+                s.format,
+                s.language,
+                s.encoding,
+                s.rows_read as i64,
+                s.rows_loaded as i64,
+                s.rows_quarantined as i64,
+                s.rows_superseded as i64,
+                s.value_loaded as i64,
+                s.value_quarantined as i64,
+                s.value_superseded as i64,
+                s.warnings.join("\n"),
+            ])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO hs_base_metrics (hs_code, level, as_of_month, recent12m_global_total, prev12m_global_total, yoy_growth_rate, value_month, value_prev_month, mom_growth_rate, active_countries_count, active_countries_prev, monthly_activity_count, top3_concentration_percent, avg_country_active_months, first_unit, first_quantity, second_unit, second_quantity, asia_total, asia_prev_total, europe_total, europe_prev_total, africa_total, africa_prev_total, north_america_total, north_america_prev_total, south_america_total, south_america_prev_total, oceania_total, oceania_prev_total, middle_east_total, middle_east_prev_total, belt_road_total, belt_road_prev_total, asean_total, asean_prev_total, eu_total, eu_prev_total, usmca_total, usmca_prev_total, best_region, best_region_percent, g3, g12, gb, momentum_score)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46)",
+        )?;
+        for r in &db.base_metrics {
+            let mut values: Vec<Value> = vec![
+                r.hs_code.clone().into(),
+                (r.level as i64).into(),
+                (r.as_of.yyyymm() as i64).into(),
+                r.recent12.into(),
+                r.prev12.into(),
+                r.yoy_growth.into(),
+                r.value_month.into(),
+                r.value_prev_month.into(),
+                r.mom_growth.into(),
+                (r.active_countries as i64).into(),
+                (r.active_countries_prev as i64).into(),
+                (r.monthly_activity as i64).into(),
+                r.top3_concentration.into(),
+                r.avg_country_active_months.into(),
+                r.first_unit.clone().into(),
+                r.first_quantity.into(),
+                r.second_unit.clone().into(),
+                r.second_quantity.into(),
+            ];
+            for w in r.regions.iter().chain(r.blocs.iter()) {
+                values.push(w.recent12.into());
+                values.push(w.prev12.into());
+            }
+            values.push(r.best_region.as_ref().map(|b| b.0.clone()).into());
+            values.push(r.best_region.as_ref().map(|b| b.1).into());
+            values.push(r.g3.into());
+            values.push(r.g12.into());
+            values.push(r.gb.into());
+            values.push(r.momentum_score.into());
+            st.execute(params_from_iter(values))?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO hs_count_month (hs_code, level, country_code, as_of_month, recent12m_total, prev12m_total, monthly_avg, three_year_cagr)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for r in &db.count_month {
+            st.execute(params![
+                r.hs_code,
+                r.level,
+                r.country_code,
+                r.as_of.yyyymm(),
+                r.recent12,
+                r.prev12,
+                r.monthly_avg,
+                r.three_year_cagr
+            ])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO quarantine (path, line, reason, detail, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for q in &db.quarantine {
+            st.execute(params![q.path, q.line, q.reason, q.detail, q.raw])?;
+        }
+    }
+    tx.commit()
+}
+
+fn tag_zh(key: &str) -> &str {
+    cnexport_core::Bloc::ALL
+        .iter()
+        .find(|b| b.api_key() == key)
+        .map(|b| b.name_zh())
+        .unwrap_or(key)
+}
+
+fn check(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError> {
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(sqlite(path))?;
+    if integrity != "ok" {
+        return Err(LoadError::Check {
+            path: path.to_path_buf(),
+            what: format!("integrity_check: {integrity}"),
+        });
+    }
+    let facts: i64 = conn
+        .query_row("SELECT count(*) FROM monthly_facts", [], |r| r.get(0))
+        .map_err(sqlite(path))?;
+    if facts as usize != db.facts.len() {
+        return Err(LoadError::Check {
+            path: path.to_path_buf(),
+            what: format!("{} facts written, {} expected", facts, db.facts.len()),
+        });
+    }
+    Ok(())
+}

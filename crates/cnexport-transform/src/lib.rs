@@ -1,0 +1,178 @@
+//! Transform: merged monthly facts -> the tables of a build.
+//!
+//! Input is the normalized facts (one per month, HS code and partner) with
+//! the names the bulletins gave; output is a [`Database`] that load writes
+//! as-is. Everything is computed with exact integer sums, so the result does
+//! not depend on the order of the facts or the number of threads.
+
+pub mod metrics;
+
+use cnexport_core::reference::{Reference, REFERENCE_VERSION};
+use cnexport_core::tables::{CountryRow, Database, ProductRow};
+use cnexport_core::{Bloc, HsCode, MonthlyFact, PartnerCode};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What transform needs from ingest.
+#[derive(Debug, Clone, Default)]
+pub struct TransformInput {
+    /// Merged facts, any order.
+    pub facts: Vec<MonthlyFact>,
+    /// Chinese product names from the bulletins (latest release wins).
+    pub product_names: BTreeMap<HsCode, String>,
+    /// Partner names from the bulletins (latest release wins).
+    pub partner_names: BTreeMap<PartnerCode, String>,
+    /// Extra `meta` entries (input digest, currency...).
+    pub meta: Vec<(String, String)>,
+}
+
+/// Builds every table of the database except the per-file ones (source
+/// files and quarantine), which the caller adds from the ingest results.
+pub fn transform(input: TransformInput) -> Database {
+    let reference = Reference::get();
+    let mut facts = input.facts;
+    facts.sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
+
+    let mut meta = input.meta;
+    if let (Some(first), Some(latest)) = (
+        facts.iter().map(|f| f.month).min(),
+        facts.iter().map(|f| f.month).max(),
+    ) {
+        meta.push(("data_first_month".into(), first.to_string()));
+        meta.push(("data_latest_month".into(), latest.to_string()));
+        let months: BTreeSet<_> = facts.iter().map(|f| f.month).collect();
+        let list: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+        meta.push(("data_months".into(), list.join(",")));
+    }
+    meta.push(("fact_count".into(), facts.len().to_string()));
+    meta.push(("reference_version".into(), REFERENCE_VERSION.into()));
+
+    let (base_metrics, count_month) = metrics::compute(&facts, reference);
+    Database {
+        meta,
+        countries: country_rows(reference, &facts, &input.partner_names),
+        products: product_rows(reference, &facts, &input.product_names),
+        facts,
+        source_files: Vec::new(),
+        quarantine: Vec::new(),
+        base_metrics,
+        count_month,
+    }
+}
+
+/// Every reference partner, plus the codes the bulletins use that the table
+/// lacks (with the bulletin's name and the continent of the first digit).
+fn country_rows(
+    reference: &Reference,
+    facts: &[MonthlyFact],
+    names: &BTreeMap<PartnerCode, String>,
+) -> Vec<CountryRow> {
+    let used: BTreeSet<PartnerCode> = facts.iter().map(|f| f.partner).collect();
+    let codes: BTreeSet<PartnerCode> = reference.countries.keys().copied().chain(used).collect();
+    codes
+        .into_iter()
+        .map(|code| {
+            let known = reference.countries.get(&code);
+            let continent = code.continent();
+            CountryRow {
+                code: code.to_string(),
+                name_zh: known
+                    .map(|c| c.name_zh.clone())
+                    .or_else(|| names.get(&code).cloned())
+                    .unwrap_or_else(|| code.to_string()),
+                name_en: known.map(|c| c.name_en.clone()).unwrap_or_default(),
+                name_pinyin: String::new(),
+                continent_key: continent.map(|c| c.api_key().to_string()),
+                continent_zh: continent.map(|c| c.name_zh().to_string()),
+                iso3: known.and_then(|c| c.iso3.clone()),
+                iso2: known.and_then(|c| c.iso2.clone()),
+                m49: known.and_then(|c| c.m49.clone()),
+                in_reference: known.is_some(),
+                tags: Bloc::ALL
+                    .iter()
+                    .filter(|b| known.is_some_and(|c| c.blocs.contains(b)))
+                    .map(|b| b.api_key().to_string())
+                    .collect(),
+            }
+        })
+        .map(|mut row: CountryRow| {
+            row.name_pinyin = pinyin_key(&row.name_zh);
+            row
+        })
+        .collect()
+}
+
+/// A sort key that orders Chinese names as a pinyin dictionary does:
+/// character by character, by syllable then tone; other characters after.
+pub fn pinyin_key(name: &str) -> String {
+    use pinyin::ToPinyin;
+    let mut key = String::new();
+    for c in name.chars() {
+        match c.to_pinyin() {
+            Some(p) => {
+                key.push_str(p.plain());
+                let tone = p
+                    .with_tone_num_end()
+                    .chars()
+                    .last()
+                    .filter(char::is_ascii_digit)
+                    .unwrap_or('5');
+                key.push(tone);
+            }
+            None => {
+                key.push('~');
+                key.push(c);
+            }
+        }
+        key.push(' ');
+    }
+    key
+}
+
+/// The 8-digit codes of the data and of the reference table, and the 2-, 4-
+/// and 6-digit roll-ups of the data's codes.
+fn product_rows(
+    reference: &Reference,
+    facts: &[MonthlyFact],
+    names: &BTreeMap<HsCode, String>,
+) -> Vec<ProductRow> {
+    let used: BTreeSet<HsCode> = facts.iter().map(|f| f.hs_code).collect();
+    let mut rows: BTreeMap<String, ProductRow> = BTreeMap::new();
+    for code in reference
+        .products
+        .keys()
+        .copied()
+        .chain(used.iter().copied())
+    {
+        let known = reference.products.get(&code);
+        let (name_zh, source) = match (names.get(&code), known) {
+            (Some(n), _) => (Some(n.clone()), Some("bulletin")),
+            (None, Some(p)) => (Some(p.name_zh.clone()), Some("reference")),
+            (None, None) => (None, None),
+        };
+        rows.insert(
+            code.to_string(),
+            ProductRow {
+                code: code.to_string(),
+                level: 8,
+                name_zh,
+                name_en: known.map(|p| p.name_en.clone()),
+                name_source: source.map(str::to_string),
+            },
+        );
+    }
+    for code in &used {
+        let text = code.to_string();
+        for level in [2u8, 4, 6] {
+            let prefix = &text[..level as usize];
+            rows.entry(prefix.to_string())
+                .or_insert_with(|| ProductRow {
+                    code: prefix.to_string(),
+                    level,
+                    name_zh: None,
+                    name_en: None,
+                    name_source: None,
+                });
+        }
+    }
+    rows.into_values().collect()
+}
