@@ -150,17 +150,30 @@ fn metric_months(conn: &Connection, hs: &str) -> Result<Option<(u32, u32)>, ApiE
     })
 }
 
-fn unknown_code(hs: &str) -> ApiError {
-    ApiError::not_found(format!(
-        "未找到商品编码 {hs} 的出口数据 (no export data for hsCode {hs})"
-    ))
+/// The 404 for a code without metrics: either no export record at all, or
+/// data too short for a 24-month window.
+fn no_metrics(conn: &Connection, hs: &str) -> ApiError {
+    let (lo, hi) = crate::endpoints::code_range(hs);
+    let known: Result<Option<i64>, _> = conn
+        .query_row(
+            "SELECT 1 FROM monthly_facts WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1",
+            params![lo, hi],
+            |r| r.get(0),
+        )
+        .optional();
+    match known {
+        Ok(Some(_)) => ApiError::not_found(format!(
+            "商品编码 {hs} 数据不足24个月 (hsCode {hs}: metrics need 24 months of data and the database holds fewer)"
+        )),
+        _ => ApiError::not_found(format!("未找到商品编码 {hs} 的出口数据 (no export data for hsCode {hs})")),
+    }
 }
 
 /// GET /skill/dashboard
 pub fn dashboard(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     let hs = params.hs_code(&[2, 4, 6, 8])?;
     let requested = params.month("currentMonth")?;
-    let (first, last) = metric_months(conn, &hs)?.ok_or_else(|| unknown_code(&hs))?;
+    let (first, last) = metric_months(conn, &hs)?.ok_or_else(|| no_metrics(conn, &hs))?;
     let month = requested.unwrap_or(latest_month(conn)?);
     let sql = format!(
         "SELECT {} FROM hs_base_metrics WHERE hs_code = ?1 AND as_of_month = ?2",
@@ -224,7 +237,7 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     let min_amount = params.integer("minAmount", 0, 0, i64::MAX)?;
     let limit = params.integer("limit", 50, 1, 1000)? as usize;
     let offset = params.integer("offset", 0, 0, 100_000)? as usize;
-    metric_months(conn, &hs)?.ok_or_else(|| unknown_code(&hs))?;
+    metric_months(conn, &hs)?.ok_or_else(|| no_metrics(conn, &hs))?;
     let mut st = conn.prepare_cached(
         "SELECT c.country_code, co.name_zh, co.name_pinyin, co.continent_zh, c.recent12m_total, c.monthly_avg,
                 c.three_year_cagr,

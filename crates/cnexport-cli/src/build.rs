@@ -52,8 +52,12 @@ impl BuildOptions {
     }
 }
 
-/// Bulletin files under `dir`, recursively, in release order (path order).
-pub fn list_bulletins(dir: &Path) -> Result<(Vec<(PathBuf, String)>, Vec<String>)> {
+/// A bulletin file: its path and its name relative to the input folder.
+pub type Bulletin = (PathBuf, String);
+
+/// Bulletin files under `dir`, recursively, in release order (path order),
+/// and the other files found (ignored).
+pub fn list_bulletins(dir: &Path) -> Result<(Vec<Bulletin>, Vec<String>)> {
     let mut found = Vec::new();
     let mut ignored = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

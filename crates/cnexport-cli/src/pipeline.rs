@@ -38,7 +38,7 @@ impl Pipeline {
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
-                *p = base.join(&*p);
+                *p = clean(&base.join(&*p));
             }
         };
         resolve(&mut p.build.input);
@@ -61,5 +61,27 @@ impl Pipeline {
             bail!("{}:\n  {}", path.display(), problems.join("\n  "));
         }
         Ok(p)
+    }
+}
+
+/// `a/b/../c` -> `a/c`, lexically (for readable paths in messages).
+fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
     }
 }

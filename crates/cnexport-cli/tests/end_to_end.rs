@@ -115,16 +115,22 @@ fn check_generated(seed: u64) {
     let pairs: BTreeSet<(HsCode, PartnerCode)> = truth.keys().map(|k| (k.1, k.2)).collect();
     let value =
         |m: Month, hs: HsCode, c: PartnerCode| truth.get(&(m, hs, c)).map(|t| t.value).unwrap_or(0);
-    // Every pair would take minutes through a process each; a deterministic
-    // spread of pairs (every 7th) plus the first and last covers the forms.
-    let chosen: Vec<_> = pairs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| i % 7 == 0 || *i == pairs.len() - 1)
-        .map(|(_, p)| *p)
-        .collect();
-    for (hs, c) in chosen {
-        let (status, body) = query(&db, &format!("/skill/trend?hsCode={hs}&countryCode={c}"));
+    // Every pair, in-process through the same query layer `cnexport query`
+    // calls; a spread of them also through the binary.
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let ask = |i: usize, target: String| -> (i32, Value) {
+        if i.is_multiple_of(25) {
+            query(&db, &target)
+        } else {
+            let r = cnexport_api::answer(&conn, &target);
+            (if r.status == 200 { 0 } else { 2 }, r.body)
+        }
+    };
+    assert!(pairs.len() > 100, "{} pairs", pairs.len());
+    for (i, &(hs, c)) in pairs.iter().enumerate() {
+        let (status, body) = ask(i, format!("/skill/trend?hsCode={hs}&countryCode={c}"));
         assert_eq!(status, 0, "{body}");
         let data = &body["data"];
         let months: Vec<(String, i64)> = data["monthlyData"]
@@ -145,7 +151,7 @@ fn check_generated(seed: u64) {
             .collect();
         assert_eq!(months, expected, "trend {hs} {c}");
 
-        let (status, body) = query(&db, &format!("/skill/history?hsCode={hs}&countryCode={c}"));
+        let (status, body) = ask(i, format!("/skill/history?hsCode={hs}&countryCode={c}"));
         assert_eq!(status, 0, "{body}");
         let data = &body["data"];
         let detail: Vec<i64> = data["monthlyDetail"]
