@@ -152,7 +152,11 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
     reader
         .records()
         .filter_map(Result::ok)
-        .map(|r| r.iter().map(|f| f.split_whitespace().collect::<Vec<_>>().join(" ")).collect())
+        .map(|r| {
+            r.iter()
+                .map(|f| f.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect()
+        })
         .collect()
 }
 
