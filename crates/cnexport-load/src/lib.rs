@@ -53,6 +53,7 @@ pub fn temporary_path(target: &Path) -> PathBuf {
 
 /// Writes `db` to `target` atomically (temporary file, check, rename).
 pub fn write_database(target: &Path, db: &Database) -> Result<LoadStats, LoadError> {
+    remove_stale_temporaries(target);
     let tmp = temporary_path(target);
     let result = write_and_check(&tmp, db).and_then(|stats| {
         publish(&tmp, target)?;
@@ -62,6 +63,41 @@ pub fn write_database(target: &Path, db: &Database) -> Result<LoadStats, LoadErr
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Removes temporary files left by builds that were killed (their process
+/// is gone). A temporary file of a running build is left alone.
+pub fn remove_stale_temporaries(target: &Path) -> usize {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().to_string()) else {
+        return 0;
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !Path::new("/proc/self").exists() {
+        // No way to tell a live build from a dead one here: keep everything.
+        return 0;
+    }
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = file
+            .strip_prefix(&prefix)
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> LoadError + '_ {

@@ -403,3 +403,175 @@ fn count_rows(s: &CodeSeries, cal: &Calendar) -> Vec<CountMonthRow> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cnexport_core::HsCode;
+
+    fn fact(month: Month, hs: u32, partner: u16, value: i64) -> MonthlyFact {
+        MonthlyFact {
+            month,
+            hs_code: HsCode(hs),
+            partner: PartnerCode(partner),
+            value,
+            quantity1: value,
+            unit1: Some("千克".into()),
+            quantity2: 0,
+            unit2: None,
+            first_value: value,
+            source_file: 0,
+        }
+    }
+
+    fn sorted(mut facts: Vec<MonthlyFact>) -> Vec<MonthlyFact> {
+        facts.sort_by_key(|f| (f.hs_code, f.partner, f.month));
+        facts
+    }
+
+    /// 24 months of data: one as-of month. Worked by hand:
+    /// - 502 (US): 10 every month of prev12, 20 every month of recent12;
+    /// - 108 (Cyprus: EU, Middle East, Belt and Road): 0 in prev12, 5 in the last month only;
+    /// - 701 (unknown): 15 in the last month (in the total, in no region).
+    #[test]
+    fn a_hand_computed_code() {
+        let first = Month::new(2023, 1).unwrap();
+        let mut facts = Vec::new();
+        for i in 0..24 {
+            let m = first.plus(i);
+            facts.push(fact(m, 85171300, 502, if i < 12 { 10 } else { 20 }));
+        }
+        facts.push(fact(first.plus(23), 85171300, 108, 5));
+        facts.push(fact(first.plus(23), 85171300, 701, 15));
+        let (base, counts) = compute(&sorted(facts), Reference::get());
+        let row = base.iter().find(|r| r.hs_code == "85171300").unwrap();
+        assert_eq!(row.as_of.to_string(), "202412");
+        // recent12 = 12*20 + 5 + 15 = 260; prev12 = 120; yoy = 116.67
+        assert_eq!((row.recent12, row.prev12), (260, 120));
+        assert_eq!(row.yoy_growth, Some(116.67));
+        // M = 20+5+15 = 40, M-1 = 20: mom = 100
+        assert_eq!(row.mom_growth, Some(100.0));
+        assert_eq!((row.active_countries, row.active_countries_prev), (3, 1));
+        assert_eq!(row.monthly_activity, 12);
+        // top3 = all three = 100%
+        assert_eq!(row.top3_concentration, Some(100.0));
+        // (12 + 1 + 1) / 3 = 4.67
+        assert_eq!(row.avg_country_active_months, Some(4.67));
+        // North America 240 (92.31%), Asia 5 (Cyprus is coded in Asia), 701 nowhere.
+        assert_eq!(row.regions[3].recent12, 240);
+        assert_eq!(row.regions[0].recent12, 5);
+        let region_sum: i64 = row.regions.iter().map(|r| r.recent12).sum();
+        assert_eq!(region_sum, 245);
+        assert_eq!(row.best_region, Some(("northAmerica".to_string(), 92.31)));
+        // Cyprus in three blocs, US in USMCA.
+        assert_eq!(row.blocs[0].recent12, 5); // middleEast
+        assert_eq!(row.blocs[1].recent12, 5); // beltRoad
+        assert_eq!(row.blocs[3].recent12, 5); // eu
+        assert_eq!(row.blocs[4].recent12, 240); // usmca
+                                                // g3 = (20+20+40)/30 - 1 = 1.6667; g12 = 260/120 - 1; gb = (3-1)/1 = 2
+        let expected = 100.0
+            * (0.5 * (80.0f64 / 30.0 - 1.0).tanh()
+                + 0.3 * (260.0f64 / 120.0 - 1.0).tanh()
+                + 0.2 * 2.0f64.tanh());
+        assert_eq!(row.momentum_score, round_2dp(expected));
+        assert_eq!(row.first_unit.as_deref(), Some("千克"));
+        assert_eq!(row.first_quantity, Some(260));
+        // Roll-ups exist with the same totals.
+        for code in ["85", "8517", "851713"] {
+            let r = base.iter().find(|r| r.hs_code == code).unwrap();
+            assert_eq!((r.recent12, r.prev12), (260, 120), "{code}");
+        }
+        // Only 24 months: no 3-year CAGR.
+        let us = counts
+            .iter()
+            .find(|c| c.hs_code == "85171300" && c.country_code == "502")
+            .unwrap();
+        assert_eq!(us.recent12, 240);
+        assert_eq!(us.monthly_avg, 20.0);
+        assert_eq!(us.three_year_cagr, None);
+    }
+
+    #[test]
+    fn zero_base_and_late_start() {
+        let first = Month::new(2023, 1).unwrap();
+        // Starts in the last 3 months: prev12 = 0.
+        // Another code anchors the data's first month.
+        let anchor = fact(first, 27090000, 502, 1);
+        let facts = vec![
+            anchor,
+            fact(first.plus(21), 1012100, 502, 7),
+            fact(first.plus(23), 1012100, 502, 3),
+        ];
+        let (base, _) = compute(&sorted(facts), Reference::get());
+        let row = base.iter().find(|r| r.hs_code == "01012100").unwrap();
+        assert_eq!(row.yoy_growth, None);
+        // M = 3, M-1 = 0: mom null.
+        assert_eq!(row.mom_growth, None);
+        // g3 and g12 have a zero base with a positive numerator: +1 each; gb = 1.
+        let expected =
+            round_2dp(100.0 * (0.5 * 1f64.tanh() + 0.3 * 1f64.tanh() + 0.2 * 1f64.tanh()));
+        assert_eq!(row.momentum_score, expected);
+    }
+
+    #[test]
+    fn mixed_units_give_no_quantity() {
+        let first = Month::new(2023, 1).unwrap();
+        let mut a = fact(first.plus(23), 1012100, 502, 3);
+        a.unit1 = Some("头".into());
+        let b = fact(first, 1012900, 502, 3);
+        let anchor = fact(first, 27090000, 502, 1);
+        let (base, _) = compute(
+            &sorted(vec![anchor.clone(), a.clone(), b]),
+            Reference::get(),
+        );
+        // 8-digit: one unit each.
+        assert_eq!(
+            base.iter()
+                .find(|r| r.hs_code == "01012100")
+                .unwrap()
+                .first_unit
+                .as_deref(),
+            Some("头")
+        );
+        // The roll-up 0101 in its window holds only the 头 row (the 千克 row is in prev12).
+        let r = base.iter().find(|r| r.hs_code == "0101").unwrap();
+        assert_eq!(r.first_unit.as_deref(), Some("头"));
+        let mut c = fact(first.plus(23), 1012900, 502, 3);
+        c.unit1 = Some("千克".into());
+        let (base, _) = compute(&sorted(vec![anchor, a, c]), Reference::get());
+        let r = base.iter().find(|r| r.hs_code == "0101").unwrap();
+        assert_eq!((r.first_unit.clone(), r.first_quantity), (None, None));
+    }
+
+    #[test]
+    fn the_thread_count_does_not_change_the_result() {
+        let first = Month::new(2021, 1).unwrap();
+        let mut facts = Vec::new();
+        let mut x: u64 = 42;
+        for hs in [85171300u32, 85176200, 84713010, 61102000, 94036090, 1012100] {
+            for partner in [101u16, 108, 116, 133, 304, 410, 502, 601, 701] {
+                for i in 0..50 {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    if x >> 62 != 0 {
+                        facts.push(fact(first.plus(i), hs, partner, (x >> 40) as i64));
+                    }
+                }
+            }
+        }
+        let facts = sorted(facts);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| compute(&facts, Reference::get()))
+        };
+        let (b1, c1) = run(1);
+        let (b2, c2) = run(2);
+        assert_eq!(b1, b2);
+        assert_eq!(c1, c2);
+        assert!(c1.iter().any(|c| c.three_year_cagr.is_some()));
+    }
+}
