@@ -85,3 +85,49 @@ fn clean(path: &Path) -> PathBuf {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_committed_pipeline_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pipelines");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let p =
+                    Pipeline::load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+                assert!(
+                    p.build.input.exists(),
+                    "{}: input {} missing",
+                    path.display(),
+                    p.build.input.display()
+                );
+                n += 1;
+            }
+        }
+        assert!(n >= 1);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[build]\ninput = \"x\"\ndb = \"y.db\"\nthreads = 3\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Pipeline::load(&path).unwrap_err());
+        assert!(err.contains("threads"), "{err}");
+        std::fs::write(
+            &path,
+            "[build]\ninput = \"x\"\ndb = \"y.db\"\ncurrency = \"EUR\"\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Pipeline::load(&path).unwrap_err());
+        assert!(err.contains("currency"), "{err}");
+    }
+}
