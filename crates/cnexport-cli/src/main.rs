@@ -59,6 +59,30 @@ enum Command {
         /// The pipeline TOML file; relative paths in it are taken from its folder.
         pipeline: PathBuf,
     },
+    /// Serve the API over HTTP.
+    ///
+    /// Endpoints: /skill/dashboard, /skill/markets, /skill/trend, /skill/topProducts,
+    /// /skill/history (the same answers as `cnexport query`), /healthz, /openapi.json.
+    /// When a build replaces the database file the server switches to it without a
+    /// restart (it checks the file twice a second; SIGHUP switches at once). SIGTERM or
+    /// Ctrl-C: stop accepting, finish requests in flight, write every access-log row, exit.
+    Serve {
+        /// The database written by `cnexport build`.
+        #[arg(long)]
+        db: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// SQLite file of the access log (table hs_skill_access_log); kept across rebuilds.
+        #[arg(long)]
+        access_log: Option<PathBuf>,
+        /// Store client IPs anonymised (IPv4 last octet, IPv6 last 80 bits zeroed).
+        #[arg(long)]
+        anonymize_ip: bool,
+        /// Seconds before a request is cut off with 408.
+        #[arg(long, default_value_t = 10)]
+        request_timeout: u64,
+    },
     /// Answer one API request from a database and print the JSON body.
     ///
     /// Prints exactly what the server sends for the same request. Exit status 0 when
@@ -107,6 +131,47 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("pipeline {name} ({})", pipeline.display());
             }
             run_build(&opts, p.build.report.as_deref())
+        }
+        Command::Serve {
+            db,
+            addr,
+            access_log,
+            anonymize_ip,
+            request_timeout,
+        } => {
+            if !db.is_file() {
+                anyhow::bail!(
+                    "--db {}: no such database; build one first with `cnexport build --input DIR --db FILE`",
+                    db.display()
+                );
+            }
+            let mut opts = cnexport_serve::ServeOptions::new(db);
+            opts.access_log = access_log;
+            opts.anonymize_ip = anonymize_ip;
+            opts.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let stats = runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&addr)
+                    .await
+                    .with_context(|| format!("--addr {addr}: cannot listen there"))?;
+                eprintln!(
+                    "cnexport serve: listening on http://{}",
+                    listener.local_addr()?
+                );
+                cnexport_serve::serve(opts, listener, cnexport_serve::shutdown_signal())
+                    .await
+                    .map_err(anyhow::Error::msg)
+            })?;
+            eprintln!(
+                "cnexport serve: stopped; {} access-log rows written, {} lost, {} database switches",
+                stats.log.written, stats.log.failed, stats.reloads
+            );
+            Ok(if stats.log.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Query { db, target } => {
             let conn = open_read_only(&db)?;

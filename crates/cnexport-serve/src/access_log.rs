@@ -1,0 +1,316 @@
+//! The access log: one row of `hs_skill_access_log` per request to the
+//! endpoints, in its own SQLite file (it survives rebuilds of the metrics
+//! database). Requests only push a row onto a queue; a writer thread
+//! inserts them in batches, so a slow disk never slows a request. On
+//! shutdown the writer drains the queue before it exits.
+
+use rusqlite::{params, Connection};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+/// Rows written per transaction at most.
+const BATCH: usize = 1000;
+/// How long a row may wait for its batch.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS hs_skill_access_log (
+  id          TEXT PRIMARY KEY,
+  ip          TEXT,
+  path        TEXT NOT NULL,
+  par         TEXT NOT NULL,
+  create_time TEXT NOT NULL,
+  status      INTEGER NOT NULL,
+  latency_ms  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hs_skill_access_log_by_time ON hs_skill_access_log (create_time);
+";
+
+/// One request.
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    pub id: String,
+    pub ip: Option<String>,
+    pub path: String,
+    pub par: String,
+    pub create_time: String,
+    pub status: u16,
+    pub latency_ms: f64,
+}
+
+enum Msg {
+    Row(LogRow),
+    Shutdown,
+}
+
+/// The sending side, cloned into the request handlers.
+#[derive(Clone)]
+pub struct AccessLog {
+    tx: Sender<Msg>,
+    anonymize: bool,
+}
+
+/// The writer thread; `finish` drains and joins it.
+pub struct AccessLogWriter {
+    tx: Sender<Msg>,
+    handle: Option<JoinHandle<WriterStats>>,
+}
+
+/// What the writer did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub written: u64,
+    pub failed: u64,
+}
+
+impl AccessLog {
+    /// Opens (creating it if needed) the log file and starts the writer.
+    pub fn start(path: &Path, anonymize: bool) -> Result<(AccessLog, AccessLogWriter), String> {
+        let conn = open_log(path)?;
+        let (tx, rx) = mpsc::channel();
+        let path = path.to_path_buf();
+        let handle = std::thread::Builder::new()
+            .name("access-log".into())
+            .spawn(move || writer(conn, path, rx))
+            .map_err(|e| format!("cannot start the access-log writer: {e}"))?;
+        Ok((
+            AccessLog {
+                tx: tx.clone(),
+                anonymize,
+            },
+            AccessLogWriter {
+                tx,
+                handle: Some(handle),
+            },
+        ))
+    }
+
+    /// Queues a row (never blocks).
+    pub fn record(
+        &self,
+        ip: Option<IpAddr>,
+        path: &str,
+        par: &str,
+        status: u16,
+        latency: Duration,
+    ) {
+        let ip = ip.map(|ip| if self.anonymize { anonymize(ip) } else { ip }.to_string());
+        let row = LogRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            ip,
+            path: truncate(path, 512),
+            par: truncate(par, 4096),
+            create_time: utc_timestamp(SystemTime::now()),
+            status,
+            latency_ms: latency.as_secs_f64() * 1000.0,
+        };
+        let _ = self.tx.send(Msg::Row(row));
+    }
+}
+
+impl AccessLogWriter {
+    /// Writes every queued row and stops the writer.
+    pub fn finish(mut self) -> WriterStats {
+        let _ = self.tx.send(Msg::Shutdown);
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+fn open_log(path: &Path) -> Result<Connection, String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    let conn = Connection::open(path).map_err(|e| format!("access log {}: {e}", path.display()))?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        .and_then(|_| conn.execute_batch(SCHEMA))
+        .map_err(|e| format!("access log {}: {e}", path.display()))?;
+    Ok(conn)
+}
+
+fn writer(mut conn: Connection, path: PathBuf, rx: Receiver<Msg>) -> WriterStats {
+    let mut stats = WriterStats::default();
+    let mut pending: Vec<LogRow> = Vec::new();
+    let mut shutting_down = false;
+    loop {
+        // Collect a batch: wait for the first row, then take what is queued.
+        match rx.recv_timeout(FLUSH_EVERY) {
+            Ok(Msg::Row(r)) => pending.push(r),
+            Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => shutting_down = true,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        while pending.len() < BATCH * 10 {
+            match rx.try_recv() {
+                Ok(Msg::Row(r)) => pending.push(r),
+                Ok(Msg::Shutdown) => shutting_down = true,
+                Err(_) => break,
+            }
+        }
+        while !pending.is_empty() {
+            let n = pending.len().min(BATCH);
+            match insert(&mut conn, &pending[..n]) {
+                Ok(()) => {
+                    stats.written += n as u64;
+                    pending.drain(..n);
+                }
+                Err(e) => {
+                    // Keep the rows and try again on the next round.
+                    eprintln!(
+                        "cnexport serve: access log {}: {e}; will retry",
+                        path.display()
+                    );
+                    if shutting_down {
+                        stats.failed += pending.len() as u64;
+                        pending.clear();
+                    }
+                    break;
+                }
+            }
+        }
+        if shutting_down {
+            // Rows sent before Shutdown are all in the channel: drain them.
+            let rest: Vec<LogRow> = rx
+                .try_iter()
+                .filter_map(|m| match m {
+                    Msg::Row(r) => Some(r),
+                    Msg::Shutdown => None,
+                })
+                .collect();
+            for chunk in rest.chunks(BATCH) {
+                match insert(&mut conn, chunk) {
+                    Ok(()) => stats.written += chunk.len() as u64,
+                    Err(_) => stats.failed += chunk.len() as u64,
+                }
+            }
+            return stats;
+        }
+    }
+}
+
+fn insert(conn: &mut Connection, rows: &[LogRow]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO hs_skill_access_log (id, ip, path, par, create_time, status, latency_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for r in rows {
+            st.execute(params![
+                r.id,
+                r.ip,
+                r.path,
+                r.par,
+                r.create_time,
+                r.status,
+                r.latency_ms
+            ])?;
+        }
+    }
+    tx.commit()
+}
+
+/// Zeroes the last octet of an IPv4 address, the last 80 bits of an IPv6 one.
+pub fn anonymize(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::from([a, b, c, 0])
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return anonymize(IpAddr::V4(v4));
+            }
+            let mut o = v6.octets();
+            for b in &mut o[6..] {
+                *b = 0;
+            }
+            IpAddr::from(o)
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm` in UTC.
+pub fn utc_timestamp(t: SystemTime) -> String {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_anonymisation() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(utc_timestamp(t), "2023-11-14 22:13:20.123");
+        assert_eq!(
+            utc_timestamp(SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29 00:00:00.000"
+        );
+        assert_eq!(
+            anonymize("203.0.113.77".parse().unwrap()).to_string(),
+            "203.0.113.0"
+        );
+        assert_eq!(
+            anonymize("2001:db8:1:2:3:4:5:6".parse().unwrap()).to_string(),
+            "2001:db8:1::"
+        );
+    }
+
+    #[test]
+    fn every_row_is_written_by_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let (log, writer) = AccessLog::start(&path, false).unwrap();
+        for i in 0..2500 {
+            log.record(
+                None,
+                "/skill/trend",
+                &format!("i={i}"),
+                200,
+                Duration::from_micros(5),
+            );
+        }
+        let stats = writer.finish();
+        assert_eq!(stats.written, 2500);
+        let conn = Connection::open(&path).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM hs_skill_access_log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2500);
+    }
+}

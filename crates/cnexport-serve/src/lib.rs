@@ -1,0 +1,275 @@
+//! `cnexport serve`: the API over HTTP (axum).
+//!
+//! The five endpoints answer through `cnexport_api::answer`, the same
+//! function `cnexport query` calls, so the bodies are identical byte for
+//! byte. Around it: an access log written off the request path, hot reload
+//! of the database when a build replaces it (file polling and SIGHUP),
+//! `/healthz`, `/openapi.json`, CORS and gzip.
+
+pub mod access_log;
+pub mod db;
+pub mod openapi;
+
+use access_log::{AccessLog, AccessLogWriter, WriterStats};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use db::{Reload, ServedDb};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+
+/// How `serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub db: PathBuf,
+    pub access_log: Option<PathBuf>,
+    /// Store IPs with the last octet (IPv4) / last 80 bits (IPv6) zeroed.
+    pub anonymize_ip: bool,
+    /// How often the database file is checked for a replacement.
+    pub reload_poll: Duration,
+    /// Longest a request may take before it is answered 408.
+    pub request_timeout: Duration,
+}
+
+impl ServeOptions {
+    pub fn new(db: impl Into<PathBuf>) -> ServeOptions {
+        ServeOptions {
+            db: db.into(),
+            access_log: None,
+            anonymize_ip: false,
+            reload_poll: Duration::from_millis(500),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Arc<ServedDb>,
+    pub log: Option<AccessLog>,
+}
+
+/// The router, without a listener (tests call it with `oneshot`).
+pub fn app(state: AppState, request_timeout: Duration) -> Router {
+    Router::new()
+        .route("/skill/{*endpoint}", get(skill))
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+                .allow_headers(Any),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+}
+
+fn json_response(status: u16, body: String) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp
+}
+
+async fn skill(State(state): State<AppState>, req: Request) -> Response {
+    let started = Instant::now();
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let target = if query.is_empty() {
+        path.clone()
+    } else {
+        format!("{path}?{query}")
+    };
+    let generation = state.db.current();
+    let answered = tokio::task::spawn_blocking(move || {
+        generation.with_connection(|conn| {
+            let r = cnexport_api::answer(conn, &target);
+            (r.status, r.body_string())
+        })
+    })
+    .await;
+    let (status, body) = match answered {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => {
+            eprintln!("cnexport serve: {e}");
+            (
+                503,
+                cnexport_api::ApiResponse::error(
+                    503,
+                    "数据库暂不可用 (database unavailable, try again)",
+                )
+                .body_string(),
+            )
+        }
+        Err(e) => {
+            eprintln!("cnexport serve: request failed: {e}");
+            (
+                503,
+                cnexport_api::ApiResponse::error(503, "服务暂不可用 (try again)").body_string(),
+            )
+        }
+    };
+    if let Some(log) = &state.log {
+        log.record(ip, &path, &query, status, started.elapsed());
+    }
+    json_response(status, body)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let g = state.db.current();
+    let body = json!({
+        "status": "ok",
+        "dataMonth": g.data_month,
+        "inputDigest": g.input_digest,
+        "generation": g.generation,
+    });
+    json_response(200, body.to_string())
+}
+
+async fn openapi_json() -> Response {
+    json_response(200, openapi::document().to_string())
+}
+
+async fn not_found(req: Request) -> Response {
+    let path = req.uri().path().chars().take(80).collect::<String>();
+    let body = cnexport_api::ApiResponse::error(
+        404,
+        format!("未知路径 {path} (unknown path; see /openapi.json)"),
+    );
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.body_string(),
+    )
+        .into_response()
+}
+
+/// What a server run did, for the shutdown message.
+#[derive(Debug, Clone, Default)]
+pub struct ServeStats {
+    pub log: WriterStats,
+    pub reloads: u64,
+}
+
+/// Serves until `shutdown` resolves, then drains: in-flight requests
+/// finish, and every access-log row is written.
+pub async fn serve(
+    opts: ServeOptions,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<ServeStats, String> {
+    let db = Arc::new(ServedDb::open(&opts.db)?);
+    let (log, writer): (Option<AccessLog>, Option<AccessLogWriter>) = match &opts.access_log {
+        Some(path) => {
+            let (l, w) = AccessLog::start(path, opts.anonymize_ip)?;
+            (Some(l), Some(w))
+        }
+        None => (None, None),
+    };
+    let reloads = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let watcher = tokio::spawn(watch(db.clone(), opts.reload_poll, reloads.clone()));
+    let state = AppState { db, log };
+    let router = app(state, opts.request_timeout);
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    watcher.abort();
+    let log = tokio::task::spawn_blocking(move || {
+        writer.map(AccessLogWriter::finish).unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
+    result.map_err(|e| format!("server error: {e}"))?;
+    Ok(ServeStats {
+        log,
+        reloads: reloads.load(std::sync::atomic::Ordering::Relaxed),
+    })
+}
+
+/// Polls the database file, and reloads at once on SIGHUP.
+async fn watch(db: Arc<ServedDb>, poll: Duration, reloads: Arc<std::sync::atomic::AtomicU64>) {
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut tick = tokio::time::interval(poll);
+    loop {
+        #[cfg(unix)]
+        let forced = match hup.as_mut() {
+            Some(h) => tokio::select! {
+                _ = tick.tick() => false,
+                _ = h.recv() => true,
+            },
+            None => {
+                tick.tick().await;
+                false
+            }
+        };
+        #[cfg(not(unix))]
+        let forced = {
+            tick.tick().await;
+            false
+        };
+        let db2 = db.clone();
+        let outcome = tokio::task::spawn_blocking(move || db2.reload(forced)).await;
+        match outcome {
+            Ok(Reload::Switched { generation }) => {
+                reloads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let g = db.current();
+                eprintln!(
+                    "cnexport serve: switched to generation {generation} (data month {}, digest {})",
+                    g.data_month.as_deref().unwrap_or("-"),
+                    g.input_digest.as_deref().map(|d| &d[..d.len().min(12)]).unwrap_or("-")
+                );
+            }
+            Ok(Reload::Failed(e)) => eprintln!("cnexport serve: keeping the current database: {e}"),
+            _ => {}
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
