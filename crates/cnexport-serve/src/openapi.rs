@@ -1,7 +1,248 @@
-//! The OpenAPI 3 document served at `/openapi.json`.
+//! The OpenAPI 3 document served at `/openapi.json`. It describes exactly
+//! what the server sends; `tests/http.rs` checks it against real answers.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
+const REGIONS: [&str; 11] = [
+    "asia",
+    "europe",
+    "africa",
+    "northAmerica",
+    "southAmerica",
+    "oceania",
+    "middleEast",
+    "beltRoad",
+    "asean",
+    "eu",
+    "usmca",
+];
+
+fn param(name: &str, required: bool, description: &str, schema: Value, example: Value) -> Value {
+    json!({
+        "name": name, "in": "query", "required": required,
+        "description": description, "schema": schema, "example": example
+    })
+}
+
+fn hs_code(lengths: &str) -> Value {
+    param(
+        "hsCode",
+        true,
+        &format!("HS product code of {lengths} digits (dots allowed: 8517.13.00)"),
+        json!({"type": "string", "pattern": "^[0-9.]{2,11}$"}),
+        json!("85171300"),
+    )
+}
+
+fn country_code() -> Value {
+    param(
+        "countryCode",
+        true,
+        "China customs 3-digit trading-partner code (502 = United States)",
+        json!({"type": "string", "pattern": "^[0-9]{3}$"}),
+        json!("502"),
+    )
+}
+
+fn nullable(t: &str) -> Value {
+    json!({"type": t, "nullable": true})
+}
+
+fn month_amount() -> Value {
+    json!({"type": "object", "required": ["month", "amount"], "properties": {
+        "month": {"type": "string", "pattern": "^[0-9]{6}$", "example": "202401"},
+        "amount": {"type": "integer", "description": "yuan"}
+    }})
+}
+
+fn best_region() -> Value {
+    json!({"type": "object", "nullable": true, "properties": {
+        "regionName": {"type": "string", "enum": &REGIONS[..6]},
+        "percent": {"type": "number"}
+    }})
+}
+
+fn breakdown(keys: &[&str]) -> Value {
+    let mut props = Map::new();
+    for k in keys {
+        props.insert(format!("{k}Total"), json!({"type": "integer"}));
+        props.insert(format!("{k}Percent"), nullable("number"));
+    }
+    json!({"type": "object", "properties": props})
+}
+
+fn envelope(data: Value, example: Value) -> Value {
+    json!({
+        "description": "success",
+        "content": {"application/json": {
+            "schema": {"type": "object", "required": ["code", "message", "data"], "properties": {
+                "code": {"type": "integer", "enum": [200]},
+                "message": {"type": "string"},
+                "data": data
+            }},
+            "example": example
+        }}
+    })
+}
+
+fn errors() -> Value {
+    let error = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let mut e400 = error.clone();
+    e400["description"] =
+        json!("a parameter is missing or invalid; the message names it and what is allowed");
+    let mut e404 = error.clone();
+    e404["description"] = json!("unknown product code, month, or product-country pair");
+    let mut e408 = error;
+    e408["description"] = json!("the request took longer than the server's timeout");
+    json!({"400": e400, "404": e404, "408": e408})
+}
+
+fn operation(summary: &str, params: Vec<Value>, data: Value, example: Value) -> Value {
+    let mut responses = Map::new();
+    responses.insert("200".into(), envelope(data, example));
+    if let Value::Object(e) = errors() {
+        responses.extend(e);
+    }
+    json!({"get": {"summary": summary, "parameters": params, "responses": responses}})
+}
+
+/// The document.
 pub fn document() -> Value {
-    json!({"openapi": "3.0.3", "info": {"title": "cnexport", "version": env!("CARGO_PKG_VERSION")}, "paths": {}})
+    let dashboard_data = json!({"type": "object", "properties": {
+        "hsCode": {"type": "string"}, "productName": nullable("string"), "currentMonth": {"type": "string"},
+        "recent12mGlobalTotal": {"type": "integer"}, "prev12mGlobalTotal": {"type": "integer"},
+        "yoyGrowthRate": nullable("number"), "momGrowthRate": nullable("number"),
+        "activeCountriesCount": {"type": "integer"}, "monthlyActivityCount": {"type": "integer"},
+        "top3ConcentrationPercent": nullable("number"), "avgCountryActiveMonths": nullable("number"),
+        "firstUnit": nullable("string"), "firstQuantity": nullable("integer"),
+        "secondUnit": nullable("string"), "secondQuantity": nullable("integer"),
+        "regionBreakdown": breakdown(&REGIONS[..6]), "tradeBlocBreakdown": breakdown(&REGIONS[6..]),
+        "bestRegion": best_region(), "momentumScore": {"type": "number", "minimum": -100, "maximum": 100}
+    }});
+    let market = json!({"type": "object", "properties": {
+        "countryName": {"type": "string"}, "countryCode": {"type": "string"},
+        "continent": {"type": "string", "nullable": true, "enum": ["亚洲", "非洲", "欧洲", "拉丁美洲", "北美洲", "大洋洲", null]},
+        "tradeTags": {"type": "array", "items": {"type": "string", "enum": ["一带一路", "东盟", "欧盟", "美墨加", "中东"]}},
+        "recent12mTotal": {"type": "integer"}, "monthlyAvg": {"type": "number"}, "threeYearCAGR": nullable("number")
+    }});
+    let top = json!({"type": "object", "properties": {
+        "rank": {"type": "integer"}, "hsCode": {"type": "string"}, "productName": nullable("string"),
+        "recent12mGlobalTotal": {"type": "integer"}, "yoyGrowthRate": nullable("number"),
+        "activeCountriesCount": {"type": "integer"}, "top3ConcentrationPercent": nullable("number"),
+        "bestRegion": best_region(), "momentumScore": {"type": "number"},
+        "regionTotal": {"type": "integer", "description": "with regionFilter only"},
+        "regionPercent": {"type": "number", "nullable": true, "description": "with regionFilter only"},
+        "regionYoyGrowthRate": {"type": "number", "nullable": true, "description": "with regionFilter only"}
+    }});
+    let trend = json!({"type": "object", "properties": {
+        "hsCode": {"type": "string"}, "countryName": {"type": "string"}, "countryCode": {"type": "string"},
+        "currencyUnit": {"type": "string", "enum": ["人民币"]},
+        "monthlyData": {"type": "array", "minItems": 12, "maxItems": 12, "items": month_amount()}
+    }});
+    let history = json!({"type": "object", "properties": {
+        "hsCode": {"type": "string"}, "countryCode": {"type": "string"}, "countryName": {"type": "string"},
+        "currentDataMonth": {"type": "string"},
+        "yearlySummary": {"type": "array", "items": {"type": "object", "properties": {
+            "year": {"type": "integer"}, "totalAmount": {"type": "integer"}}}},
+        "monthlyDetail": {"type": "array", "minItems": 24, "maxItems": 24, "items": month_amount()},
+        "summaryStats": {"type": "object", "properties": {
+            "total24MonthAmount": {"type": "integer"}, "monthlyAvg": {"type": "number"},
+            "maxMonth": month_amount(), "minMonth": month_amount(), "activeMonthsCount": {"type": "integer"}}}
+    }});
+    let limit = |default: i64, max: i64| {
+        param(
+            "limit",
+            false,
+            &format!("rows to return (1-{max})"),
+            json!({"type": "integer", "minimum": 1, "maximum": max, "default": default}),
+            json!(default),
+        )
+    };
+    let offset = param(
+        "offset",
+        false,
+        "rows to skip",
+        json!({"type": "integer", "minimum": 0, "maximum": 100000, "default": 0}),
+        json!(0),
+    );
+    let min_amount = |default: i64| {
+        param(
+            "minAmount",
+            false,
+            "least recent-12-month total (yuan)",
+            json!({"type": "integer", "minimum": 0, "default": default}),
+            json!(default),
+        )
+    };
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "cnexport API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "China customs export statistics by HS code and destination. Amounts in yuan (人民币). Every answer is {code, message, data}; code mirrors the HTTP status."
+        },
+        "paths": {
+            "/skill/dashboard": operation(
+                "A product's (or roll-up's) 12-month figures at an as-of month",
+                vec![
+                    hs_code("2, 4, 6 or 8"),
+                    param("currentMonth", false, "as-of month YYYYMM (default: the latest)",
+                        json!({"type": "string", "pattern": "^[0-9]{6}$"}), json!("202412")),
+                ],
+                dashboard_data,
+                json!({"code": 200, "message": "success", "data": {"hsCode": "85171300", "productName": "智能手机", "currentMonth": "202506", "recent12mGlobalTotal": 279462943768i64, "prev12mGlobalTotal": 308115902508i64, "yoyGrowthRate": -9.3, "momGrowthRate": -18.8}})
+            ),
+            "/skill/markets": operation(
+                "The destinations of a product in the latest 12 months",
+                vec![
+                    hs_code("2, 4, 6 or 8"),
+                    param("sortBy", false, "amount, or name in pinyin order",
+                        json!({"type": "string", "enum": ["amount", "name"], "default": "amount"}), json!("amount")),
+                    param("order", false, "sort order",
+                        json!({"type": "string", "enum": ["desc", "asc"], "default": "desc"}), json!("desc")),
+                    min_amount(0),
+                    limit(50, 1000),
+                    offset.clone(),
+                ],
+                json!({"type": "array", "items": market}),
+                json!({"code": 200, "message": "success", "data": [{"countryName": "美国", "countryCode": "502", "continent": "北美洲", "tradeTags": ["美墨加"], "recent12mTotal": 107972989953i64, "monthlyAvg": 8997749162.75, "threeYearCAGR": -7.5}]})
+            ),
+            "/skill/trend": operation(
+                "The 12 latest months of a product to one destination, oldest first",
+                vec![hs_code("2, 4, 6 or 8"), country_code()],
+                trend,
+                json!({"code": 200, "message": "success", "data": {"hsCode": "12019020", "countryName": "美国", "countryCode": "502", "currencyUnit": "人民币", "monthlyData": [{"month": "202411", "amount": 385071}]}})
+            ),
+            "/skill/topProducts": operation(
+                "A ranking of products at the latest month",
+                vec![
+                    param("sortBy", false, "growth (codes without growth are left out), amount or marketBreadth",
+                        json!({"type": "string", "enum": ["growth", "amount", "marketBreadth"], "default": "growth"}), json!("growth")),
+                    param("level", false, "rank 8-digit codes or the roll-ups of one level",
+                        json!({"type": "integer", "enum": [2, 4, 6, 8], "default": 8}), json!(8)),
+                    param("regionFilter", false, "rank by one region's or bloc's total and growth (Chinese names accepted too)",
+                        json!({"type": "string", "enum": REGIONS}), json!("asean")),
+                    min_amount(10_000_000),
+                    param("maxConcentration", false, "largest top3ConcentrationPercent",
+                        json!({"type": "number", "minimum": 0, "maximum": 100}), json!(80)),
+                    limit(30, 100),
+                    offset,
+                ],
+                json!({"type": "array", "items": top}),
+                json!({"code": 200, "message": "success", "data": [{"rank": 1, "hsCode": "85076000", "productName": "锂离子蓄电池", "recent12mGlobalTotal": 745235761798i64, "yoyGrowthRate": 35.65, "activeCountriesCount": 19, "top3ConcentrationPercent": 52.94, "bestRegion": {"regionName": "asia", "percent": 58.73}, "momentumScore": 30.67}]})
+            ),
+            "/skill/history": operation(
+                "24 months of a product to one destination, newest first, with yearly totals and statistics",
+                vec![hs_code("2, 4, 6 or 8"), country_code()],
+                history,
+                json!({"code": 200, "message": "success", "data": {"hsCode": "12019020", "countryCode": "502", "countryName": "美国", "currentDataMonth": "202510"}})
+            ),
+            "/healthz": {"get": {"summary": "Liveness and the data month and input digest of the served build",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "status": {"type": "string"}, "dataMonth": nullable("string"), "inputDigest": nullable("string"), "generation": {"type": "integer"}}}}}}}}}
+        },
+        "components": {"schemas": {"Error": {"type": "object", "required": ["code", "message", "data"], "properties": {
+            "code": {"type": "integer"}, "message": {"type": "string"}, "data": {"type": "object", "nullable": true}
+        }}}}
+    })
 }
