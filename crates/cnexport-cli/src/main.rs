@@ -82,6 +82,9 @@ enum Command {
         /// Seconds before a request is cut off with 408.
         #[arg(long, default_value_t = 10)]
         request_timeout: u64,
+        /// Milliseconds between checks of the database file for a new build (SIGHUP checks at once).
+        #[arg(long, default_value_t = 500)]
+        watch_interval_ms: u64,
     },
     /// Answer one API request from a database and print the JSON body.
     ///
@@ -138,6 +141,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             access_log,
             anonymize_ip,
             request_timeout,
+            watch_interval_ms,
         } => {
             if !db.is_file() {
                 anyhow::bail!(
@@ -149,6 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             opts.access_log = access_log;
             opts.anonymize_ip = anonymize_ip;
             opts.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            opts.reload_poll = std::time::Duration::from_millis(watch_interval_ms.max(10));
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let stats = runtime.block_on(async move {

@@ -388,11 +388,16 @@ struct Server {
 }
 
 fn start_server(db: &Path, log: &Path) -> Server {
+    start_server_with(db, log, &[])
+}
+
+fn start_server_with(db: &Path, log: &Path, extra: &[&str]) -> Server {
     let mut child = cnexport()
         .args(["serve", "--addr", "127.0.0.1:0", "--db"])
         .arg(db)
         .arg("--access-log")
         .arg(log)
+        .args(extra)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -564,4 +569,50 @@ fn a_burst_then_sigterm_leaves_exactly_n_log_rows() {
     assert!(par.starts_with("hsCode=12019020&countryCode=502&i="));
     assert_eq!(status, 200);
     assert_eq!(ip, "127.0.0.1");
+}
+
+#[test]
+fn sighup_switches_at_once_and_anonymised_ips() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("served.db");
+    let log = dir.path().join("access.db");
+    build(&realdata_dir(), &db, &dir.path().join("stage-b"));
+    // A watch interval of an hour: only SIGHUP can make it switch.
+    let server = start_server_with(
+        &db,
+        &log,
+        &["--watch-interval-ms", "3600000", "--anonymize-ip"],
+    );
+    let month = |addr: &str| {
+        let (_, h) = http_get(addr, "/healthz").unwrap();
+        serde_json::from_str::<Value>(&h).unwrap()["dataMonth"].clone()
+    };
+    assert_eq!(month(&server.addr), "202510");
+    build(&sample_dir(), &db, &dir.path().join("stage-a"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(month(&server.addr), "202510", "switched without SIGHUP");
+    let ok = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let mut switched = false;
+    for _ in 0..100 {
+        if month(&server.addr) == "202506" {
+            switched = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(switched, "SIGHUP did not switch the database");
+    http_get(&server.addr, "/skill/topProducts").unwrap();
+    let mut child = server.child;
+    sigterm(child.id());
+    assert!(child.wait().unwrap().success());
+    let conn = rusqlite::Connection::open(&log).unwrap();
+    let ip: String = conn
+        .query_row("SELECT ip FROM hs_skill_access_log", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ip, "127.0.0.0");
 }
