@@ -237,7 +237,16 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     let min_amount = params.integer("minAmount", 0, 0, i64::MAX)?;
     let limit = params.integer("limit", 50, 1, 1000)? as usize;
     let offset = params.integer("offset", 0, 0, 100_000)? as usize;
-    metric_months(conn, &hs)?.ok_or_else(|| no_metrics(conn, &hs))?;
+    let known: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1",
+            [&hs],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if known.is_none() {
+        return Err(no_metrics(conn, &hs));
+    }
     let mut st = conn.prepare_cached(
         "SELECT c.country_code, co.name_zh, co.name_pinyin, co.continent_zh, c.recent12m_total, c.monthly_avg,
                 c.three_year_cagr,
@@ -285,7 +294,17 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
         };
         primary.then_with(|| a.code.cmp(&b.code))
     });
-    let tag_order: Vec<&str> = Bloc::ALL.iter().map(|b| b.api_key()).collect();
+    // SPEC 4 lists the tags in this order.
+    let tag_order: Vec<&str> = [
+        Bloc::BeltRoad,
+        Bloc::Asean,
+        Bloc::Eu,
+        Bloc::Usmca,
+        Bloc::MiddleEast,
+    ]
+    .iter()
+    .map(|b| b.api_key())
+    .collect();
     let out: Vec<Value> = rows
         .iter()
         .skip(offset)

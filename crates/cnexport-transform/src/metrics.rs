@@ -304,7 +304,9 @@ fn base_rows(s: &CodeSeries, cal: &Calendar, membership: &Membership) -> Vec<Bas
                         acc
                     }
                 });
+            // Everything went to 7xx partners: no continent at all.
             percent(best.recent12 as i128, recent12 as i128)
+                .filter(|_| best.recent12 > 0)
                 .map(|p| (Continent::ALL[i].api_key().to_string(), p))
         } else {
             None
