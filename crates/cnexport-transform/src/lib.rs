@@ -77,7 +77,7 @@ fn country_rows(
                 code: code.to_string(),
                 name_zh: known
                     .map(|c| c.name_zh.clone())
-                    .or_else(|| names.get(&code).cloned())
+                    .or_else(|| names.get(&code).map(|n| clip_name(n)))
                     .unwrap_or_else(|| code.to_string()),
                 name_en: known.map(|c| c.name_en.clone()).unwrap_or_default(),
                 name_pinyin: String::new(),
@@ -99,6 +99,20 @@ fn country_rows(
             row
         })
         .collect()
+}
+
+/// Longest name kept from a bulletin (a broken file can carry megabytes).
+const MAX_NAME_CHARS: usize = 200;
+
+fn clip_name(name: &str) -> String {
+    if name.chars().count() <= MAX_NAME_CHARS {
+        name.to_string()
+    } else {
+        name.chars()
+            .take(MAX_NAME_CHARS - 1)
+            .chain(std::iter::once('…'))
+            .collect()
+    }
 }
 
 /// A sort key that orders Chinese names as a pinyin dictionary does:
@@ -145,7 +159,7 @@ fn product_rows(
     {
         let known = reference.products.get(&code);
         let (name_zh, source) = match (names.get(&code), known) {
-            (Some(n), _) => (Some(n.clone()), Some("bulletin")),
+            (Some(n), _) => (Some(clip_name(n)), Some("bulletin")),
             (None, Some(p)) => (Some(p.name_zh.clone()), Some("reference")),
             (None, None) => (None, None),
         };
