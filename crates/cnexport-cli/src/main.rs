@@ -82,6 +82,9 @@ enum Command {
         /// Seconds before a request is cut off with 408.
         #[arg(long, default_value_t = 10)]
         request_timeout: u64,
+        /// Requests per second allowed per client IP (bursts of twice that); over it: 429.
+        #[arg(long)]
+        rate_limit: Option<u32>,
         /// Milliseconds between checks of the database file for a new build (SIGHUP checks at once).
         #[arg(long, default_value_t = 500)]
         watch_interval_ms: u64,
@@ -142,6 +145,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             anonymize_ip,
             request_timeout,
             watch_interval_ms,
+            rate_limit,
         } => {
             if !db.is_file() {
                 anyhow::bail!(
@@ -154,6 +158,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             opts.anonymize_ip = anonymize_ip;
             opts.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
             opts.reload_poll = std::time::Duration::from_millis(watch_interval_ms.max(10));
+            opts.rate_limit = rate_limit;
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let stats = runtime.block_on(async move {

@@ -206,7 +206,7 @@ fn cases() -> Vec<Case> {
             bytes: xlsx(|ws| {
                 xlsx_header(ws);
                 let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm");
-                ws.write_datetime_with_format(1, 0, &rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 3, 1).unwrap(), &fmt).unwrap();
+                ws.write_datetime_with_format(1, 0, rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 3, 1).unwrap(), &fmt).unwrap();
                 ws.write_number(1, 1, 502.0).unwrap();
                 ws.write_number(1, 3, 1012100.0).unwrap();
                 ws.write_number(1, 9, 5.0).unwrap();

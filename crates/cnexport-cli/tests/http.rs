@@ -60,7 +60,11 @@ fn sample_db() -> &'static Path {
 fn router() -> axum::Router {
     let db = Arc::new(cnexport_serve::db::ServedDb::open(sample_db()).unwrap());
     cnexport_serve::app(
-        cnexport_serve::AppState { db, log: None },
+        cnexport_serve::AppState {
+            db,
+            log: None,
+            limiter: None,
+        },
         Duration::from_secs(10),
     )
 }

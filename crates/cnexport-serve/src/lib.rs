@@ -9,6 +9,7 @@
 pub mod access_log;
 pub mod db;
 pub mod openapi;
+pub mod rate_limit;
 
 use access_log::{AccessLog, AccessLogWriter, WriterStats};
 use axum::body::Body;
@@ -38,6 +39,8 @@ pub struct ServeOptions {
     pub reload_poll: Duration,
     /// Longest a request may take before it is answered 408.
     pub request_timeout: Duration,
+    /// Requests per second allowed per client IP (burst: twice that); `None` = no limit.
+    pub rate_limit: Option<u32>,
 }
 
 impl ServeOptions {
@@ -48,6 +51,7 @@ impl ServeOptions {
             anonymize_ip: false,
             reload_poll: Duration::from_millis(500),
             request_timeout: Duration::from_secs(10),
+            rate_limit: None,
         }
     }
 }
@@ -57,6 +61,7 @@ impl ServeOptions {
 pub struct AppState {
     pub db: Arc<ServedDb>,
     pub log: Option<AccessLog>,
+    pub limiter: Option<Arc<rate_limit::RateLimiter>>,
 }
 
 /// The router, without a listener (tests call it with `oneshot`).
@@ -191,7 +196,10 @@ pub async fn serve(
     };
     let reloads = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let watcher = tokio::spawn(watch(db.clone(), opts.reload_poll, reloads.clone()));
-    let state = AppState { db, log };
+    let limiter = opts
+        .rate_limit
+        .map(|n| Arc::new(rate_limit::RateLimiter::new(n)));
+    let state = AppState { db, log, limiter };
     let router = app(state, opts.request_timeout);
     let result = axum::serve(
         listener,
