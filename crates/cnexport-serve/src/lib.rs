@@ -10,6 +10,7 @@ pub mod access_log;
 pub mod db;
 pub mod openapi;
 pub mod rate_limit;
+pub mod web;
 
 use access_log::{AccessLog, AccessLogWriter, WriterStats};
 use axum::body::Body;
@@ -70,6 +71,7 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
         .route("/skill/{*endpoint}", get(skill))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_json))
+        .merge(web::router())
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new().gzip(true))
