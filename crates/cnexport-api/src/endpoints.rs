@@ -14,6 +14,7 @@ pub fn dispatch(conn: &Connection, path: &str, params: &Params) -> Result<Value,
         "/skill/dashboard" => crate::metrics::dashboard(conn, params),
         "/skill/markets" => crate::metrics::markets(conn, params),
         "/skill/topProducts" => crate::metrics::top_products(conn, params),
+        "/skill/search" => crate::search::search(conn, params),
         other => Err(ApiError::not_found(format!(
             "未知接口 {other:.80} (unknown endpoint; available: {})",
             crate::ENDPOINTS.join(", ")

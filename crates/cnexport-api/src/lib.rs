@@ -8,6 +8,7 @@
 mod endpoints;
 mod metrics;
 mod params;
+mod search;
 
 use rusqlite::Connection;
 use serde_json::{json, Value};

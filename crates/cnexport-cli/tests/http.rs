@@ -145,8 +145,41 @@ const TARGETS: &[&str] = &[
     "/skill/history?hsCode=8517&countryCode=116",
     "/skill/history?hsCode=85171300&countryCode=999",
     "/skill/history?countryCode=502",
+    "/skill/search?q=8517",
+    "/skill/search?q=%E6%89%8B%E6%9C%BA",
+    "/skill/search?q=phone&limit=5",
+    "/skill/search?q=zzzzzz",
+    "/skill/search",
+    "/skill/search?q=1&limit=0",
     "/skill/unknown",
 ];
+
+#[tokio::test]
+async fn search_finds_products_by_code_and_name() {
+    let router = router();
+    let first =
+        |body: &str| serde_json::from_str::<Value>(body).unwrap()["data"][0]["hsCode"].clone();
+    let (_, body, _) = get(&router, "/skill/search?q=85171300").await;
+    assert_eq!(first(&body), "85171300");
+    let (_, body, _) = get(
+        &router,
+        "/skill/search?q=%E6%99%BA%E8%83%BD%E6%89%8B%E6%9C%BA",
+    )
+    .await; // 智能手机
+    assert_eq!(first(&body), "85171300");
+    let (_, body, _) = get(&router, "/skill/search?q=smartphones").await;
+    assert_eq!(first(&body), "85171300");
+    let (_, body, _) = get(&router, "/skill/search?q=85").await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["data"][0]["hsCode"], "85", "an exact code first");
+    assert!(v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["hsCode"].as_str().unwrap().starts_with("85")));
+    let (status, _, _) = get(&router, &format!("/skill/search?q={}", "a".repeat(65))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
 
 #[tokio::test]
 async fn every_endpoint_answers_as_cnexport_query_does() {

@@ -237,6 +237,20 @@ pub fn document() -> Value {
                 history,
                 json!({"code": 200, "message": "success", "data": {"hsCode": "12019020", "countryCode": "502", "countryName": "美国", "currentDataMonth": "202510"}})
             ),
+            "/skill/search": operation(
+                "Find products by code prefix or by words of the Chinese or English name, best match first",
+                vec![
+                    param("q", true, "a code prefix (8517) or words of the name (手机, phone)",
+                        json!({"type": "string", "maxLength": 64}), json!("8517")),
+                    limit(20, 100),
+                ],
+                json!({"type": "array", "items": {"type": "object", "properties": {
+                    "hsCode": {"type": "string"}, "level": {"type": "integer", "enum": [2, 4, 6, 8]},
+                    "productName": nullable("string"), "productNameEn": nullable("string"),
+                    "recent12mGlobalTotal": nullable("integer")
+                }}}),
+                json!({"code": 200, "message": "success", "data": [{"hsCode": "85171300", "level": 8, "productName": "智能手机", "productNameEn": "Smartphones", "recent12mGlobalTotal": 279462943768i64}]})
+            ),
             "/healthz": {"get": {"summary": "Liveness and the data month and input digest of the served build",
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "properties": {
                     "status": {"type": "string"}, "dataMonth": nullable("string"), "inputDigest": nullable("string"), "generation": {"type": "integer"}}}}}}}}}
