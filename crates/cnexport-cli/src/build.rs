@@ -120,6 +120,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .par_iter()
         .map(|(path, rel)| {
             let result = ingest_one(&stage, path, rel);
+            tracing::debug!(file = %rel, ok = result.is_ok(), "ingested");
             bar.inc(1);
             result
         })
@@ -159,6 +160,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let ingest_secs = t_ingest.elapsed().as_secs_f64();
 
     // Merge (overlap rule) and transform.
+    tracing::info!(
+        files = parsed.len(),
+        parsed = files_parsed,
+        secs = ingest_secs,
+        "ingest done"
+    );
+    let spinner = stage_spinner(opts.progress, "transform");
     let t_transform = Instant::now();
     let merged = merge(&parsed);
     let digest = input_digest(&parsed);
@@ -268,6 +276,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     }
 
     // Load: temporary file, check, atomic rename.
+    spinner.finish_and_clear();
+    tracing::info!(
+        facts = db.facts.len(),
+        metric_rows = db.base_metrics.len(),
+        secs = transform_secs,
+        "transform done"
+    );
+    let spinner = stage_spinner(opts.progress, "load");
     let t_load = Instant::now();
     if let Some(parent) = opts.db.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)
@@ -275,6 +291,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     }
     let stats = cnexport_load::write_database(&opts.db, &db)?;
     let load_secs = t_load.elapsed().as_secs_f64();
+    spinner.finish_and_clear();
+    tracing::info!(bytes = stats.bytes, secs = load_secs, db = %opts.db.display(), "load done");
 
     let keep: Vec<&str> = parsed.iter().map(|p| p.sha256.as_str()).collect();
     let _ = stage.prune(&keep);
@@ -374,6 +392,20 @@ fn input_digest(parsed: &[ParsedFile]) -> String {
         h.update(format!("{}\t{}\n", p.path, p.sha256));
     }
     hex::encode(h.finalize())
+}
+
+/// A spinner for a stage without a count (hidden when not a terminal).
+fn stage_spinner(enabled: bool, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {
