@@ -5,6 +5,7 @@
 //!
 //! Every body is the envelope `{"code": <status>, "message": <text>, "data": ...}`.
 
+mod analytics;
 mod endpoints;
 mod metrics;
 mod params;

@@ -61,6 +61,7 @@ struct Metrics {
     best_region: Option<String>,
     best_region_percent: Option<f64>,
     momentum: f64,
+    extra: crate::analytics::Extra,
 }
 
 fn select_columns() -> String {
@@ -89,6 +90,11 @@ fn select_columns() -> String {
         cols.push(format!("{col}_total"));
         cols.push(format!("{col}_prev_total"));
     }
+    cols.extend(
+        crate::analytics::EXTRA_COLUMNS
+            .iter()
+            .map(|c| c.to_string()),
+    );
     cols.join(", ")
 }
 
@@ -115,6 +121,7 @@ fn read_metrics(row: &Row) -> rusqlite::Result<Metrics> {
         best_region: row.get(13)?,
         best_region_percent: row.get(14)?,
         momentum: row.get(15)?,
+        extra: crate::analytics::Extra::read(row, 16 + 2 * n)?,
         regions,
     })
 }
@@ -187,6 +194,8 @@ pub fn dashboard(conn: &Connection, params: &Params) -> Result<Value, ApiError> 
                 "currentMonth {month} 无数据 (no metrics for {month}: months with a full 24-month window are {first}..{last})"
             ))
         })?;
+    let threshold = crate::analytics::low_base_threshold(conn);
+    let (unit_value, price_volume) = m.extra.unit_value();
     let mut regions = Map::new();
     let mut blocs = Map::new();
     for (i, (key, _, _)) in region_columns().into_iter().enumerate() {
@@ -222,6 +231,14 @@ pub fn dashboard(conn: &Connection, params: &Params) -> Result<Value, ApiError> 
         "tradeBlocBreakdown": blocs,
         "bestRegion": best_region_json(&m),
         "momentumScore": m.momentum,
+        "lowBase": crate::analytics::low_base_12(m.prev12, threshold),
+        "momLowBase": crate::analytics::low_base_1(m.extra.value_prev_month, threshold),
+        "monthYoyGrowthRate": m.extra.month_yoy(),
+        "monthYoyLowBase": crate::analytics::low_base_1(m.extra.value_year_ago_month, threshold),
+        "momentumComponents": m.extra.momentum_components(),
+        "concentration": m.extra.concentration(),
+        "unitValue": unit_value,
+        "priceVolume": price_volume,
     }))
 }
 
@@ -385,6 +402,10 @@ pub fn top_products(conn: &Connection, params: &Params) -> Result<Value, ApiErro
         ),
     };
     let min_amount = params.integer("minAmount", 10_000_000, 0, i64::MAX)?;
+    let threshold = crate::analytics::low_base_threshold(conn);
+    // Growth rankings leave out bases below minBase (default: the low-base
+    // threshold) so that tiny bases do not top them.
+    let min_base = params.integer("minBase", threshold, 0, i64::MAX)?;
     let max_concentration = params.number("maxConcentration", 0.0, 100.0)?;
     let limit = params.integer("limit", 30, 1, 100)? as usize;
     let offset = params.integer("offset", 0, 0, 100_000)? as usize;
@@ -399,22 +420,22 @@ pub fn top_products(conn: &Connection, params: &Params) -> Result<Value, ApiErro
         .query_map(params![latest.yyyymm(), level], read_metrics)?
         .collect::<Result<_, _>>()?;
 
-    // (metrics, ranking total, ranking growth)
-    let mut candidates: Vec<(Metrics, i64, Option<f64>)> = all
+    // (metrics, ranking total, ranking growth, its base)
+    let mut candidates: Vec<(Metrics, i64, Option<f64>, i64)> = all
         .into_iter()
         .map(|m| {
-            let (total, growth) = match region {
+            let (total, growth, base) = match region {
                 Some(i) => {
                     let (r, p) = m.regions[i];
-                    (r, growth_pct(r as i128, p as i128))
+                    (r, growth_pct(r as i128, p as i128), p)
                 }
-                None => (m.recent12, m.yoy),
+                None => (m.recent12, m.yoy, m.prev12),
             };
-            (m, total, growth)
+            (m, total, growth, base)
         })
-        .filter(|(m, total, growth)| {
+        .filter(|(m, total, growth, base)| {
             *total >= min_amount
-                && (sort != Sort::Growth || growth.is_some())
+                && (sort != Sort::Growth || (growth.is_some() && *base >= min_base))
                 && max_concentration.is_none_or(|max| m.top3.is_some_and(|t| t <= max))
         })
         .collect();
@@ -428,7 +449,7 @@ pub fn top_products(conn: &Connection, params: &Params) -> Result<Value, ApiErro
     });
     let mut names = conn.prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?;
     let mut out = Vec::new();
-    for (i, (m, total, growth)) in candidates.iter().enumerate().skip(offset).take(limit) {
+    for (i, (m, total, growth, base)) in candidates.iter().enumerate().skip(offset).take(limit) {
         let name: Option<String> = names
             .query_row([&m.hs_code], |r| r.get(0))
             .optional()?
@@ -443,6 +464,8 @@ pub fn top_products(conn: &Connection, params: &Params) -> Result<Value, ApiErro
             "top3ConcentrationPercent": m.top3,
             "bestRegion": best_region_json(m),
             "momentumScore": m.momentum,
+            "lowBase": crate::analytics::low_base_12(*base, threshold),
+            "momentumComponents": m.extra.momentum_components(),
         });
         if region.is_some() {
             if let Some(obj) = entry.as_object_mut() {

@@ -27,6 +27,8 @@ pub struct BuildOptions {
     pub currency: Currency,
     /// Show progress bars (only on a terminal).
     pub progress: bool,
+    /// A 12-month base below this (yuan) flags growth as low-base.
+    pub low_base_threshold: i64,
 }
 
 impl BuildOptions {
@@ -37,6 +39,7 @@ impl BuildOptions {
             stage: None,
             currency: Currency::Cny,
             progress: std::io::stderr().is_terminal(),
+            low_base_threshold: 1_000_000,
         }
     }
 
@@ -218,6 +221,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             ),
             ("currency_unit".into(), opts.currency.name_zh().into()),
             ("source_file_count".into(), parsed.len().to_string()),
+            (
+                "low_base_threshold".into(),
+                opts.low_base_threshold.to_string(),
+            ),
         ],
     };
     let mut db = cnexport_transform::transform(input);

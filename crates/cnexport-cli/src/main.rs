@@ -54,10 +54,47 @@ enum Command {
         #[arg(long, default_value = "CNY", value_parser = ["CNY", "USD"])]
         currency: String,
     },
-    /// Run a pipeline file (see pipelines/*.toml).
+    /// Download the bulletin files a listing page links into a landing folder.
+    ///
+    /// Files go to INTO/<release date>/ with a manifest (INTO/manifest.json: URL, ETag,
+    /// Last-Modified, size, sha256, time). A file fetched before is asked for again only
+    /// conditionally and not downloaded if unchanged; new content under a known URL is
+    /// kept beside the old file, never written over. Downloads go to a temporary name and
+    /// are renamed only when complete. Exits 1, naming each URL and the reason, when
+    /// something could not be fetched; what was fetched stays.
+    Fetch {
+        /// URL of the listing page.
+        #[arg(long)]
+        source: String,
+        /// Landing folder (then `cnexport build --input INTO`).
+        #[arg(long)]
+        into: PathBuf,
+        /// Seconds per request.
+        #[arg(long, default_value_t = 30)]
+        timeout_secs: u64,
+        /// Retries on 5xx, timeouts and broken transfers (never on 4xx).
+        #[arg(long, default_value_t = 4)]
+        retries: u32,
+        /// Parallel downloads.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+        /// Largest file accepted, in MiB.
+        #[arg(long, default_value_t = 200)]
+        max_file_mb: u64,
+    },
+    /// Run a pipeline file (see pipelines/*.toml): fetch if it says so, then build.
     Run {
         /// The pipeline TOML file; relative paths in it are taken from its folder.
         pipeline: PathBuf,
+        /// Use this listing page instead of the pipeline's fetch.source.
+        #[arg(long)]
+        source: Option<String>,
+        /// Use this landing folder (fetch.into and build.input) instead of the pipeline's.
+        #[arg(long)]
+        into: Option<PathBuf>,
+        /// Write this database instead of the pipeline's build.db.
+        #[arg(long)]
+        db: Option<PathBuf>,
     },
     /// Serve the API over HTTP.
     ///
@@ -137,15 +174,90 @@ fn run(cli: Cli) -> Result<ExitCode> {
             opts.currency = parse_currency(&currency);
             run_build(&opts, report.as_deref())
         }
-        Command::Run { pipeline } => {
-            let p = pipeline::Pipeline::load(&pipeline)?;
-            let mut opts = BuildOptions::new(p.build.input, p.build.db);
-            opts.stage = p.build.stage;
-            opts.currency = parse_currency(p.build.currency.as_deref().unwrap_or("CNY"));
+        Command::Fetch {
+            source,
+            into,
+            timeout_secs,
+            retries,
+            parallel,
+            max_file_mb,
+        } => {
+            let mut opts = cnexport_fetch::FetchOptions::new(source, into);
+            opts.timeout = std::time::Duration::from_secs(timeout_secs.max(1));
+            opts.retries = retries;
+            opts.parallel = parallel.max(1);
+            opts.max_file_bytes = max_file_mb.saturating_mul(1024 * 1024);
+            Ok(if run_fetch(&opts)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Run {
+            pipeline,
+            source,
+            into,
+            db,
+        } => {
+            let mut p = pipeline::Pipeline::load(&pipeline)?;
             if let Some(name) = &p.name {
                 eprintln!("pipeline {name} ({})", pipeline.display());
             }
-            run_build(&opts, p.build.report.as_deref())
+            if let Some(into) = into {
+                if let Some(f) = p.fetch.as_mut() {
+                    f.into = into.clone();
+                }
+                p.build.input = into;
+            }
+            if let Some(db) = db {
+                // The report goes beside a database given on the command line.
+                if p.build.report.is_some() {
+                    p.build.report = Some(PathBuf::from(format!("{}.report.json", db.display())));
+                }
+                p.build.db = db;
+            }
+            let mut fetched_ok = true;
+            match (&p.fetch, source) {
+                (Some(f), source) => {
+                    let mut opts = cnexport_fetch::FetchOptions::new(
+                        source.unwrap_or_else(|| f.source.clone()),
+                        f.into.clone(),
+                    );
+                    if let Some(t) = f.timeout_secs {
+                        opts.timeout = std::time::Duration::from_secs(t.max(1));
+                    }
+                    if let Some(r) = f.retries {
+                        opts.retries = r;
+                    }
+                    if let Some(n) = f.parallel {
+                        opts.parallel = n.max(1);
+                    }
+                    if let Some(mb) = f.max_file_mb {
+                        opts.max_file_bytes = mb.saturating_mul(1024 * 1024);
+                    }
+                    // A failed fetch does not stop the build: what is in the landing
+                    // folder is built, and the run exits 1 to say what was missed.
+                    fetched_ok = match run_fetch(&opts) {
+                        Ok(ok) => ok,
+                        Err(e) => {
+                            eprintln!("error: {e:#}");
+                            false
+                        }
+                    };
+                }
+                (None, Some(_)) => {
+                    anyhow::bail!("--source: {} has no [fetch] section", pipeline.display())
+                }
+                (None, None) => {}
+            }
+            let mut opts = BuildOptions::new(p.build.input, p.build.db);
+            opts.stage = p.build.stage;
+            opts.currency = parse_currency(p.build.currency.as_deref().unwrap_or("CNY"));
+            if let Some(t) = p.metrics.as_ref().and_then(|m| m.low_base_threshold) {
+                opts.low_base_threshold = t;
+            }
+            let built = run_build(&opts, p.build.report.as_deref())?;
+            Ok(if fetched_ok { built } else { ExitCode::from(1) })
         }
         Command::Serve {
             db,
@@ -203,6 +315,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
     }
+}
+
+/// Runs a fetch and prints its summary; true when everything was fetched.
+fn run_fetch(opts: &cnexport_fetch::FetchOptions) -> Result<bool> {
+    let mut opts = opts.clone();
+    opts.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let report = cnexport_fetch::fetch(&opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprint!("{}", report.summary());
+    if !report.is_success() {
+        for (url, reason) in &report.failed {
+            eprintln!("error: {url}: {reason}");
+        }
+    }
+    Ok(report.is_success())
 }
 
 fn parse_currency(s: &str) -> cnexport_core::Currency {

@@ -11,7 +11,36 @@ use std::path::{Path, PathBuf};
 pub struct Pipeline {
     /// A name for reports.
     pub name: Option<String>,
+    /// Download new bulletins first (optional).
+    pub fetch: Option<FetchSection>,
     pub build: BuildSection,
+    /// Settings of the metrics.
+    pub metrics: Option<MetricsSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchSection {
+    /// URL of the listing page that links the bulletin files.
+    pub source: String,
+    /// Landing folder; files go to `<into>/<release date>/`.
+    pub into: PathBuf,
+    /// Seconds per request (default 30).
+    pub timeout_secs: Option<u64>,
+    /// Retries on 5xx and timeouts (default 4).
+    pub retries: Option<u32>,
+    /// Parallel downloads (default 4).
+    pub parallel: Option<usize>,
+    /// Largest file accepted, in MiB (default 200).
+    pub max_file_mb: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// A 12-month base below this (yuan) flags growth as `lowBase` and is the
+    /// default `minBase` of growth rankings (default 1,000,000).
+    pub low_base_threshold: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,12 +78,31 @@ impl Pipeline {
         if let Some(s) = p.build.stage.as_mut() {
             resolve(s);
         }
+        if let Some(f) = p.fetch.as_mut() {
+            resolve(&mut f.into);
+        }
         let mut problems = Vec::new();
         if let Some(c) = &p.build.currency {
             if !matches!(c.as_str(), "CNY" | "USD") {
                 problems.push(format!(
                     "build.currency = {c:?}: allowed values are \"CNY\" and \"USD\""
                 ));
+            }
+        }
+        if let Some(f) = &p.fetch {
+            if !(f.source.starts_with("http://") || f.source.starts_with("https://")) {
+                problems.push(format!(
+                    "fetch.source = {:?}: must be an http:// or https:// URL",
+                    f.source
+                ));
+            }
+            if f.parallel == Some(0) {
+                problems.push("fetch.parallel = 0: at least 1".into());
+            }
+        }
+        if let Some(t) = p.metrics.as_ref().and_then(|m| m.low_base_threshold) {
+            if t < 0 {
+                problems.push(format!("metrics.low_base_threshold = {t}: must be >= 0"));
             }
         }
         if !problems.is_empty() {
@@ -100,7 +148,7 @@ mod tests {
                 let p =
                     Pipeline::load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
                 assert!(
-                    p.build.input.exists(),
+                    p.fetch.is_some() || p.build.input.exists(),
                     "{}: input {} missing",
                     path.display(),
                     p.build.input.display()

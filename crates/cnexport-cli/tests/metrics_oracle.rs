@@ -142,6 +142,7 @@ fn compare_top_products(conn: &Connection, o: &Oracle, d: &mut Diffs) {
                     max_concentration: None,
                     limit: 100,
                     offset: 0,
+                    min_base: 1_000_000,
                 };
                 let (expected, n) = o.top_products(&all, &q);
                 note_ties(d, &expected, sort, region.is_some());
@@ -179,6 +180,7 @@ fn compare_top_products(conn: &Connection, o: &Oracle, d: &mut Diffs) {
                         max_concentration: Some(cap),
                         limit: 100,
                         offset: 0,
+                        min_base: 1_000_000,
                     };
                     d.expect_ok(conn, &q.target(), &o.top_products(&all, &q).0);
                 }
@@ -193,6 +195,7 @@ fn compare_top_products(conn: &Connection, o: &Oracle, d: &mut Diffs) {
                     max_concentration: None,
                     limit,
                     offset,
+                    min_base: 1_000_000,
                 };
                 d.expect_ok(conn, &q.target(), &o.top_products(&all, &q).0);
             }
@@ -665,6 +668,7 @@ fn oracle_answer(o: &Oracle, target: &str) -> Value {
                     .map(|v| v.parse().expect("f")),
                 limit: num("limit", 30) as usize,
                 offset: num("offset", 0) as usize,
+                min_base: num("minBase", 1_000_000),
             };
             o.top_products(&o.latest_metrics(q.level), &q).0
         }
@@ -888,7 +892,8 @@ fn hand_computed_basic_fixture() {
     );
 
     // topProducts.
-    let t = "/skill/topProducts?minAmount=0";
+    // minBase=0: these hand-made bases are far below the low-base threshold.
+    let t = "/skill/topProducts?minAmount=0&minBase=0";
     // growth: B (null) left out; A, C, D tie at 66.67 -> hsCode order.
     expect_top(
         &mut d,

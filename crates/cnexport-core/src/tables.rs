@@ -120,6 +120,22 @@ pub struct BaseMetricsRow {
     pub g12: f64,
     pub gb: f64,
     pub momentum_score: f64,
+    /// value(M-12), for the same-month year-on-year growth.
+    pub value_year_ago_month: i64,
+    /// Herfindahl-Hirschman index of market shares (0-10000), recent12 / prev12.
+    pub hhi: Option<f64>,
+    pub hhi_prev: Option<f64>,
+    /// 1 / sum of squared shares, recent12 / prev12.
+    pub effective_markets: Option<f64>,
+    pub effective_markets_prev: Option<f64>,
+    /// Markets with value > 0 in recent12 but not prev12, and the reverse.
+    pub markets_entered: u32,
+    pub markets_exited: u32,
+    /// First quantity summed over prev12 (recent12 is `first_quantity`).
+    pub first_quantity_prev: i64,
+    /// The one first unit of both windows; `None` when the unit changed,
+    /// mixed, or there is none (then unit values are not defined).
+    pub unit_both_windows: Option<String>,
 }
 
 /// One row of `hs_count_month`: a code and a country at the latest month.
@@ -133,4 +149,7 @@ pub struct CountMonthRow {
     pub prev12: i64,
     pub monthly_avg: f64,
     pub three_year_cagr: Option<f64>,
+    /// First quantity in recent12 / prev12.
+    pub quantity1: i64,
+    pub quantity1_prev: i64,
 }

@@ -247,8 +247,8 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
             ])?;
         }
         let mut st = tx.prepare(
-            "INSERT INTO hs_base_metrics (hs_code, level, as_of_month, recent12m_global_total, prev12m_global_total, yoy_growth_rate, value_month, value_prev_month, mom_growth_rate, active_countries_count, active_countries_prev, monthly_activity_count, top3_concentration_percent, avg_country_active_months, first_unit, first_quantity, second_unit, second_quantity, asia_total, asia_prev_total, europe_total, europe_prev_total, africa_total, africa_prev_total, north_america_total, north_america_prev_total, south_america_total, south_america_prev_total, oceania_total, oceania_prev_total, middle_east_total, middle_east_prev_total, belt_road_total, belt_road_prev_total, asean_total, asean_prev_total, eu_total, eu_prev_total, usmca_total, usmca_prev_total, best_region, best_region_percent, g3, g12, gb, momentum_score)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46)",
+            "INSERT INTO hs_base_metrics (hs_code, level, as_of_month, recent12m_global_total, prev12m_global_total, yoy_growth_rate, value_month, value_prev_month, mom_growth_rate, active_countries_count, active_countries_prev, monthly_activity_count, top3_concentration_percent, avg_country_active_months, first_unit, first_quantity, second_unit, second_quantity, asia_total, asia_prev_total, europe_total, europe_prev_total, africa_total, africa_prev_total, north_america_total, north_america_prev_total, south_america_total, south_america_prev_total, oceania_total, oceania_prev_total, middle_east_total, middle_east_prev_total, belt_road_total, belt_road_prev_total, asean_total, asean_prev_total, eu_total, eu_prev_total, usmca_total, usmca_prev_total, best_region, best_region_percent, g3, g12, gb, momentum_score, value_year_ago_month, hhi, hhi_prev, effective_markets, effective_markets_prev, markets_entered, markets_exited, first_quantity_prev, unit_both_windows)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55)",
         )?;
         for r in &db.base_metrics {
             let mut values: Vec<Value> = vec![
@@ -281,11 +281,20 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
             values.push(r.g12.into());
             values.push(r.gb.into());
             values.push(r.momentum_score.into());
+            values.push(r.value_year_ago_month.into());
+            values.push(r.hhi.into());
+            values.push(r.hhi_prev.into());
+            values.push(r.effective_markets.into());
+            values.push(r.effective_markets_prev.into());
+            values.push((r.markets_entered as i64).into());
+            values.push((r.markets_exited as i64).into());
+            values.push(r.first_quantity_prev.into());
+            values.push(r.unit_both_windows.clone().into());
             st.execute(params_from_iter(values))?;
         }
         let mut st = tx.prepare(
-            "INSERT INTO hs_count_month (hs_code, level, country_code, as_of_month, recent12m_total, prev12m_total, monthly_avg, three_year_cagr)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO hs_count_month (hs_code, level, country_code, as_of_month, recent12m_total, prev12m_total, monthly_avg, three_year_cagr, quantity1, quantity1_prev)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         for r in &db.count_month {
             st.execute(params![
@@ -296,7 +305,9 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
                 r.recent12,
                 r.prev12,
                 r.monthly_avg,
-                r.three_year_cagr
+                r.three_year_cagr,
+                r.quantity1,
+                r.quantity1_prev
             ])?;
         }
         let mut st = tx.prepare(

@@ -2,7 +2,7 @@
 //! the two in step.
 
 /// Bumped on any change of tables or meanings.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub const SCHEMA_SQL: &str = "
 CREATE TABLE meta (
@@ -117,6 +117,15 @@ CREATE TABLE hs_base_metrics (
   g12                        REAL NOT NULL,
   gb                         REAL NOT NULL,
   momentum_score             REAL NOT NULL,
+  value_year_ago_month       INTEGER NOT NULL,
+  hhi                        REAL,
+  hhi_prev                   REAL,
+  effective_markets          REAL,
+  effective_markets_prev     REAL,
+  markets_entered            INTEGER NOT NULL,
+  markets_exited             INTEGER NOT NULL,
+  first_quantity_prev        INTEGER NOT NULL,
+  unit_both_windows          TEXT,
   PRIMARY KEY (hs_code, as_of_month)
 ) WITHOUT ROWID;
 
@@ -129,6 +138,8 @@ CREATE TABLE hs_count_month (
   prev12m_total    INTEGER NOT NULL,
   monthly_avg      REAL    NOT NULL,
   three_year_cagr  REAL,
+  quantity1        INTEGER NOT NULL,
+  quantity1_prev   INTEGER NOT NULL,
   PRIMARY KEY (hs_code, country_code)
 ) WITHOUT ROWID;
 

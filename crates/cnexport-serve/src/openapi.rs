@@ -55,6 +55,24 @@ fn month_amount() -> Value {
     }})
 }
 
+fn momentum_components() -> Value {
+    json!({"type": "object", "properties": {
+        "g3": {"type": "number"}, "g12": {"type": "number"}, "gb": {"type": "number"},
+        "weights": {"type": "object", "properties": {
+            "g3": {"type": "number"}, "g12": {"type": "number"}, "gb": {"type": "number"}}}}})
+}
+
+fn unit_value() -> Value {
+    json!({"type": "object", "nullable": true, "description": "yuan per first unit, when both windows use one and the same unit",
+        "properties": {"unit": {"type": "string"}, "recent12": nullable("number"), "prev12": nullable("number")}})
+}
+
+fn price_volume() -> Value {
+    json!({"type": "object", "nullable": true,
+        "description": "100 * ln(V1/V0) split into price (unit value) and volume (quantity) parts, which add up",
+        "properties": {"valueChange": {"type": "number"}, "priceEffect": {"type": "number"}, "volumeEffect": {"type": "number"}}})
+}
+
 fn best_region() -> Value {
     json!({"type": "object", "nullable": true, "properties": {
         "regionName": {"type": "string", "enum": &REGIONS[..6]},
@@ -117,7 +135,18 @@ pub fn document() -> Value {
         "firstUnit": nullable("string"), "firstQuantity": nullable("integer"),
         "secondUnit": nullable("string"), "secondQuantity": nullable("integer"),
         "regionBreakdown": breakdown(&REGIONS[..6]), "tradeBlocBreakdown": breakdown(&REGIONS[6..]),
-        "bestRegion": best_region(), "momentumScore": {"type": "number", "minimum": -100, "maximum": 100}
+        "bestRegion": best_region(), "momentumScore": {"type": "number", "minimum": -100, "maximum": 100},
+        "lowBase": {"type": "boolean", "description": "prev12mGlobalTotal is below the low-base threshold (default 1,000,000 yuan): read yoyGrowthRate with care"},
+        "momLowBase": {"type": "boolean", "description": "value(M-1) is below a twelfth of the threshold"},
+        "monthYoyGrowthRate": nullable("number"),
+        "monthYoyLowBase": {"type": "boolean"},
+        "momentumComponents": momentum_components(),
+        "concentration": {"type": "object", "properties": {
+            "hhi": nullable("number"), "hhiPrev": nullable("number"),
+            "effectiveMarkets": nullable("number"), "effectiveMarketsPrev": nullable("number"),
+            "marketsEntered": {"type": "integer"}, "marketsExited": {"type": "integer"}}},
+        "unitValue": unit_value(),
+        "priceVolume": price_volume()
     }});
     let market = json!({"type": "object", "properties": {
         "countryName": {"type": "string"}, "countryCode": {"type": "string"},
@@ -130,6 +159,8 @@ pub fn document() -> Value {
         "recent12mGlobalTotal": {"type": "integer"}, "yoyGrowthRate": nullable("number"),
         "activeCountriesCount": {"type": "integer"}, "top3ConcentrationPercent": nullable("number"),
         "bestRegion": best_region(), "momentumScore": {"type": "number"},
+        "lowBase": {"type": "boolean", "description": "the base of the ranked growth is below the low-base threshold"},
+        "momentumComponents": momentum_components(),
         "regionTotal": {"type": "integer", "description": "with regionFilter only"},
         "regionPercent": {"type": "number", "nullable": true, "description": "with regionFilter only"},
         "regionYoyGrowthRate": {"type": "number", "nullable": true, "description": "with regionFilter only"}
@@ -223,6 +254,8 @@ pub fn document() -> Value {
                     param("regionFilter", false, "rank by one region's or bloc's total and growth (Chinese names accepted too)",
                         json!({"type": "string", "enum": REGIONS}), json!("asean")),
                     min_amount(10_000_000),
+                    param("minBase", false, "growth rankings leave out codes whose base (prev12, or the region's) is below this; default: the low-base threshold",
+                        json!({"type": "integer", "minimum": 0, "default": 1_000_000}), json!(1_000_000)),
                     param("maxConcentration", false, "largest top3ConcentrationPercent",
                         json!({"type": "number", "minimum": 0, "maximum": 100}), json!(80)),
                     limit(30, 100),

@@ -44,6 +44,7 @@ impl Units {
 struct CountrySeries {
     partner: PartnerCode,
     values: Vec<i64>,
+    quantity1: Vec<i64>,
 }
 
 /// A code's series: per country values, and per month quantities and units.
@@ -73,22 +74,24 @@ impl CodeSeries {
 
     /// Adds another code's series (for roll-ups). Countries stay sorted.
     fn absorb(&mut self, other: &CodeSeries) {
-        let mut merged: BTreeMap<PartnerCode, Vec<i64>> = std::mem::take(&mut self.countries)
+        let mut merged: BTreeMap<PartnerCode, CountrySeries> = std::mem::take(&mut self.countries)
             .into_iter()
-            .map(|c| (c.partner, c.values))
+            .map(|c| (c.partner, c))
             .collect();
         for c in &other.countries {
-            let entry = merged
-                .entry(c.partner)
-                .or_insert_with(|| vec![0; c.values.len()]);
-            for (a, b) in entry.iter_mut().zip(&c.values) {
+            let entry = merged.entry(c.partner).or_insert_with(|| CountrySeries {
+                partner: c.partner,
+                values: vec![0; c.values.len()],
+                quantity1: vec![0; c.values.len()],
+            });
+            for (a, b) in entry.values.iter_mut().zip(&c.values) {
+                *a += b;
+            }
+            for (a, b) in entry.quantity1.iter_mut().zip(&c.quantity1) {
                 *a += b;
             }
         }
-        self.countries = merged
-            .into_iter()
-            .map(|(partner, values)| CountrySeries { partner, values })
-            .collect();
+        self.countries = merged.into_values().collect();
         for i in 0..self.quantity1.len() {
             self.quantity1[i] += other.quantity1[i];
             self.quantity2[i] += other.quantity2[i];
@@ -209,11 +212,13 @@ fn series_of_code(facts: &[MonthlyFact], cal: &Calendar) -> CodeSeries {
             s.countries.push(CountrySeries {
                 partner: f.partner,
                 values: vec![0; months],
+                quantity1: vec![0; months],
             });
         }
         let i = cal.index(f.month);
         if let Some(c) = s.countries.last_mut() {
             c.values[i] += f.value;
+            c.quantity1[i] += f.quantity1;
         }
         s.quantity1[i] += f.quantity1;
         s.quantity2[i] += f.quantity2;
@@ -330,6 +335,34 @@ fn base_rows(s: &CodeSeries, cal: &Calendar, membership: &Membership) -> Vec<Bas
             Units::Mixed => (None, None),
         };
 
+        // Concentration of the markets in each window.
+        let concentration =
+            |total: i64, shares: &mut dyn Iterator<Item = i64>| -> (Option<f64>, Option<f64>) {
+                if total <= 0 {
+                    return (None, None);
+                }
+                // sum of squared shares, exactly: sum(v^2) / total^2.
+                let squares: i128 = shares.map(|v| (v as i128) * (v as i128)).sum();
+                let t2 = (total as i128) * (total as i128);
+                (ratio_2dp(squares * 10_000, t2), ratio_2dp(t2, squares))
+            };
+        let (hhi, effective_markets) =
+            concentration(recent12, &mut per_country.iter().map(|c| c.1));
+        let (hhi_prev, effective_markets_prev) =
+            concentration(prev12, &mut per_country.iter().map(|c| c.2));
+        let markets_entered = per_country.iter().filter(|c| c.1 > 0 && c.2 <= 0).count() as u32;
+        let markets_exited = per_country.iter().filter(|c| c.1 <= 0 && c.2 > 0).count() as u32;
+        let unit_both_windows = {
+            let mut u = Units::Nothing;
+            for x in &s.units1[t - 23..=t] {
+                u.merge(x);
+            }
+            match u {
+                Units::One(unit) => Some(unit),
+                _ => None,
+            }
+        };
+
         let g3 = momentum_ratio(window_sum(&global, t, 3), window_sum(&global, t - 12, 3));
         let g12 = momentum_ratio(recent12, prev12);
         let gb = (active_countries as f64 - active_countries_prev as f64)
@@ -362,6 +395,15 @@ fn base_rows(s: &CodeSeries, cal: &Calendar, membership: &Membership) -> Vec<Bas
             g12,
             gb,
             momentum_score: momentum,
+            value_year_ago_month: global[t - 12],
+            hhi,
+            hhi_prev,
+            effective_markets,
+            effective_markets_prev,
+            markets_entered,
+            markets_exited,
+            first_quantity_prev: window_sum(&s.quantity1, t - 12, 12),
+            unit_both_windows,
         });
     }
     rows
@@ -401,6 +443,12 @@ fn count_rows(s: &CodeSeries, cal: &Calendar) -> Vec<CountMonthRow> {
                 prev12,
                 monthly_avg: ratio_2dp(recent12 as i128, 12).unwrap_or(0.0),
                 three_year_cagr: cagr,
+                quantity1: window_sum(&c.quantity1, t, t.min(11) + 1),
+                quantity1_prev: if t >= 23 {
+                    window_sum(&c.quantity1, t - 12, 12)
+                } else {
+                    0
+                },
             }
         })
         .collect()

@@ -409,6 +409,8 @@ pub struct TopQuery {
     pub max_concentration: Option<f64>,
     pub limit: usize,
     pub offset: usize,
+    /// Growth rankings leave out bases below this (issue 9; default 1,000,000).
+    pub min_base: i64,
 }
 
 impl TopQuery {
@@ -422,6 +424,7 @@ impl TopQuery {
             max_concentration: None,
             limit: 30,
             offset: 0,
+            min_base: 1_000_000,
         }
     }
 
@@ -440,6 +443,9 @@ impl TopQuery {
         }
         if let Some(c) = self.max_concentration {
             t.push_str(&format!("&maxConcentration={c}"));
+        }
+        if self.min_base != 1_000_000 {
+            t.push_str(&format!("&minBase={}", self.min_base));
         }
         t
     }
@@ -628,17 +634,17 @@ impl Oracle {
         // (metrics, ranking total, ranking growth)
         let mut ranked: Vec<(&Metrics, i64, Option<Cents>)> = Vec::new();
         for m in all {
-            let (total, g) = match q.region {
+            let (total, g, base) = match q.region {
                 Some(r) => {
                     let (recent, prev) = m.region(r);
-                    (recent, growth(recent, prev))
+                    (recent, growth(recent, prev), prev)
                 }
-                None => (m.recent12, m.yoy),
+                None => (m.recent12, m.yoy, m.prev12),
             };
             if total < q.min_amount {
                 continue;
             }
-            if q.sort == SortBy::Growth && g.is_none() {
+            if q.sort == SortBy::Growth && (g.is_none() || base < q.min_base) {
                 continue;
             }
             if let Some(max) = q.max_concentration {
