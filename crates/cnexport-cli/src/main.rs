@@ -126,16 +126,51 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         watch_interval_ms: u64,
     },
-    /// Answer one API request from a database and print the JSON body.
+    /// Answer one API request from a database.
     ///
-    /// Prints exactly what the server sends for the same request. Exit status 0 when
-    /// the answer's code is 200, 2 otherwise. Endpoints: /skill/trend, /skill/history
-    /// (hsCode, countryCode).
+    /// On a terminal it prints a readable table; with --json, or when the output is piped
+    /// or redirected, it prints exactly the JSON body the server sends. Exit status 0
+    /// when the answer's code is 200, 2 otherwise. Endpoints: /skill/dashboard,
+    /// /skill/markets, /skill/trend, /skill/topProducts, /skill/history, /skill/search.
     Query {
         /// The database written by `cnexport build`.
         #[arg(long)]
         db: PathBuf,
+        /// Print the JSON body even on a terminal.
+        #[arg(long)]
+        json: bool,
         /// The request, e.g. '/skill/history?hsCode=12019020&countryCode=502'.
+        target: String,
+    },
+    /// Write one API answer as a file for Excel, pandas or R.
+    ///
+    /// csv: UTF-8 with a BOM (Excel shows the Chinese), one row per entry; xlsx: bold
+    /// frozen header and number formats; json: the body as the API sends it.
+    Export {
+        /// The database written by `cnexport build`.
+        #[arg(long)]
+        db: PathBuf,
+        /// File format [default: from the extension of --out].
+        #[arg(long, value_parser = ["csv", "xlsx", "json"])]
+        format: Option<String>,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The request, e.g. '/skill/markets?hsCode=85171300'.
+        target: String,
+    },
+    /// Draw a chart of one API answer as PNG or SVG.
+    ///
+    /// trend (12 months) and history (24 months) as amounts by month; dashboard as bars of
+    /// region and trade-bloc shares. SVG keeps Chinese names; PNG labels are in English.
+    Plot {
+        /// The database written by `cnexport build`.
+        #[arg(long)]
+        db: PathBuf,
+        /// The image to write; .png or .svg.
+        #[arg(long)]
+        out: PathBuf,
+        /// The request, e.g. '/skill/trend?hsCode=85171300&countryCode=502'.
         target: String,
     },
 }
@@ -304,15 +339,55 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Query { db, target } => {
+        Command::Query { db, json, target } => {
             let conn = open_read_only(&db)?;
             let response = cnexport_api::answer(&conn, &target);
-            println!("{}", response.body_string());
+            if !json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                print!("{}", cnexport_report::render_table(&target, &response.body));
+            } else {
+                println!("{}", response.body_string());
+            }
             Ok(if response.status == 200 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)
             })
+        }
+        Command::Export {
+            db,
+            format,
+            out,
+            target,
+        } => {
+            let format = match format.as_deref() {
+                Some(f) => f.parse::<cnexport_report::ExportFormat>().map_err(anyhow::Error::msg)?,
+                None => cnexport_report::ExportFormat::from_path(&out).ok_or_else(|| {
+                    anyhow::anyhow!("--out {}: give --format csv|xlsx|json, or a file ending in .csv, .xlsx or .json", out.display())
+                })?,
+            };
+            let conn = open_read_only(&db)?;
+            let response = cnexport_api::answer(&conn, &target);
+            if response.status != 200 {
+                eprintln!("{}", response.body_string());
+                return Ok(ExitCode::from(2));
+            }
+            cnexport_report::export_answer(&target, &response.body, format, &out)?;
+            eprintln!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plot { db, out, target } => {
+            let format = cnexport_report::ChartFormat::from_path(&out).ok_or_else(|| {
+                anyhow::anyhow!("--out {}: the file must end in .png or .svg", out.display())
+            })?;
+            let conn = open_read_only(&db)?;
+            let response = cnexport_api::answer(&conn, &target);
+            if response.status != 200 {
+                eprintln!("{}", response.body_string());
+                return Ok(ExitCode::from(2));
+            }
+            cnexport_report::plot_answer(&target, &response.body, format, &out)?;
+            eprintln!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

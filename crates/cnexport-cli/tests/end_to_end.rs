@@ -242,3 +242,67 @@ fn rebuilding_gives_a_byte_identical_database() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("0 parsed"));
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+#[test]
+fn exports_charts_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("raw");
+    std::fs::create_dir_all(&input).unwrap();
+    for f in ["2024out.csv", "2025out.csv"] {
+        std::fs::copy(realdata_dir().join(f), input.join(f)).unwrap();
+    }
+    let db = dir.path().join("real.db");
+    build(&input, &db);
+    let target = "/skill/history?hsCode=12019020&countryCode=502";
+    for out in ["h.csv", "h.xlsx", "h.json", "h.png", "h.svg"] {
+        let path = dir.path().join(out);
+        let command = if out.ends_with("png") || out.ends_with("svg") {
+            "plot"
+        } else {
+            "export"
+        };
+        let status = cnexport()
+            .arg(command)
+            .arg("--db")
+            .arg(&db)
+            .arg("--out")
+            .arg(&path)
+            .arg(target)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{out}");
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 100, "{out}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("h.csv")).unwrap();
+    assert!(
+        csv.starts_with('\u{feff}'),
+        "CSV starts with a BOM for Excel"
+    );
+    assert!(csv.contains("202401") && csv.contains("456041") && csv.contains("美国"));
+    let json = std::fs::read_to_string(dir.path().join("h.json")).unwrap();
+    let (_, body) = query(&db, target);
+    assert_eq!(json.trim(), body.to_string());
+    // An error answer is not written as a file.
+    let bad = dir.path().join("bad.csv");
+    let status = cnexport()
+        .args(["export", "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&bad)
+        .arg("/skill/trend?hsCode=1")
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+    assert!(!bad.exists());
+    // Every subcommand explains itself.
+    for cmd in ["build", "run", "fetch", "serve", "query", "export", "plot"] {
+        let out = cnexport().args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{cmd}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.len() > 300 && text.contains("Usage"),
+            "{cmd} --help is too thin:\n{text}"
+        );
+    }
+}

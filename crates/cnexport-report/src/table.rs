@@ -1,0 +1,403 @@
+//! Answers as flat tables (for CSV, XLSX and the terminal), and the
+//! formatting of their cells.
+
+use crate::{Endpoint, ReportError};
+use serde_json::{Map, Value};
+
+/// How a column's values are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Strings: codes, names, months.
+    Text,
+    /// Yuan or quantities: thousands separators.
+    Amount,
+    /// Small whole numbers (ranks, counts, years): no separators.
+    Count,
+    /// A percentage (a share, a growth rate): two decimals and `%`.
+    Percent,
+    /// Any other fraction (momentumScore): two decimals.
+    Decimal,
+}
+
+/// Separator of the elements of a list of strings (tradeTags) in one cell.
+pub const LIST_SEPARATOR: &str = "、";
+
+/// The objects that may be null, with the fields they have when they are
+/// not, so that a null still gives its columns.
+const NULLABLE_OBJECTS: &[(&str, &[&str])] = &[
+    ("bestRegion", &["regionName", "percent"]),
+    ("maxMonth", &["month", "amount"]),
+    ("minMonth", &["month", "amount"]),
+];
+
+/// The kind of a field, from its name (the last part of a dotted column
+/// name) and, for names not known, from its values.
+pub fn kind_of<'a>(name: &str, values: impl IntoIterator<Item = &'a Value>) -> Kind {
+    let key = name.rsplit('.').next().unwrap_or(name);
+    if key.ends_with("Percent")
+        || key.ends_with("GrowthRate")
+        || key.ends_with("CAGR")
+        || key == "percent"
+    {
+        return Kind::Percent;
+    }
+    if key == "momentumScore" || key == "avgCountryActiveMonths" {
+        return Kind::Decimal;
+    }
+    if key.ends_with("Total")
+        || key.ends_with("Amount")
+        || key.ends_with("Quantity")
+        || key == "amount"
+        || key == "monthlyAvg"
+    {
+        return Kind::Amount;
+    }
+    let mut kind = Kind::Text;
+    for v in values {
+        match v {
+            Value::Number(n) if (n.is_i64() || n.is_u64()) && kind == Kind::Text => {
+                kind = Kind::Count;
+            }
+            Value::Number(n) if n.is_i64() || n.is_u64() => {}
+            Value::Number(_) => kind = Kind::Decimal,
+            Value::String(_) | Value::Bool(_) => return Kind::Text,
+            _ => {}
+        }
+    }
+    kind
+}
+
+/// A column: its name (the API's field name, dotted when nested) and kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub kind: Kind,
+}
+
+/// A flat table; every cell is a JSON scalar (string, number, bool or null).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Table {
+    /// A table of flattened records; the columns are the union of their
+    /// fields in first-seen order.
+    pub fn from_records(records: Vec<Vec<(String, Value)>>) -> Table {
+        let mut names: Vec<String> = Vec::new();
+        for record in &records {
+            for (name, _) in record {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        }
+        // A field that is null in one record and an object in another keeps
+        // only the object's columns.
+        let nested: Vec<String> = names
+            .iter()
+            .filter(|n| names.iter().any(|m| m.starts_with(&format!("{n}."))))
+            .cloned()
+            .collect();
+        names.retain(|n| !nested.contains(n));
+        let rows: Vec<Vec<Value>> = records
+            .into_iter()
+            .map(|record| {
+                names
+                    .iter()
+                    .map(|name| {
+                        record
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or(Value::Null)
+                    })
+                    .collect()
+            })
+            .collect();
+        let columns = names
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| Column {
+                kind: kind_of(&name, rows.iter().map(|r| &r[i])),
+                name,
+            })
+            .collect();
+        Table { columns, rows }
+    }
+
+    /// A table of key/value rows (for one object).
+    pub fn key_values(fields: Vec<(String, Value)>) -> Table {
+        Table {
+            columns: vec![
+                Column {
+                    name: "field".into(),
+                    kind: Kind::Text,
+                },
+                Column {
+                    name: "value".into(),
+                    kind: Kind::Text,
+                },
+            ],
+            rows: fields
+                .into_iter()
+                .map(|(k, v)| vec![Value::String(k), v])
+                .collect(),
+        }
+    }
+}
+
+/// Flattens one value under `prefix` into (dotted name, scalar) pairs:
+/// objects give dotted names, lists of scalars are joined with `、`, lists of
+/// objects are left out (they are tables of their own).
+pub fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+    let join = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(&join(k), v, out);
+            }
+        }
+        Value::Array(items) => {
+            if items.iter().all(|v| !v.is_object() && !v.is_array()) {
+                let joined: Vec<String> = items.iter().map(scalar_text).collect();
+                out.push((
+                    prefix.to_string(),
+                    Value::String(joined.join(LIST_SEPARATOR)),
+                ));
+            }
+        }
+        Value::Null => {
+            let last = prefix.rsplit('.').next().unwrap_or(prefix);
+            match NULLABLE_OBJECTS.iter().find(|(name, _)| *name == last) {
+                Some((_, fields)) => {
+                    for f in *fields {
+                        out.push((join(f), Value::Null));
+                    }
+                }
+                None => out.push((prefix.to_string(), Value::Null)),
+            }
+        }
+        scalar => out.push((prefix.to_string(), scalar.clone())),
+    }
+}
+
+fn flattened(value: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    flatten("", value, &mut out);
+    out
+}
+
+fn shape_error(endpoint: Endpoint, detail: &str) -> ReportError {
+    ReportError::UnexpectedShape {
+        path: endpoint.path().to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn object(endpoint: Endpoint, data: &Value) -> Result<&Map<String, Value>, ReportError> {
+    data.as_object()
+        .ok_or_else(|| shape_error(endpoint, "`data` should be an object"))
+}
+
+/// The answer's main table: the rows of a list answer, the one row of
+/// dashboard, or the months of trend and history (with the answer's other
+/// scalar fields repeated on each row).
+pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
+    match endpoint {
+        Endpoint::Markets | Endpoint::TopProducts => {
+            let items = data
+                .as_array()
+                .ok_or_else(|| shape_error(endpoint, "`data` should be a list"))?;
+            if let Some(bad) = items.iter().position(|v| !v.is_object()) {
+                return Err(shape_error(
+                    endpoint,
+                    &format!("element {bad} of `data` is not an object"),
+                ));
+            }
+            Ok(Table::from_records(items.iter().map(flattened).collect()))
+        }
+        Endpoint::Dashboard => {
+            object(endpoint, data)?;
+            Ok(Table::from_records(vec![flattened(data)]))
+        }
+        Endpoint::Trend => monthly_table(endpoint, data, "monthlyData", &[]),
+        Endpoint::History => monthly_table(
+            endpoint,
+            data,
+            "monthlyDetail",
+            &["yearlySummary", "summaryStats"],
+        ),
+    }
+}
+
+fn monthly_table(
+    endpoint: Endpoint,
+    data: &Value,
+    months_key: &str,
+    left_out: &[&str],
+) -> Result<Table, ReportError> {
+    let obj = object(endpoint, data)?;
+    let months = obj
+        .get(months_key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| shape_error(endpoint, &format!("`data.{months_key}` should be a list")))?;
+    let mut common = Vec::new();
+    for (k, v) in obj {
+        if k != months_key && !left_out.contains(&k.as_str()) {
+            flatten(k, v, &mut common);
+        }
+    }
+    let records = months
+        .iter()
+        .map(|m| {
+            let mut record = common.clone();
+            record.extend(flattened(m));
+            record
+        })
+        .collect();
+    Ok(Table::from_records(records))
+}
+
+/// History's extra parts: the yearly summary table and the summary
+/// statistics as key/value rows.
+pub fn history_summary(data: &Value) -> (Option<Table>, Option<Table>) {
+    let yearly = data
+        .get("yearlySummary")
+        .and_then(Value::as_array)
+        .map(|items| Table::from_records(items.iter().map(flattened).collect()));
+    let stats = data
+        .get("summaryStats")
+        .filter(|v| v.is_object())
+        .map(|v| Table::key_values(flattened(v)));
+    (yearly, stats)
+}
+
+/// A scalar as text, numbers exactly (integers as integers, never in
+/// scientific notation), null as empty.
+pub fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.to_string()
+            } else if let Some(u) = n.as_u64() {
+                u.to_string()
+            } else {
+                // Rust's Display of f64 is the shortest exact form, without
+                // an exponent.
+                n.as_f64().map(|f| f.to_string()).unwrap_or_default()
+            }
+        }
+        Value::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Groups the digits of an integer's text with commas (`-1234567` ->
+/// `-1,234,567`).
+pub fn group_thousands(int_text: &str) -> String {
+    let (sign, digits) = match int_text.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", int_text),
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}")
+}
+
+/// The null sign of the terminal table.
+pub const NULL_SIGN: &str = "—";
+
+/// A cell as people read it: amounts with thousands separators, percentages
+/// with two decimals and `%`, null as `—`.
+pub fn display_cell(value: &Value, kind: Kind) -> String {
+    let Value::Number(n) = value else {
+        return match value {
+            Value::Null => NULL_SIGN.to_string(),
+            other => scalar_text(other),
+        };
+    };
+    let integer = n.is_i64() || n.is_u64();
+    let two_decimals = |f: f64| {
+        let text = format!("{f:.2}");
+        // -0.00 reads as 0.00.
+        if text == "-0.00" {
+            "0.00".to_string()
+        } else {
+            text
+        }
+    };
+    match kind {
+        Kind::Amount if integer => group_thousands(&scalar_text(value)),
+        Kind::Amount => {
+            let text = two_decimals(n.as_f64().unwrap_or(0.0));
+            match text.split_once('.') {
+                Some((int, frac)) => format!("{}.{frac}", group_thousands(int)),
+                None => group_thousands(&text),
+            }
+        }
+        Kind::Percent => format!("{}%", two_decimals(n.as_f64().unwrap_or(0.0))),
+        Kind::Decimal => two_decimals(n.as_f64().unwrap_or(0.0)),
+        Kind::Count | Kind::Text => scalar_text(value),
+    }
+}
+
+/// Whether a cell is right-aligned (numbers are).
+pub fn right_aligned(value: &Value, kind: Kind) -> bool {
+    value.is_number() || (value.is_null() && kind != Kind::Text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn thousands() {
+        assert_eq!(group_thousands("0"), "0");
+        assert_eq!(group_thousands("999"), "999");
+        assert_eq!(group_thousands("1000"), "1,000");
+        assert_eq!(group_thousands("-279462943768"), "-279,462,943,768");
+    }
+
+    #[test]
+    fn cells() {
+        assert_eq!(
+            display_cell(&json!(8997749162.75), Kind::Amount),
+            "8,997,749,162.75"
+        );
+        assert_eq!(display_cell(&json!(-9.3), Kind::Percent), "-9.30%");
+        assert_eq!(display_cell(&json!(null), Kind::Percent), "—");
+        assert_eq!(display_cell(&json!(2024), Kind::Count), "2024");
+        assert_eq!(display_cell(&json!(-0.001), Kind::Decimal), "0.00");
+        assert_eq!(scalar_text(&json!(1e16)), "10000000000000000");
+        assert_eq!(scalar_text(&json!(0.0000001)), "0.0000001");
+        assert_eq!(scalar_text(&json!(u64::MAX)), u64::MAX.to_string());
+    }
+
+    #[test]
+    fn null_objects_keep_their_columns() {
+        let t = Table::from_records(vec![
+            flattened(&json!({"a": 1, "bestRegion": null})),
+            flattened(&json!({"a": 2, "bestRegion": {"regionName": "asia", "percent": 50.0}})),
+        ]);
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "bestRegion.regionName", "bestRegion.percent"]);
+        assert_eq!(t.rows[0][1], Value::Null);
+        assert_eq!(t.columns[2].kind, Kind::Percent);
+    }
+}
