@@ -1,5 +1,6 @@
 //! The endpoints. Each takes validated parameters and reads the database.
 
+use crate::params::CountryParam;
 use crate::{ApiError, Params, NO_RECORD_MESSAGE};
 use cnexport_core::round::ratio_2dp;
 use cnexport_core::Month;
@@ -15,6 +16,9 @@ pub fn dispatch(conn: &Connection, path: &str, params: &Params) -> Result<Value,
         "/skill/markets" => crate::metrics::markets(conn, params),
         "/skill/topProducts" => crate::metrics::top_products(conn, params),
         "/skill/search" => crate::search::search(conn, params),
+        "/skill/meta" => crate::meta::meta(conn, params),
+        "/skill/contributions" => crate::meta::contributions(conn, params),
+        "/skill/countries" => crate::meta::countries(conn, params),
         other => Err(ApiError::not_found(format!(
             "未知接口 {other:.80} (unknown endpoint; available: {})",
             crate::ENDPOINTS.join(", ")
@@ -41,16 +45,73 @@ pub fn code_range(prefix: &str) -> (String, String) {
     (format!("{prefix:0<8}"), format!("{prefix:9<8}"))
 }
 
-fn country_name(conn: &Connection, code: &str) -> Result<String, ApiError> {
-    Ok(conn
-        .query_row(
-            "SELECT name_zh FROM countries WHERE country_code = ?1",
-            [code],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or_else(|| code.to_string()))
+/// A country as every answer names it: Chinese and English names and the
+/// codes other datasets use (ISO 3166 alpha-3 and alpha-2, UN M49).
+#[derive(Debug, Clone, Default)]
+pub struct CountryInfo {
+    pub name_zh: String,
+    pub name_en: Option<String>,
+    pub iso3: Option<String>,
+    pub iso2: Option<String>,
+    pub m49: Option<String>,
 }
+
+impl CountryInfo {
+    /// Adds `countryNameEn`, `iso3`, `iso2` and `m49` to an answer object.
+    pub fn add_codes(&self, obj: &mut Value) {
+        if let Some(o) = obj.as_object_mut() {
+            o.insert("countryNameEn".into(), json!(self.name_en));
+            o.insert("iso3".into(), json!(self.iso3));
+            o.insert("iso2".into(), json!(self.iso2));
+            o.insert("m49".into(), json!(self.m49));
+        }
+    }
+}
+
+/// The names and codes of a partner; its code as the name when unknown.
+pub fn country_info(conn: &Connection, code: &str) -> Result<CountryInfo, ApiError> {
+    let mut st = conn.prepare_cached(
+        "SELECT name_zh, name_en, iso3, iso2, m49 FROM countries WHERE country_code = ?1",
+    )?;
+    Ok(st
+        .query_row([code], |r| {
+            Ok(CountryInfo {
+                name_zh: r.get(0)?,
+                name_en: r.get(1)?,
+                iso3: r.get(2)?,
+                iso2: r.get(3)?,
+                m49: r.get(4)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_else(|| CountryInfo {
+            name_zh: code.to_string(),
+            ..CountryInfo::default()
+        }))
+}
+
+/// The customs partner code of a `countryCode` parameter (ISO3 resolved).
+pub fn resolve_country(conn: &Connection, params: &Params) -> Result<String, ApiError> {
+    match params.country_code()? {
+        CountryParam::Customs(code) => Ok(code),
+        CountryParam::Iso3(iso3) => conn
+            .query_row(
+                "SELECT country_code FROM countries WHERE iso3 = ?1
+                 ORDER BY in_reference DESC, country_code LIMIT 1",
+                [&iso3],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "参数 countryCode 无效: {iso3} (no partner with ISO3 code {iso3}; /skill/countries lists them)"
+                ))
+            }),
+    }
+}
+
+/// Value and first-published value of one month.
+type MonthValues = BTreeMap<Month, (i64, i64)>;
 
 /// Monthly values of a product (or roll-up) to one country, in `[from, to]`.
 fn pair_monthly(
@@ -59,7 +120,7 @@ fn pair_monthly(
     country: &str,
     from: Month,
     to: Month,
-) -> Result<Option<BTreeMap<Month, i64>>, ApiError> {
+) -> Result<Option<MonthValues>, ApiError> {
     let (lo, hi) = code_range(hs);
     let exists: Option<i64> = conn
         .query_row(
@@ -72,18 +133,22 @@ fn pair_monthly(
         return Ok(None);
     }
     let mut st = conn.prepare_cached(
-        "SELECT month, SUM(value) FROM monthly_facts
+        "SELECT month, SUM(value), SUM(first_value) FROM monthly_facts
          WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 AND month BETWEEN ?4 AND ?5
          GROUP BY month",
     )?;
     let rows = st.query_map(params![country, lo, hi, from.yyyymm(), to.yyyymm()], |r| {
-        Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?))
+        Ok((
+            r.get::<_, u32>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
     })?;
     let mut out = BTreeMap::new();
     for row in rows {
-        let (m, v) = row?;
+        let (m, v, first) = row?;
         if let Some(m) = Month::from_yyyymm(m) {
-            out.insert(m, v);
+            out.insert(m, (v, first));
         }
     }
     Ok(Some(out))
@@ -96,7 +161,7 @@ fn month_entry(m: Month, amount: i64) -> Value {
 /// GET /skill/trend: the 12 months M-11..M, oldest first.
 fn trend(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     let hs = params.hs_code(&[2, 4, 6, 8])?;
-    let country = params.country_code()?;
+    let country = resolve_country(conn, params)?;
     let latest = latest_month(conn)?;
     let first = latest.minus(11);
     let values = pair_monthly(conn, &hs, &country, first, latest)?
@@ -104,23 +169,27 @@ fn trend(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     let monthly: Vec<Value> = (0..12)
         .map(|i| {
             let m = first.plus(i);
-            month_entry(m, values.get(&m).copied().unwrap_or(0))
+            month_entry(m, values.get(&m).map_or(0, |v| v.0))
         })
         .collect();
-    Ok(json!({
+    let info = country_info(conn, &country)?;
+    let mut out = json!({
         "hsCode": hs,
-        "countryName": country_name(conn, &country)?,
+        "countryName": info.name_zh,
         "countryCode": country,
         "currencyUnit": "人民币",
         "monthlyData": monthly,
-    }))
+    });
+    info.add_codes(&mut out);
+    Ok(out)
 }
 
 /// GET /skill/history: 24 months M..M-23 newest first, the two latest
 /// complete calendar years, and summary statistics.
 fn history(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     let hs = params.hs_code(&[2, 4, 6, 8])?;
-    let country = params.country_code()?;
+    let country = resolve_country(conn, params)?;
+    let vintages = params.flag("vintages")?;
     let latest = latest_month(conn)?;
     // The two latest complete calendar years up to M.
     let last_full_year = if latest.month() == 12 {
@@ -134,7 +203,7 @@ fn history(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
         .min(latest.minus(23));
     let values = pair_monthly(conn, &hs, &country, from, latest)?
         .ok_or_else(|| ApiError::not_found(NO_RECORD_MESSAGE))?;
-    let amount = |m: Month| values.get(&m).copied().unwrap_or(0);
+    let amount = |m: Month| values.get(&m).map_or(0, |v| v.0);
     let detail: Vec<(Month, i64)> = (0..24)
         .map(|i| latest.minus(i))
         .map(|m| (m, amount(m)))
@@ -159,19 +228,36 @@ fn history(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
             let total: i64 = values
                 .iter()
                 .filter(|(m, _)| m.year() == y)
-                .map(|(_, v)| v)
+                .map(|(_, v)| v.0)
                 .sum();
             json!({"year": y, "totalAmount": total})
         })
         .collect();
     let entry = |x: Option<(Month, i64)>| x.map(|(m, v)| month_entry(m, v)).unwrap_or(Value::Null);
-    Ok(json!({
+    let monthly_detail: Vec<Value> = detail
+        .iter()
+        .map(|&(m, v)| {
+            let mut e = month_entry(m, v);
+            if vintages {
+                // The value first published for the month and the revision
+                // since (latest - first); 0 and 0 for a month never published.
+                let first = values.get(&m).map_or(0, |x| x.1);
+                if let Some(o) = e.as_object_mut() {
+                    o.insert("firstPublished".into(), json!(first));
+                    o.insert("revision".into(), json!(v - first));
+                }
+            }
+            e
+        })
+        .collect();
+    let info = country_info(conn, &country)?;
+    let mut out = json!({
         "hsCode": hs,
         "countryCode": country,
-        "countryName": country_name(conn, &country)?,
+        "countryName": info.name_zh,
         "currentDataMonth": latest.to_string(),
         "yearlySummary": yearly,
-        "monthlyDetail": detail.iter().map(|&(m, v)| month_entry(m, v)).collect::<Vec<_>>(),
+        "monthlyDetail": monthly_detail,
         "summaryStats": {
             "total24MonthAmount": total,
             "monthlyAvg": ratio_2dp(total as i128, 24),
@@ -179,5 +265,7 @@ fn history(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
             "minMonth": entry(min),
             "activeMonthsCount": detail.iter().filter(|(_, v)| *v > 0).count(),
         },
-    }))
+    });
+    info.add_codes(&mut out);
+    Ok(out)
 }

@@ -7,6 +7,7 @@
 
 mod analytics;
 mod endpoints;
+mod meta;
 mod metrics;
 mod params;
 mod search;
@@ -14,7 +15,7 @@ mod search;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-pub use params::Params;
+pub use params::{CountryParam, Params};
 
 /// Message of a 200 answer.
 pub const OK_MESSAGE: &str = "success";
@@ -26,6 +27,9 @@ pub const NO_RECORD_MESSAGE: &str = "该商品对此国家暂无出口记录";
 pub struct ApiResponse {
     pub status: u16,
     pub body: Value,
+    /// For list endpoints: the number of items before `limit`/`offset`
+    /// (the HTTP server sends it as `X-Total-Count`).
+    pub total_count: Option<u64>,
 }
 
 impl ApiResponse {
@@ -41,6 +45,7 @@ impl ApiResponse {
         ApiResponse {
             status,
             body: json!({"code": status, "message": message, "data": data}),
+            total_count: None,
         }
     }
 
@@ -94,6 +99,10 @@ pub const ENDPOINTS: &[&str] = &[
     "/skill/trend",
     "/skill/topProducts",
     "/skill/history",
+    "/skill/search",
+    "/skill/meta",
+    "/skill/contributions",
+    "/skill/countries",
 ];
 
 /// Answers one request target (path and optional query string).
@@ -102,9 +111,14 @@ pub fn answer(conn: &Connection, target: &str) -> ApiResponse {
         Some((p, q)) => (p, q),
         None => (target, ""),
     };
-    let result = Params::parse(query).and_then(|params| endpoints::dispatch(conn, path, &params));
+    let result = Params::parse(query).and_then(|params| {
+        endpoints::dispatch(conn, path, &params).map(|data| (data, params.total()))
+    });
     match result {
-        Ok(data) => ApiResponse::ok(data),
+        Ok((data, total)) => ApiResponse {
+            total_count: total,
+            ..ApiResponse::ok(data)
+        },
         Err(e) => ApiResponse::error(e.status, e.message),
     }
 }

@@ -267,7 +267,8 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     let mut st = conn.prepare_cached(
         "SELECT c.country_code, co.name_zh, co.name_pinyin, co.continent_zh, c.recent12m_total, c.monthly_avg,
                 c.three_year_cagr,
-                (SELECT group_concat(tag, ',') FROM (SELECT tag FROM country_tags t WHERE t.country_code = c.country_code ORDER BY tag))
+                (SELECT group_concat(tag, ',') FROM (SELECT tag FROM country_tags t WHERE t.country_code = c.country_code ORDER BY tag)),
+                c.prev12m_total, c.quantity1, c.quantity1_prev, co.name_en, co.iso3, co.iso2, co.m49
          FROM hs_count_month c LEFT JOIN countries co ON co.country_code = c.country_code
          WHERE c.hs_code = ?1 AND c.recent12m_total > 0 AND c.recent12m_total >= ?2",
     )?;
@@ -280,6 +281,10 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
         avg: f64,
         cagr: Option<f64>,
         tags: Option<String>,
+        prev: i64,
+        q1: i64,
+        q0: i64,
+        codes: crate::endpoints::CountryInfo,
     }
     let mut rows: Vec<MarketRow> = st
         .query_map(params![hs, min_amount], |r| {
@@ -295,6 +300,16 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
                 avg: r.get(5)?,
                 cagr: r.get(6)?,
                 tags: r.get(7)?,
+                prev: r.get(8)?,
+                q1: r.get(9)?,
+                q0: r.get(10)?,
+                codes: crate::endpoints::CountryInfo {
+                    name_zh: String::new(),
+                    name_en: r.get(11)?,
+                    iso3: r.get(12)?,
+                    iso2: r.get(13)?,
+                    m49: r.get(14)?,
+                },
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -311,38 +326,27 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
         };
         primary.then_with(|| a.code.cmp(&b.code))
     });
-    // SPEC 4 lists the tags in this order.
-    let tag_order: Vec<&str> = [
-        Bloc::BeltRoad,
-        Bloc::Asean,
-        Bloc::Eu,
-        Bloc::Usmca,
-        Bloc::MiddleEast,
-    ]
-    .iter()
-    .map(|b| b.api_key())
-    .collect();
+    params.set_total(rows.len());
+    // Unit values per market use the product's unit when it is one and the
+    // same in both windows (as for the product itself).
+    let unit: Option<String> = conn
+        .query_row(
+            "SELECT unit_both_windows FROM hs_base_metrics WHERE hs_code = ?1
+             ORDER BY as_of_month DESC LIMIT 1",
+            [&hs],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
     let out: Vec<Value> = rows
         .iter()
         .skip(offset)
         .take(limit)
         .map(|r| {
-            let keys: Vec<&str> = r
-                .tags
-                .as_deref()
-                .map(|t| t.split(',').collect())
-                .unwrap_or_default();
-            let tags: Vec<&str> = tag_order
-                .iter()
-                .filter(|k| keys.contains(k))
-                .filter_map(|k| {
-                    Bloc::ALL
-                        .iter()
-                        .find(|b| b.api_key() == *k)
-                        .map(|b| b.name_zh())
-                })
-                .collect();
-            json!({
+            let tags = tags_zh(r.tags.as_deref().unwrap_or(""));
+            let (unit_value, price_volume) =
+                crate::analytics::unit_value_json(unit.as_deref(), r.total, r.prev, r.q1, r.q0);
+            let mut e = json!({
                 "countryName": r.name,
                 "countryCode": r.code,
                 "continent": r.continent,
@@ -350,10 +354,32 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
                 "recent12mTotal": r.total,
                 "monthlyAvg": r.avg,
                 "threeYearCAGR": r.cagr,
-            })
+                "prev12mTotal": r.prev,
+                "unitValue": unit_value,
+                "priceVolume": price_volume,
+            });
+            r.codes.add_codes(&mut e);
+            e
         })
         .collect();
     Ok(Value::Array(out))
+}
+
+/// Comma-separated bloc keys -> their Chinese names, in the order SPEC 4
+/// lists them (一带一路, 东盟, 欧盟, 美墨加, 中东).
+pub fn tags_zh(keys: &str) -> Vec<&'static str> {
+    let keys: Vec<&str> = keys.split(',').collect();
+    [
+        Bloc::BeltRoad,
+        Bloc::Asean,
+        Bloc::Eu,
+        Bloc::Usmca,
+        Bloc::MiddleEast,
+    ]
+    .iter()
+    .filter(|b| keys.contains(&b.api_key()))
+    .map(|b| b.name_zh())
+    .collect()
 }
 
 fn order(params: &Params) -> Result<bool, ApiError> {
@@ -447,6 +473,7 @@ pub fn top_products(conn: &Connection, params: &Params) -> Result<Value, ApiErro
         };
         primary.then_with(|| a.0.hs_code.cmp(&b.0.hs_code))
     });
+    params.set_total(candidates.len());
     let mut names = conn.prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?;
     let mut out = Vec::new();
     for (i, (m, total, growth, base)) in candidates.iter().enumerate().skip(offset).take(limit) {

@@ -3,6 +3,7 @@
 
 use crate::ApiError;
 use cnexport_core::Month;
+use std::cell::Cell;
 
 /// Longest query string accepted.
 pub const MAX_QUERY_LEN: usize = 4096;
@@ -11,6 +12,17 @@ pub const MAX_QUERY_LEN: usize = 4096;
 #[derive(Debug, Clone, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+    /// Set by list endpoints: the number of items before limit/offset
+    /// (sent as `X-Total-Count`).
+    total: Cell<Option<u64>>,
+}
+
+/// A `countryCode` as given: a China customs partner code or an ISO 3166
+/// alpha-3 code (resolved against the database's `countries` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountryParam {
+    Customs(String),
+    Iso3(String),
 }
 
 impl Params {
@@ -40,7 +52,31 @@ impl Params {
             }
             pairs.push((k, v));
         }
-        Ok(Params { pairs })
+        Ok(Params {
+            pairs,
+            total: Cell::new(None),
+        })
+    }
+
+    /// Records the total number of items of a list answer.
+    pub fn set_total(&self, n: usize) {
+        self.total.set(Some(n as u64));
+    }
+
+    /// The total recorded by `set_total`, if any.
+    pub fn total(&self) -> Option<u64> {
+        self.total.get()
+    }
+
+    /// An optional boolean flag: `true`/`1` or `false`/`0`.
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None | Some("") | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(v) => Err(ApiError::bad_request(format!(
+                "参数 {name} 无效: {v:.40} ({name} must be true or false)"
+            ))),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -74,12 +110,15 @@ impl Params {
         }
     }
 
-    /// `countryCode`: a 3-digit China customs partner code.
-    pub fn country_code(&self) -> Result<String, ApiError> {
-        let allowed = "a 3-digit China customs partner code, e.g. 502";
+    /// `countryCode`: a 3-digit China customs partner code, or an ISO 3166
+    /// alpha-3 code (any case).
+    pub fn country_code(&self) -> Result<CountryParam, ApiError> {
+        let allowed = "a 3-digit China customs partner code such as 502, or an ISO 3166 alpha-3 code such as USA";
         let v = self.require("countryCode", allowed)?;
         if v.len() == 3 && v.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(v.to_string())
+            Ok(CountryParam::Customs(v.to_string()))
+        } else if v.len() == 3 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Ok(CountryParam::Iso3(v.to_ascii_uppercase()))
         } else {
             Err(ApiError::bad_request(format!(
                 "参数 countryCode 无效: {v:.40} (countryCode must be {allowed})"
@@ -181,6 +220,19 @@ mod tests {
             .hs_code(&[8])
             .unwrap_err();
         assert!(e.message.contains("hsCode"));
+        assert_eq!(
+            Params::parse("countryCode=usa")
+                .unwrap()
+                .country_code()
+                .unwrap(),
+            CountryParam::Iso3("USA".into())
+        );
+        assert!(Params::parse("countryCode=US")
+            .unwrap()
+            .country_code()
+            .is_err());
+        assert!(Params::parse("v=yes").unwrap().flag("v").is_err());
+        assert!(Params::parse("v=true").unwrap().flag("v").unwrap());
         assert!(Params::parse("")
             .unwrap()
             .country_code()

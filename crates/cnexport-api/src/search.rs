@@ -91,6 +91,7 @@ pub fn search(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
             .then_with(|| b.total.unwrap_or(0).cmp(&a.total.unwrap_or(0)))
             .then_with(|| a.code.cmp(&b.code))
     });
+    params.set_total(found.len());
     Ok(Value::Array(
         found
             .into_iter()

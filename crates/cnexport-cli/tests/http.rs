@@ -653,3 +653,111 @@ fn sighup_switches_at_once_and_anonymised_ips() {
         .unwrap();
     assert_eq!(ip, "127.0.0.0");
 }
+
+#[tokio::test]
+async fn etag_revalidation_and_total_count() {
+    let router = router();
+    let req = |target: &str, etag: Option<&str>| {
+        let mut b = Request::builder().uri(target);
+        if let Some(t) = etag {
+            b = b.header("If-None-Match", t);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    let target = "/skill/markets?hsCode=8517&limit=3";
+    let resp = router.clone().oneshot(req(target, None)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let etag = resp.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(resp.headers()["cache-control"], "no-cache");
+    let total: usize = resp.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["data"].as_array().unwrap().len(), 3);
+    // X-Total-Count is the number of rows before limit: the full list.
+    let (_, all, _) = get(&router, "/skill/markets?hsCode=8517&limit=1000").await;
+    let all: Value = serde_json::from_str(&all).unwrap();
+    assert_eq!(total, all["data"].as_array().unwrap().len());
+    assert!(total > 3);
+
+    // The same ETag back: 304 with no body; a different one, or another
+    // request: 200.
+    let resp = router
+        .clone()
+        .oneshot(req(target, Some(&etag)))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(resp.headers()["etag"].to_str().unwrap(), etag);
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 10)
+        .await
+        .unwrap();
+    assert!(body.is_empty());
+    let resp = router
+        .clone()
+        .oneshot(req(target, Some("W/\"0000000000000000-0000000000000000\"")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let other = router
+        .clone()
+        .oneshot(req("/skill/markets?hsCode=8517&limit=4", None))
+        .await
+        .unwrap();
+    assert_ne!(other.headers()["etag"].to_str().unwrap(), etag);
+    // Errors carry no ETag.
+    let bad = router
+        .clone()
+        .oneshot(req("/skill/markets?hsCode=x", None))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(bad.headers().get("etag").is_none());
+}
+
+#[tokio::test]
+async fn countries_meta_and_iso3() {
+    let router = router();
+    let (status, body, _) = get(&router, "/skill/countries").await;
+    assert_eq!(status, StatusCode::OK);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let us = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["countryCode"] == "502")
+        .unwrap()
+        .clone();
+    assert_eq!(us["iso3"], "USA");
+    assert_eq!(us["iso2"], "US");
+    assert_eq!(us["m49"], "840");
+    assert_eq!(us["tradeTags"], serde_json::json!(["美墨加"]));
+    // ISO3 in any case answers as the customs code; an unknown one is a 400.
+    let (s1, by_code, _) = get(&router, "/skill/trend?hsCode=85171300&countryCode=502").await;
+    let (s2, by_iso, _) = get(&router, "/skill/trend?hsCode=85171300&countryCode=usa").await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(by_code, by_iso);
+    let (s, body, _) = get(&router, "/skill/trend?hsCode=85171300&countryCode=XYZ").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("countryCode"), "{body}");
+    // Meta: the sample's months, and "is month X in?".
+    let (s, body, _) = get(&router, "/skill/meta?month=202506").await;
+    assert_eq!(s, StatusCode::OK);
+    let m: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(m["data"]["latestMonth"], "202506");
+    assert_eq!(m["data"]["monthPresent"], true);
+    assert_eq!(m["data"]["unit"], "元");
+    assert!(m["data"]["buildTime"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(m["data"]["inputDigest"].as_str().unwrap().len(), 64);
+    let (_, body, _) = get(&router, "/skill/meta?month=202507").await;
+    let m: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(m["data"]["monthStatus"], "afterLatest");
+    let (s, _, _) = get(&router, "/skill/meta?month=2025").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}

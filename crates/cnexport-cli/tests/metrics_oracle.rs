@@ -55,9 +55,65 @@ fn compare_dataset(conn: &Connection, o: &Oracle, d: &mut Diffs) {
                 d.expect_error(conn, &target, 404, "");
             }
             compare_markets(conn, o, &view, d);
+            d.expect_ok(
+                conn,
+                &format!("/skill/contributions?hsCode={code}&limit=1000"),
+                &o.contributions(&view),
+            );
+            check_identities(conn, &code, d);
         }
     }
     compare_top_products(conn, o, d);
+    // /skill/meta, and "is month X in?".
+    d.expect_ok(conn, "/skill/meta", &o.meta());
+    for (month, status) in o.month_questions() {
+        let mut expected = o.meta();
+        expected["month"] = json!(month);
+        expected["monthPresent"] = json!(status == "present");
+        expected["monthStatus"] = json!(status);
+        d.expect_ok(conn, &format!("/skill/meta?month={month}"), &expected);
+    }
+}
+
+/// The identities of issue 9 on the API's own answers: the markets'
+/// contributions add up to the YoY growth, and the price and volume parts
+/// to the value change (each up to its rounding).
+fn check_identities(conn: &Connection, code: &str, d: &mut Diffs) {
+    let c = cnexport_api::answer(
+        conn,
+        &format!("/skill/contributions?hsCode={code}&limit=1000"),
+    );
+    let data = &c.body["data"];
+    if let Some(yoy) = data["yoyGrowthRate"].as_f64() {
+        let markets = data["markets"].as_array().expect("markets");
+        let sum: f64 = markets
+            .iter()
+            .map(|m| m["contributionPp"].as_f64().expect("contribution"))
+            .sum();
+        let slack = 0.005 * (markets.len() as f64 + 1.0) + 1e-9;
+        d.fields += 1;
+        if (sum - yoy).abs() > slack {
+            d.errors.push(format!(
+                "contributions of {code}: sum {sum} != yoyGrowthRate {yoy} (slack {slack})"
+            ));
+        }
+        d.note("contributions add up to yoyGrowthRate");
+    }
+    let dash = cnexport_api::answer(conn, &format!("/skill/dashboard?hsCode={code}"));
+    let mut parts = vec![dash.body["data"]["priceVolume"].clone()];
+    let markets = cnexport_api::answer(conn, &format!("/skill/markets?hsCode={code}&limit=1000"));
+    if let Some(rows) = markets.body["data"].as_array() {
+        parts.extend(rows.iter().map(|r| r["priceVolume"].clone()));
+    }
+    for pv in parts.iter().filter(|p| p.is_object()) {
+        let f = |k: &str| pv[k].as_f64().expect("number");
+        d.fields += 1;
+        if (f("priceEffect") + f("volumeEffect") - f("valueChange")).abs() > 0.01 + 1e-9 {
+            d.errors
+                .push(format!("priceVolume of {code}: parts do not add up: {pv}"));
+        }
+        d.note("price + volume = value change");
+    }
 }
 
 fn rows_json(rows: &[(String, i64, Value)], offset: usize, limit: usize) -> Value {
@@ -1267,4 +1323,219 @@ fn markets_with_less_than_24_months_of_data() {
             "threeYearCAGR": null}]),
     );
     d.finish("markets with 13 months of data");
+}
+
+/// Issue 9's figures on a fixture small enough to compute by hand (the
+/// arithmetic is in the comments), and checked against the oracle too.
+///
+/// 85171300 (千克), months 202301..202412, as-of 202412:
+/// - 502 US: 1,000,000 yuan / 500 kg a month in 2023, 1,500,000 / 600 kg in
+///   2024; its 202301 value was first published as 900,000 and revised to
+///   1,000,000 by a later release;
+/// - 303 UK: 3,000,000 / 1,000 kg in 202301 only (exits);
+/// - 108 Cyprus: 600,000 / 20 kg in 202410 and 400,000 / 20 kg in 202412
+///   (enters).
+#[test]
+fn hand_computed_issue9_figures() {
+    let k = |month: u32, partner: &str, value: i64, q1: i64| Fact {
+        month,
+        hs: "85171300".into(),
+        partner: partner.into(),
+        value,
+        q1,
+        unit1: Some("千克".into()),
+        q2: 0,
+        unit2: None,
+    };
+    let mut facts = Vec::new();
+    for m in months_of(2023) {
+        facts.push(k(m, "502", 1_000_000, 500));
+    }
+    for m in months_of(2024) {
+        facts.push(k(m, "502", 1_500_000, 600));
+    }
+    facts.push(k(202301, "303", 3_000_000, 1_000));
+    facts.push(k(202410, "108", 600_000, 20));
+    facts.push(k(202412, "108", 400_000, 20));
+    let products = names(&[("85171300", "手机")]);
+    let countries = reference_country_names();
+
+    // Two releases: the first with US 202301 at 900,000, the second revising it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("input");
+    let mut first = facts.clone();
+    first.iter_mut().for_each(|f| {
+        if f.month == 202301 && f.partner == "502" {
+            f.value = 900_000;
+        }
+    });
+    let revised: Vec<Fact> = facts
+        .iter()
+        .filter(|f| f.month == 202301 && f.partner == "502")
+        .cloned()
+        .collect();
+    for (release, rows) in [("2025-01-20", &first), ("2025-02-20", &revised)] {
+        std::fs::create_dir_all(input.join(release)).expect("mkdir");
+        std::fs::write(
+            input.join(release).join("bulletin.csv"),
+            oracle::bulletin::csv_text(rows, &products, &countries, true),
+        )
+        .expect("write");
+    }
+    let db = dir.path().join("fixture.db");
+    build(&input, &db);
+    let conn = open(&db);
+    let o = Oracle::new(facts, country_tags(&conn), products, countries.clone());
+    let mut d = Diffs::default();
+
+    let dash = cnexport_api::answer(&conn, "/skill/dashboard?hsCode=85171300");
+    assert_eq!(dash.status, 200, "{}", dash.body);
+    let extra = json!({
+        "recent12mGlobalTotal": 19_000_000, // 12 * 1.5M + 0.6M + 0.4M
+        "prev12mGlobalTotal": 15_000_000,   // 12 * 1M + 3M
+        "yoyGrowthRate": 26.67,             // 19/15 - 1
+        "lowBase": false,                   // 15M >= 1M
+        "momLowBase": false,                // M-1 = 1.5M; 12 * 1.5M >= 1M
+        "monthYoyGrowthRate": 90.0,         // 202412: 1.9M vs 202312: 1M
+        "monthYoyLowBase": false,
+        // g3 = (3 * 1.5M + 0.6M + 0.4M) / 3M - 1; g12 = 19/15 - 1; gb = (2 - 2) / 2
+        "momentumComponents": {"g3": 0.8333, "g12": 0.2667, "gb": 0.0,
+                               "weights": {"g3": 0.5, "g12": 0.3, "gb": 0.2}},
+        "momentumScore": 41.93, // 100 * (0.5 tanh 0.8333 + 0.3 tanh 0.2667)
+        "concentration": {
+            "hhi": 9002.77,             // (18^2 + 1^2) / 19^2 * 10000
+            "effectiveMarkets": 1.11,   // 361 / 325
+            "hhiPrev": 6800.0,          // (12^2 + 3^2) / 15^2 * 10000
+            "effectiveMarketsPrev": 1.47, // 225 / 153
+            "marketsEntered": 1,        // Cyprus
+            "marketsExited": 1,         // UK
+        },
+        // 19M / (12 * 600 + 40) kg and 15M / (12 * 500 + 1000) kg
+        "unitValue": {"unit": "千克", "recent12": 2624.31, "prev12": 2142.86},
+        // 100 ln(19/15) = 23.64 = price 100 ln(2624.31/2142.86) 20.27 + volume 100 ln(7240/7000) 3.37
+        "priceVolume": {"valueChange": 23.64, "priceEffect": 20.27, "volumeEffect": 3.37},
+    });
+    d.check("dashboard", &extra, &like(&extra, &dash.body["data"]));
+    d.check(
+        "ORACLE dashboard",
+        &extra,
+        &like(
+            &extra,
+            &oracle_answer(&o, "/skill/dashboard?hsCode=85171300"),
+        ),
+    );
+
+    // Contributions: US +6M / 15M = +40 pp, UK -3M = -20 pp, Cyprus +1M = +6.67 pp;
+    // they add up to the 26.67% growth.
+    let name = |c: &str| countries[c].clone();
+    let contributions = json!({
+        "hsCode": "85171300", "currentMonth": "202412",
+        "recent12mGlobalTotal": 19_000_000, "prev12mGlobalTotal": 15_000_000,
+        "change": 4_000_000, "yoyGrowthRate": 26.67, "marketCount": 3,
+        "markets": [
+            {"countryCode": "502", "countryName": name("502"), "recent12mTotal": 18_000_000,
+             "prev12mTotal": 12_000_000, "change": 6_000_000, "contributionPp": 40.0, "yoyGrowthRate": 50.0},
+            {"countryCode": "303", "countryName": name("303"), "recent12mTotal": 0,
+             "prev12mTotal": 3_000_000, "change": -3_000_000, "contributionPp": -20.0, "yoyGrowthRate": -100.0},
+            {"countryCode": "108", "countryName": name("108"), "recent12mTotal": 1_000_000,
+             "prev12mTotal": 0, "change": 1_000_000, "contributionPp": 6.67, "yoyGrowthRate": null},
+        ],
+    });
+    expect_both_json(
+        &mut d,
+        &conn,
+        "/skill/contributions?hsCode=85171300",
+        &contributions,
+        o.contributions(&o.view("85171300")),
+    );
+
+    // Per market: US 18M / 7200 kg = 2500, 12M / 6000 kg = 2000; value
+    // 100 ln 1.5 = 40.55 = price 100 ln 1.25 (22.31) + volume 100 ln 1.2 (18.23).
+    // Cyprus has no prev12: its unit value then, and the split, are null.
+    let markets = cnexport_api::answer(&conn, "/skill/markets?hsCode=85171300");
+    let rows = markets.body["data"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{}", markets.body);
+    d.check(
+        "markets[US]",
+        &json!({"countryCode": "502", "prev12mTotal": 12_000_000, "iso3": "USA", "iso2": "US", "m49": "840",
+                "unitValue": {"unit": "千克", "recent12": 2500.0, "prev12": 2000.0},
+                "priceVolume": {"valueChange": 40.55, "priceEffect": 22.31, "volumeEffect": 18.23}}),
+        &like(&json!({"countryCode": 0, "prev12mTotal": 0, "iso3": 0, "iso2": 0, "m49": 0, "unitValue": 0, "priceVolume": 0}), &rows[0]),
+    );
+    d.check(
+        "markets[Cyprus]",
+        &json!({"countryCode": "108", "prev12mTotal": 0, "iso3": "CYP",
+                "unitValue": {"unit": "千克", "recent12": 25000.0, "prev12": null},
+                "priceVolume": null}),
+        &like(&json!({"countryCode": 0, "prev12mTotal": 0, "iso3": 0, "unitValue": 0, "priceVolume": 0}), &rows[1]),
+    );
+
+    // Vintages: 202301 to the US was first published as 900,000.
+    let h = cnexport_api::answer(
+        &conn,
+        "/skill/history?hsCode=85171300&countryCode=USA&vintages=true",
+    );
+    assert_eq!(h.status, 200, "{}", h.body);
+    assert_eq!(h.body["data"]["countryCode"], "502");
+    assert_eq!(h.body["data"]["iso3"], "USA");
+    let detail = h.body["data"]["monthlyDetail"].as_array().expect("detail");
+    let jan = detail
+        .iter()
+        .find(|e| e["month"] == "202301")
+        .expect("202301");
+    assert_eq!(jan["amount"], 1_000_000);
+    assert_eq!(jan["firstPublished"], 900_000);
+    assert_eq!(jan["revision"], 100_000);
+    let dec = detail
+        .iter()
+        .find(|e| e["month"] == "202412")
+        .expect("202412");
+    assert_eq!(
+        (dec["firstPublished"].clone(), dec["revision"].clone()),
+        (json!(1_500_000), json!(0))
+    );
+    // Without vintages=true, the SPEC answer is unchanged.
+    let plain = cnexport_api::answer(&conn, "/skill/history?hsCode=85171300&countryCode=502");
+    assert!(plain.body["data"]["monthlyDetail"][0]
+        .get("firstPublished")
+        .is_none());
+
+    // /skill/meta: 24 months, none missing; "is 202501 in?" no, after the latest.
+    let meta = cnexport_api::answer(&conn, "/skill/meta?month=202501");
+    d.check(
+        "meta",
+        &json!({"latestMonth": "202412", "firstMonth": "202301", "monthCount": 24,
+                "missingMonths": [], "codeCount": 1, "countryCount": 3, "factCount": 27,
+                "currency": "CNY", "unit": "元", "month": "202501", "monthPresent": false,
+                "monthStatus": "afterLatest"}),
+        &like(
+            &json!({"latestMonth": 0, "firstMonth": 0, "monthCount": 0, "missingMonths": 0, "codeCount": 0,
+                    "countryCount": 0, "factCount": 0, "currency": 0, "unit": 0, "month": 0,
+                    "monthPresent": 0, "monthStatus": 0}),
+            &meta.body["data"],
+        ),
+    );
+    d.finish("issue 9 figures by hand");
+}
+
+/// `actual` with only the top-level keys of `expected` (to compare a few
+/// fields of a larger answer).
+fn like(expected: &Value, actual: &Value) -> Value {
+    let mut o = serde_json::Map::new();
+    for k in expected.as_object().expect("object").keys() {
+        o.insert(k.clone(), actual.get(k).cloned().unwrap_or(Value::Null));
+    }
+    Value::Object(o)
+}
+
+/// Checks an answer against hand-written data, and the oracle's too.
+fn expect_both_json(
+    d: &mut Diffs,
+    conn: &Connection,
+    target: &str,
+    expected: &Value,
+    oracle: Value,
+) {
+    d.expect_ok(conn, target, expected);
+    d.check(&format!("ORACLE {target}"), expected, &oracle);
 }

@@ -14,6 +14,7 @@ pub mod month;
 pub mod reference;
 pub mod round;
 pub mod tables;
+pub mod time;
 
 pub use model::*;
 pub use month::Month;

@@ -15,7 +15,7 @@ pub mod web;
 use access_log::{AccessLog, AccessLogWriter, WriterStats};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -79,7 +79,8 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
             CorsLayer::new()
                 .allow_origin(Any)
                 .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-                .allow_headers(Any),
+                .allow_headers(Any)
+                .expose_headers([header::ETAG, HeaderName::from_static("x-total-count")]),
         )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -111,14 +112,33 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
         format!("{path}?{query}")
     };
     let generation = state.db.current();
+    // Answers are a function of the build, the program and the request
+    // target, so the ETag is the build's input digest and a hash of the
+    // program version and the target.
+    let etag = generation.input_digest.as_deref().map(|d| {
+        // The program's version is hashed in too: an upgrade may change answers.
+        let key = format!("{}\n{target}", env!("CARGO_PKG_VERSION"));
+        format!("W/\"{}-{:016x}\"", d.get(..16).unwrap_or(d), fnv1a(&key))
+    });
+    if let Some(tag) = &etag {
+        if if_none_match(req.headers(), tag) {
+            if let Some(log) = &state.log {
+                log.record(ip, &path, &query, 304, started.elapsed());
+            }
+            let mut resp = Response::new(Body::empty());
+            *resp.status_mut() = StatusCode::NOT_MODIFIED;
+            set_cache_headers(&mut resp, tag);
+            return resp;
+        }
+    }
     let answered = tokio::task::spawn_blocking(move || {
         generation.with_connection(|conn| {
             let r = cnexport_api::answer(conn, &target);
-            (r.status, r.body_string())
+            (r.status, r.body_string(), r.total_count)
         })
     })
     .await;
-    let (status, body) = match answered {
+    let (status, body, total) = match answered {
         Ok(Ok(answer)) => answer,
         Ok(Err(e)) => {
             eprintln!("cnexport serve: {e}");
@@ -129,6 +149,7 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
                     "数据库暂不可用 (database unavailable, try again)",
                 )
                 .body_string(),
+                None,
             )
         }
         Err(e) => {
@@ -136,13 +157,55 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
             (
                 503,
                 cnexport_api::ApiResponse::error(503, "服务暂不可用 (try again)").body_string(),
+                None,
             )
         }
     };
     if let Some(log) = &state.log {
         log.record(ip, &path, &query, status, started.elapsed());
     }
-    json_response(status, body)
+    let mut resp = json_response(status, body);
+    if status == 200 {
+        if let Some(tag) = &etag {
+            set_cache_headers(&mut resp, tag);
+        }
+        if let Some(n) = total {
+            resp.headers_mut().insert(
+                HeaderName::from_static("x-total-count"),
+                HeaderValue::from(n),
+            );
+        }
+    }
+    resp
+}
+
+/// `ETag` and `Cache-Control: no-cache` (clients may keep answers but must
+/// revalidate them: a new build changes every ETag).
+fn set_cache_headers(resp: &mut Response, etag: &str) {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+}
+
+/// Whether `If-None-Match` lists this ETag (weak comparison) or is `*`.
+fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let ours = bare(etag);
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || bare(t) == ours)
+}
+
+/// 64-bit FNV-1a: a small, stable hash of the request target.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -38,8 +38,8 @@ fn country_code() -> Value {
     param(
         "countryCode",
         true,
-        "China customs 3-digit trading-partner code (502 = United States)",
-        json!({"type": "string", "pattern": "^[0-9]{3}$"}),
+        "China customs 3-digit trading-partner code (502 = United States), or an ISO 3166 alpha-3 code (USA); /skill/countries lists both",
+        json!({"type": "string", "pattern": "^([0-9]{3}|[A-Za-z]{3})$"}),
         json!("502"),
     )
 }
@@ -53,6 +53,25 @@ fn month_amount() -> Value {
         "month": {"type": "string", "pattern": "^[0-9]{6}$", "example": "202401"},
         "amount": {"type": "integer", "description": "yuan"}
     }})
+}
+
+/// The codes every country carries beside its customs code and Chinese name.
+fn add_country_codes(schema: &mut Value) {
+    if let Some(props) = schema["properties"].as_object_mut() {
+        props.insert("countryNameEn".into(), nullable("string"));
+        props.insert(
+            "iso3".into(),
+            json!({"type": "string", "nullable": true, "description": "ISO 3166-1 alpha-3"}),
+        );
+        props.insert(
+            "iso2".into(),
+            json!({"type": "string", "nullable": true, "description": "ISO 3166-1 alpha-2"}),
+        );
+        props.insert(
+            "m49".into(),
+            json!({"type": "string", "nullable": true, "description": "UN M49 numeric code"}),
+        );
+    }
 }
 
 fn momentum_components() -> Value {
@@ -117,7 +136,16 @@ fn errors() -> Value {
 
 fn operation(summary: &str, params: Vec<Value>, data: Value, example: Value) -> Value {
     let mut responses = Map::new();
-    responses.insert("200".into(), envelope(data, example));
+    let mut ok = envelope(data, example);
+    ok["headers"] = json!({
+        "ETag": {"description": "weak validator: the build's input digest and a hash of the request; send it back in If-None-Match", "schema": {"type": "string"}},
+        "X-Total-Count": {"description": "list endpoints: the number of items before limit and offset", "schema": {"type": "integer"}}
+    });
+    responses.insert("200".into(), ok);
+    responses.insert(
+        "304".into(),
+        json!({"description": "If-None-Match named the current ETag: the answer has not changed"}),
+    );
     if let Value::Object(e) = errors() {
         responses.extend(e);
     }
@@ -148,12 +176,15 @@ pub fn document() -> Value {
         "unitValue": unit_value(),
         "priceVolume": price_volume()
     }});
-    let market = json!({"type": "object", "properties": {
+    let mut market = json!({"type": "object", "properties": {
         "countryName": {"type": "string"}, "countryCode": {"type": "string"},
         "continent": {"type": "string", "nullable": true, "enum": ["亚洲", "非洲", "欧洲", "拉丁美洲", "北美洲", "大洋洲", null]},
         "tradeTags": {"type": "array", "items": {"type": "string", "enum": ["一带一路", "东盟", "欧盟", "美墨加", "中东"]}},
-        "recent12mTotal": {"type": "integer"}, "monthlyAvg": {"type": "number"}, "threeYearCAGR": nullable("number")
+        "recent12mTotal": {"type": "integer"}, "monthlyAvg": {"type": "number"}, "threeYearCAGR": nullable("number"),
+        "prev12mTotal": {"type": "integer", "description": "the 12 months before the recent 12"},
+        "unitValue": unit_value(), "priceVolume": price_volume()
     }});
+    add_country_codes(&mut market);
     let top = json!({"type": "object", "properties": {
         "rank": {"type": "integer"}, "hsCode": {"type": "string"}, "productName": nullable("string"),
         "recent12mGlobalTotal": {"type": "integer"}, "yoyGrowthRate": nullable("number"),
@@ -165,20 +196,62 @@ pub fn document() -> Value {
         "regionPercent": {"type": "number", "nullable": true, "description": "with regionFilter only"},
         "regionYoyGrowthRate": {"type": "number", "nullable": true, "description": "with regionFilter only"}
     }});
-    let trend = json!({"type": "object", "properties": {
+    let mut trend = json!({"type": "object", "properties": {
         "hsCode": {"type": "string"}, "countryName": {"type": "string"}, "countryCode": {"type": "string"},
         "currencyUnit": {"type": "string", "enum": ["人民币"]},
         "monthlyData": {"type": "array", "minItems": 12, "maxItems": 12, "items": month_amount()}
     }});
-    let history = json!({"type": "object", "properties": {
+    add_country_codes(&mut trend);
+    let mut vintage = month_amount();
+    vintage["properties"]["firstPublished"] = json!({"type": "integer", "description": "with vintages=true: the value first published for the month"});
+    vintage["properties"]["revision"] =
+        json!({"type": "integer", "description": "with vintages=true: amount - firstPublished"});
+    let mut history = json!({"type": "object", "properties": {
         "hsCode": {"type": "string"}, "countryCode": {"type": "string"}, "countryName": {"type": "string"},
         "currentDataMonth": {"type": "string"},
         "yearlySummary": {"type": "array", "items": {"type": "object", "properties": {
             "year": {"type": "integer"}, "totalAmount": {"type": "integer"}}}},
-        "monthlyDetail": {"type": "array", "minItems": 24, "maxItems": 24, "items": month_amount()},
+        "monthlyDetail": {"type": "array", "minItems": 24, "maxItems": 24, "items": vintage},
         "summaryStats": {"type": "object", "properties": {
             "total24MonthAmount": {"type": "integer"}, "monthlyAvg": {"type": "number"},
             "maxMonth": month_amount(), "minMonth": month_amount(), "activeMonthsCount": {"type": "integer"}}}
+    }});
+    add_country_codes(&mut history);
+    let mut contribution = json!({"type": "object", "properties": {
+        "countryCode": {"type": "string"}, "countryName": {"type": "string"},
+        "recent12mTotal": {"type": "integer"}, "prev12mTotal": {"type": "integer"},
+        "change": {"type": "integer", "description": "recent12mTotal - prev12mTotal"},
+        "contributionPp": {"type": "number", "nullable": true, "description": "change / the product's prev12mGlobalTotal * 100, in percentage points"},
+        "yoyGrowthRate": nullable("number")
+    }});
+    add_country_codes(&mut contribution);
+    let contributions = json!({"type": "object", "properties": {
+        "hsCode": {"type": "string"}, "currentMonth": {"type": "string"},
+        "recent12mGlobalTotal": {"type": "integer"}, "prev12mGlobalTotal": {"type": "integer"},
+        "change": {"type": "integer"}, "yoyGrowthRate": nullable("number"),
+        "marketCount": {"type": "integer"},
+        "markets": {"type": "array", "items": contribution}
+    }});
+    let mut country = json!({"type": "object", "properties": {
+        "countryCode": {"type": "string"}, "countryName": {"type": "string"},
+        "continent": {"type": "string", "nullable": true},
+        "tradeTags": {"type": "array", "items": {"type": "string", "enum": ["一带一路", "东盟", "欧盟", "美墨加", "中东"]}},
+        "inReference": {"type": "boolean", "description": "false for a partner code met in the data but not in the reference table"}
+    }});
+    add_country_codes(&mut country);
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let meta = json!({"type": "object", "properties": {
+        "latestMonth": {"type": "string"}, "firstMonth": {"type": "string"},
+        "months": strings, "monthCount": {"type": "integer"}, "missingMonths": strings,
+        "codeCount": {"type": "integer"}, "countryCount": {"type": "integer"}, "factCount": {"type": "integer"},
+        "currency": {"type": "string", "enum": ["CNY", "USD"]}, "currencyName": nullable("string"),
+        "unit": {"type": "string", "enum": ["元", "美元"]},
+        "inputDigest": nullable("string"), "buildTime": {"type": "string", "nullable": true, "format": "date-time"},
+        "referenceVersion": nullable("string"), "schemaVersion": nullable("string"),
+        "sourceFileCount": nullable("integer"), "lowBaseThreshold": {"type": "integer"},
+        "month": {"type": "string", "description": "with month= only"},
+        "monthPresent": {"type": "boolean", "description": "with month= only: the month is in the data"},
+        "monthStatus": {"type": "string", "enum": ["present", "missing", "beforeFirst", "afterLatest"], "description": "with month= only"}
     }});
     let limit = |default: i64, max: i64| {
         param(
@@ -259,14 +332,16 @@ pub fn document() -> Value {
                     param("maxConcentration", false, "largest top3ConcentrationPercent",
                         json!({"type": "number", "minimum": 0, "maximum": 100}), json!(80)),
                     limit(30, 100),
-                    offset,
+                    offset.clone(),
                 ],
                 json!({"type": "array", "items": top}),
                 json!({"code": 200, "message": "success", "data": [{"rank": 1, "hsCode": "85076000", "productName": "锂离子蓄电池", "recent12mGlobalTotal": 745235761798i64, "yoyGrowthRate": 35.65, "activeCountriesCount": 19, "top3ConcentrationPercent": 52.94, "bestRegion": {"regionName": "asia", "percent": 58.73}, "momentumScore": 30.67}]})
             ),
             "/skill/history": operation(
                 "24 months of a product to one destination, newest first, with yearly totals and statistics",
-                vec![hs_code("2, 4, 6 or 8"), country_code()],
+                vec![hs_code("2, 4, 6 or 8"), country_code(),
+                    param("vintages", false, "true: each month also carries the value first published and the revision since",
+                        json!({"type": "boolean", "default": false}), json!(false))],
                 history,
                 json!({"code": 200, "message": "success", "data": {"hsCode": "12019020", "countryCode": "502", "countryName": "美国", "currentDataMonth": "202510"}})
             ),
@@ -283,6 +358,25 @@ pub fn document() -> Value {
                     "recent12mGlobalTotal": nullable("integer")
                 }}}),
                 json!({"code": 200, "message": "success", "data": [{"hsCode": "85171300", "level": 8, "productName": "智能手机", "productNameEn": "Smartphones", "recent12mGlobalTotal": 279462943768i64}]})
+            ),
+            "/skill/meta": operation(
+                "What the build holds: months (and whether a month is in), counts, currency, digest, build time",
+                vec![param("month", false, "a month YYYYMM to ask about: is it in the data?",
+                    json!({"type": "string", "pattern": "^[0-9]{6}$"}), json!("202401"))],
+                meta,
+                json!({"code": 200, "message": "success", "data": {"latestMonth": "202510", "firstMonth": "202111", "monthCount": 48, "missingMonths": [], "currency": "CNY", "unit": "元"}})
+            ),
+            "/skill/contributions": operation(
+                "Which markets drove a product's year-on-year change: each market's change and its contribution in percentage points",
+                vec![hs_code("2, 4, 6 or 8"), limit(50, 1000), offset.clone()],
+                contributions,
+                json!({"code": 200, "message": "success", "data": {"hsCode": "85171300", "yoyGrowthRate": -9.3, "markets": [{"countryCode": "502", "countryName": "美国", "change": -5200000000i64, "contributionPp": -1.69}]}})
+            ),
+            "/skill/countries": operation(
+                "Every partner with its Chinese and English names, continent, blocs, ISO 3166 and UN M49 codes",
+                vec![],
+                json!({"type": "array", "items": country}),
+                json!({"code": 200, "message": "success", "data": [{"countryCode": "502", "countryName": "美国", "countryNameEn": "United States", "iso3": "USA", "iso2": "US", "m49": "840"}]})
             ),
             "/healthz": {"get": {"summary": "Liveness and the data month and input digest of the served build",
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "properties": {

@@ -44,6 +44,10 @@ pub fn transform(input: TransformInput) -> Database {
         meta.push(("data_months".into(), list.join(",")));
     }
     meta.push(("fact_count".into(), facts.len().to_string()));
+    let codes: BTreeSet<_> = facts.iter().map(|f| f.hs_code).collect();
+    let partners: BTreeSet<_> = facts.iter().map(|f| f.partner).collect();
+    meta.push(("code_count".into(), codes.len().to_string()));
+    meta.push(("country_count".into(), partners.len().to_string()));
     meta.push(("reference_version".into(), REFERENCE_VERSION.into()));
 
     let (base_metrics, count_month) = metrics::compute(&facts, reference);

@@ -9,6 +9,7 @@
 
 pub mod bulletin;
 pub mod compare;
+pub mod extra;
 pub mod rng;
 
 use serde_json::{json, Map, Value};
@@ -158,6 +159,8 @@ pub struct View {
     latest: i64,
     /// partner -> value per month (index 0 = the data's first month).
     partners: BTreeMap<String, Vec<i64>>,
+    /// partner -> first quantity per month.
+    partner_q1: BTreeMap<String, Vec<i64>>,
     q1: Vec<i64>,
     q2: Vec<i64>,
     units1: Vec<BTreeSet<String>>,
@@ -185,6 +188,9 @@ pub struct Metrics {
     pub regions: Vec<(&'static str, i64, i64)>,
     pub best: Option<(&'static str, Cents)>,
     pub momentum: f64,
+    /// Issue 9's figures (lowBase, monthYoyGrowthRate, momentumComponents,
+    /// concentration, unitValue, priceVolume...), as the dashboard sends them.
+    pub extra: Map<String, Value>,
 }
 
 impl Metrics {
@@ -358,7 +364,9 @@ impl View {
         let gb = (active - active_prev) as f64 / active_prev.max(1) as f64;
         let momentum = round2(100.0 * (0.5 * g3.tanh() + 0.3 * g12.tanh() + 0.2 * gb.tanh()));
 
+        let extra = extra::dashboard_extra(self, m, &per, (g3, g12, gb));
         Metrics {
+            extra,
             code: self.code.clone(),
             month: m,
             recent12,
@@ -503,6 +511,7 @@ impl Oracle {
             first: self.first,
             latest: self.latest,
             partners: BTreeMap::new(),
+            partner_q1: BTreeMap::new(),
             q1: vec![0; n],
             q2: vec![0; n],
             units1: vec![BTreeSet::new(); n],
@@ -517,6 +526,9 @@ impl Oracle {
                 v.partners
                     .entry(f.partner.clone())
                     .or_insert_with(|| vec![0; n])[i] += f.value;
+                v.partner_q1
+                    .entry(f.partner.clone())
+                    .or_insert_with(|| vec![0; n])[i] += f.q1;
                 v.q1[i] += f.q1;
                 v.q2[i] += f.q2;
                 if let Some(u) = &f.unit1 {
@@ -576,6 +588,13 @@ impl Oracle {
             "bestRegion": best_region(m),
             "momentumScore": m.momentum,
         })
+        .as_object()
+        .cloned()
+        .map(|mut o| {
+            o.extend(m.extra.clone());
+            Value::Object(o)
+        })
+        .expect("object")
     }
 
     /// The expected markets rows of a code at the latest month, in the
@@ -609,7 +628,10 @@ impl Oracle {
                 "recent12mTotal": recent,
                 "monthlyAvg": cents_json(ratio(recent, 12)),
                 "threeYearCAGR": cagr,
+                "prev12mTotal": if m - 23 >= self.first { view.sum(series, m - 23, m - 12) } else { 0 },
             });
+            let mut row = row;
+            extra::market_extra(view, p, &mut row);
             rows.push((p.clone(), recent, row));
         }
         rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -679,6 +701,8 @@ impl Oracle {
                 "top3ConcentrationPercent": cents_json(m.top3),
                 "bestRegion": best_region(m),
                 "momentumScore": m.momentum,
+                "lowBase": base_of(m, q.region) < extra::LOW_BASE,
+                "momentumComponents": m.extra["momentumComponents"].clone(),
             });
             if q.region.is_some() {
                 let o = e.as_object_mut().expect("object");
@@ -692,6 +716,14 @@ impl Oracle {
             out.push(e);
         }
         (Value::Array(out), n)
+    }
+}
+
+/// The base of the ranked growth: prev12, or the region's prev12.
+fn base_of(m: &Metrics, region: Option<&str>) -> i64 {
+    match region {
+        Some(r) => m.region(r).1,
+        None => m.prev12,
     }
 }
 
