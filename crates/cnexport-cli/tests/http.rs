@@ -761,3 +761,61 @@ async fn countries_meta_and_iso3() {
     let (s, _, _) = get(&router, "/skill/meta?month=2025").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_rate_limit_refuses_an_address_over_it_and_no_other() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let db = Arc::new(cnexport_serve::db::ServedDb::open(sample_db()).unwrap());
+    let router = cnexport_serve::app(
+        cnexport_serve::AppState {
+            db,
+            log: None,
+            // 1 a second, bursts of 2.
+            limiter: Some(Arc::new(cnexport_serve::rate_limit::RateLimiter::new(1))),
+        },
+        Duration::from_secs(10),
+    );
+    let from = |addr: &str| {
+        let mut req = Request::builder()
+            .uri("/skill/meta")
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(addr.parse::<SocketAddr>().unwrap()));
+        req
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let resp = router.clone().oneshot(from("10.1.2.3:5000")).await.unwrap();
+        statuses.push(resp.status());
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(resp.headers()["retry-after"], "1");
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["code"], 429);
+            assert!(v["message"].as_str().unwrap().contains("rate limit"));
+        }
+    }
+    // Within a second, at most the burst of 2 passes (a slow machine may
+    // refill a token between requests, never more than one).
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(statuses[0] == StatusCode::OK && statuses[1] == StatusCode::OK);
+    assert!(refused <= 1);
+    let mut n_refused = refused;
+    for _ in 0..5 {
+        let resp = router.clone().oneshot(from("10.1.2.3:5001")).await.unwrap();
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            n_refused += 1;
+        }
+    }
+    assert!(n_refused >= 1, "{statuses:?}: never refused");
+    // Another address has its own bucket.
+    let resp = router.clone().oneshot(from("10.9.9.9:5000")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}

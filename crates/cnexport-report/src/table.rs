@@ -41,7 +41,7 @@ pub fn kind_of<'a>(name: &str, values: impl IntoIterator<Item = &'a Value>) -> K
     {
         return Kind::Percent;
     }
-    if key == "momentumScore" || key == "avgCountryActiveMonths" {
+    if key == "momentumScore" || key == "avgCountryActiveMonths" || key == "contributionPp" {
         return Kind::Decimal;
     }
     if key.ends_with("Total")
@@ -49,6 +49,9 @@ pub fn kind_of<'a>(name: &str, values: impl IntoIterator<Item = &'a Value>) -> K
         || key.ends_with("Quantity")
         || key == "amount"
         || key == "monthlyAvg"
+        || key == "change"
+        || key == "firstPublished"
+        || key == "revision"
     {
         return Kind::Amount;
     }

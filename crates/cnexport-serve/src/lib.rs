@@ -111,6 +111,24 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
     } else {
         format!("{path}?{query}")
     };
+    if let (Some(limiter), Some(ip)) = (&state.limiter, ip) {
+        if !limiter.allow(ip) {
+            if let Some(log) = &state.log {
+                log.record(Some(ip), &path, &query, 429, started.elapsed());
+            }
+            let message = format!(
+                "请求过于频繁 (rate limit: {} requests a second per address; try again shortly)",
+                limiter.per_second()
+            );
+            let mut resp = json_response(
+                429,
+                cnexport_api::ApiResponse::error(429, message).body_string(),
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return resp;
+        }
+    }
     let generation = state.db.current();
     // Answers are a function of the build, the program and the request
     // target, so the ETag is the build's input digest and a hash of the

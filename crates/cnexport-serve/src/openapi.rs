@@ -129,9 +129,11 @@ fn errors() -> Value {
         json!("a parameter is missing or invalid; the message names it and what is allowed");
     let mut e404 = error.clone();
     e404["description"] = json!("unknown product code, month, or product-country pair");
-    let mut e408 = error;
+    let mut e408 = error.clone();
     e408["description"] = json!("the request took longer than the server's timeout");
-    json!({"400": e400, "404": e404, "408": e408})
+    let mut e429 = error;
+    e429["description"] = json!("the server runs with a per-address rate limit (--rate-limit) and this address is over it; retry after the Retry-After seconds");
+    json!({"400": e400, "404": e404, "408": e408, "429": e429})
 }
 
 fn operation(summary: &str, params: Vec<Value>, data: Value, example: Value) -> Value {

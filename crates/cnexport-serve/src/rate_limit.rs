@@ -25,6 +25,11 @@ impl RateLimiter {
         }
     }
 
+    /// The sustained rate, requests a second per address.
+    pub fn per_second(&self) -> f64 {
+        self.per_second
+    }
+
     /// Takes a token for `ip`; false when its bucket is empty.
     pub fn allow(&self, ip: IpAddr) -> bool {
         let now = Instant::now();
