@@ -141,6 +141,8 @@ try {
   check(await page.getAttribute('#markets-table th[data-key="countryName"]', 'aria-sort') === 'ascending', 'and marks the header aria-sort=ascending');
   const byNameApi = (await api(`/skill/markets?hsCode=${HS}&limit=1000&sortBy=name&order=asc`)).body.data.map((m) => m.countryCode);
   check(byName.join() === byNameApi.join(), 'in the API\'s pinyin order', { page: byName.slice(0, 6), api: byNameApi.slice(0, 6) });
+  await page.$eval('#markets', (e) => e.scrollIntoView());
+  await shot(page, '03-markets-by-name-zh.png', false);
   await page.click('#markets-table th[data-key="recent12mTotal"] button');
   await page.click('#markets-table th[data-key="recent12mTotal"] button');
   const asc = await rowValues(page);
@@ -148,8 +150,6 @@ try {
   await page.click('#markets-table th[data-key="recent12mTotal"] button');
   const desc = await rowValues(page);
   check(desc.every((v, i) => i === 0 || desc[i - 1] >= v), 'a third click sorts it descending again');
-  await page.locator('#markets').scrollIntoViewIfNeeded();
-  await shot(page, '03-markets-zh.png', false);
 
   // A country: trend and history.
   const cc = markets[0].countryCode;
@@ -190,7 +190,9 @@ try {
   for (const [hs, status] of [['99999999', 404], ['12x', 400]]) {
     const answer = await api('/skill/dashboard?hsCode=' + encodeURIComponent(hs));
     await page.goto(`${BASE}/#hs=${hs}`, { waitUntil: 'networkidle' });
-    await page.waitForSelector('#error:not([hidden])', { timeout: 10000 });
+    // The page stays loaded across hash changes: wait for this answer's message.
+    await page.waitForFunction((m) => { const e = document.querySelector('#error'); return !e.hidden && e.textContent.includes(m); },
+      answer.body.message, { timeout: 10000 }).catch(() => {});
     const text = await page.textContent('#error');
     check(answer.status === status && text.includes(String(status)) && text.includes(answer.body.message),
       `a ${status} shows the API's message`, text);
@@ -213,6 +215,20 @@ try {
   await page.keyboard.press('Enter');
   await page.waitForSelector('#figures [data-key="recent12mGlobalTotal"]');
   check(page.url().endsWith('#hs=' + second), 'Enter opens it', page.url());
+
+  // A product with a low base: the growth rate carries the flag, and a small
+  // total reads in 万元 with the exact yuan beneath.
+  const low = (await api('/skill/topProducts?sortBy=growth&minAmount=0&minBase=0&limit=100')).body.data.find((x) => x.lowBase);
+  if (check(Boolean(low), 'the sample has a low-base product to show')) {
+    await page.goto(`${BASE}/#hs=${low.hsCode}`, { waitUntil: 'networkidle' });
+    await page.waitForFunction((c) => document.querySelector('#product-title').textContent.includes(c), low.hsCode, { timeout: 10000 });
+    const text = await figText('yoyGrowthRate');
+    check(text.includes('低基数'), `${low.hsCode}: its YoY growth is flagged 低基数`, text);
+    const total = await figText('recent12mGlobalTotal');
+    check(total.startsWith(zhMoney(low.recent12mGlobalTotal)), `${low.hsCode}: its small total reads ${zhMoney(low.recent12mGlobalTotal)}`, total);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, '07-low-base-zh.png', false);
+  }
   await desk.close();
 
   // ---------------------------------------------------------------- phone
@@ -223,7 +239,7 @@ try {
   await p.goto(BASE + '/', { waitUntil: 'networkidle' });
   await p.fill('#q', '手机');
   await p.waitForSelector('#results li');
-  await shot(p, '07-phone-search.png', false);
+  await shot(p, '08-phone-search.png', false);
   await p.tap(`#results li[data-code="${HS}"]`);
   await p.waitForSelector('#chart svg circle');
   await p.waitForSelector('#markets-table tbody tr[data-code]');
@@ -233,18 +249,18 @@ try {
   check(chartW > 300 && chartW <= 375, 'the chart fits the phone\'s width', chartW);
   check(await p.$eval('#figures [data-key="recent12mGlobalTotal"]', (e) => e.getBoundingClientRect().right) <= 375, 'figures fit the width');
   await p.evaluate(() => window.scrollTo(0, 0));
-  await shot(p, '08-phone-dashboard.png', false);
+  await shot(p, '09-phone-dashboard.png', false);
   await p.$eval('#h-regions', (e) => e.scrollIntoView());
-  await shot(p, '09-phone-bars-chart.png', false);
+  await shot(p, '10-phone-bars-chart.png', false);
   await p.$eval('#markets', (e) => e.scrollIntoView());
-  await shot(p, '10-phone-markets.png', false);
+  await shot(p, '11-phone-markets.png', false);
   await p.tap(`#markets-table tbody tr[data-code="${cc}"] a`);
   await p.waitForSelector('#history-table tbody tr');
   check(await p.evaluate(() => document.documentElement.scrollWidth) <= 375, 'the country panel fits too');
-  await shot(p, '11-phone-country.png', false);
+  await shot(p, '12-phone-country.png', false);
   await p.click('#lang');
   await p.$eval('#trend-chart', (e) => e.scrollIntoView());
-  await shot(p, '12-phone-country-en.png', false);
+  await shot(p, '13-phone-country-en.png', false);
   await phone.close();
 
   // ---------------------------------------------------------------- overall

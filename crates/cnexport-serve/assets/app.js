@@ -41,6 +41,7 @@ const I18N = {
     bestRegion: '最大地区',
     lowBase: '低基数',
     lowBaseTip: '基数很小，增长率仅供参考',
+    noBase: '基数为 0，无增长率',
     asOf: '数据截至 {m} · 金额单位：人民币元',
     noResults: '未找到匹配的商品',
     results: '{n} 个结果，按 ↑↓ 选择，回车打开',
@@ -101,6 +102,7 @@ const I18N = {
     bestRegion: 'Largest region',
     lowBase: 'low base',
     lowBaseTip: 'The base is very small: read this growth rate with care',
+    noBase: 'no rate: the base is 0',
     asOf: 'Data up to {m} · amounts in yuan (CNY)',
     noResults: 'No matching product',
     results: '{n} results: ↑↓ to choose, Enter to open',
@@ -211,7 +213,7 @@ function axisMoney(v) {
 }
 const fmtMonth = (m) => (m ? m.slice(0, 4) + '-' + m.slice(4, 6) : '—');
 function growth(v, low) {
-  if (v == null) return h('span', { title: zh() ? '基数为0，无增长率' : 'base is 0: no growth rate' }, '—');
+  if (v == null) return h('span', { title: t('noBase') }, '—');
   const cls = v > 0 ? 'up' : v < 0 ? 'down' : '';
   const arrow = v > 0 ? '▲ ' : v < 0 ? '▼ ' : '';
   return h('span', { class: cls }, arrow + (v > 0 ? '+' : '') + num(v, 2) + '%',
@@ -321,6 +323,7 @@ async function loadProduct(hs) {
   document.title = S.dash.hsCode + ' ' + productLabel(S.dash) + ' · ' + t('title');
   renderDashboard();
   renderMarkets();
+  if (!S.results.length) $('q').value = S.dash.hsCode + ' ' + productLabel(S.dash); // unless a list is open
   return true;
 }
 
@@ -339,8 +342,8 @@ function renderDashboard() {
   const figs = [
     figure('recent12mGlobalTotal', t('recent12Total'), money(d.recent12mGlobalTotal), fullMoney(d.recent12mGlobalTotal), d.recent12mGlobalTotal),
     figure('prev12mGlobalTotal', t('prev12Total'), money(d.prev12mGlobalTotal), fullMoney(d.prev12mGlobalTotal), d.prev12mGlobalTotal),
-    figure('yoyGrowthRate', t('yoy'), growth(d.yoyGrowthRate, d.lowBase), null, d.yoyGrowthRate),
-    figure('momGrowthRate', t('mom'), growth(d.momGrowthRate, d.momLowBase), null, d.momGrowthRate),
+    figure('yoyGrowthRate', t('yoy'), growth(d.yoyGrowthRate, d.lowBase), d.yoyGrowthRate == null ? t('noBase') : null, d.yoyGrowthRate),
+    figure('momGrowthRate', t('mom'), growth(d.momGrowthRate, d.momLowBase), d.momGrowthRate == null ? t('noBase') : null, d.momGrowthRate),
     figure('activeCountriesCount', t('activeCountries'), num(d.activeCountriesCount), null, d.activeCountriesCount),
     figure('monthlyActivityCount', t('activityMonths'), num(d.monthlyActivityCount) + ' / 12', null, d.monthlyActivityCount),
     figure('top3ConcentrationPercent', t('top3'), pct(d.top3ConcentrationPercent), null, d.top3ConcentrationPercent),
