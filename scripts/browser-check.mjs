@@ -263,6 +263,37 @@ try {
   await shot(p, '13-phone-country-en.png', false);
   await phone.close();
 
+  // How heavy and how quick on a phone over a throttled link (printed, not
+  // checked: the machine may be busy). A fresh context: nothing cached.
+  const slow = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  const sp = await slow.newPage();
+  watch(sp, 'phone, 4G');
+  const cdp = await slow.newCDPSession(sp);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 0.75e6 / 8 });
+  await sp.goto(`${BASE}/#hs=${HS}`);
+  await sp.waitForSelector('#markets-table tbody tr[data-code]', { timeout: 30000 });
+  await sp.waitForSelector('#chart svg circle');
+  const perf = await sp.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const res = performance.getEntriesByType('resource');
+    const page = res.filter((r) => r.initiatorType !== 'fetch');
+    const sum = (a, k) => a.reduce((s, r) => s + (r[k] || 0), 0);
+    return {
+      shown: Math.round(performance.now()),
+      domContentLoaded: Math.round(nav.domContentLoadedEventEnd),
+      pageBytes: nav.transferSize + sum(page, 'transferSize'),
+      pageBytesDecoded: nav.decodedBodySize + sum(page, 'decodedBodySize'),
+      apiRequests: res.length - page.length,
+      apiBytes: sum(res.filter((r) => r.initiatorType === 'fetch'), 'transferSize'),
+    };
+  });
+  console.log(`  info phone over a throttled link (150 ms, 1.6 Mbit/s): page ${perf.pageBytes} bytes transferred ` +
+    `(${perf.pageBytesDecoded} unpacked), DOMContentLoaded ${perf.domContentLoaded} ms, product shown with its markets and chart ` +
+    `after ${perf.shown} ms (${perf.apiRequests} API requests, ${perf.apiBytes} bytes)`);
+  check(perf.pageBytes < 40000, 'the page weighs less than 40 KB on the wire', perf.pageBytes);
+  await slow.close();
+
   // ---------------------------------------------------------------- overall
   const origin = new URL(BASE).origin;
   const external = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:'));
