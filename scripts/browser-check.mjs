@@ -126,8 +126,23 @@ try {
   const sum = (a) => a.reduce((s, p) => s + p.amount, 0);
   check(series.length === 24 && sum(series.slice(12)) === dash.recent12mGlobalTotal && sum(series.slice(0, 12)) === dash.prev12mGlobalTotal,
     'the 24-month series adds up to the dashboard\'s two 12-month totals', { recent: sum(series.slice(12)), prev: sum(series.slice(0, 12)) });
-  check(await page.$$eval('#chart svg circle', (c) => c.length) === 24, 'the 24-month chart has 24 points');
+  check(await page.$$eval('#chart svg circle.dot', (c) => c.length) === 24, 'the 24-month chart has 24 points');
   check(await page.$eval('#chart svg path.line', (p) => p.getAttribute('d').split('L').length) === 24, 'joined by one line');
+  const fmtMonth = (m) => m.slice(0, 4) + '-' + m.slice(4);
+  const readout = () => page.textContent('#chart .readout');
+  check((await readout()).startsWith(fmtMonth(series[23].month) + ' ' + zhMoney(series[23].amount)), 'the readout under the chart shows the latest month', await readout());
+  if (typeof dash.monthYoyGrowthRate === 'number') {
+    const r = await readout();
+    const g = (dash.monthYoyGrowthRate > 0 ? '+' : '') + dash.monthYoyGrowthRate.toFixed(2) + '%';
+    check(r.includes(g), 'with its change on a year before, as the dashboard\'s monthYoyGrowthRate', { readout: r, api: g });
+  }
+  await page.focus('#chart svg');
+  await page.keyboard.press('ArrowLeft');
+  check((await readout()).startsWith(fmtMonth(series[22].month) + ' ' + zhMoney(series[22].amount)), 'and the month before after ← on the chart', await readout());
+  const box = await page.$eval('#chart svg', (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
+  await page.mouse.move(box.x + box.w - 2, box.y + box.h / 2);
+  await page.mouse.move(box.x + 2, box.y + box.h / 2, { steps: 4 });
+  check((await readout()).startsWith(fmtMonth(series[0].month)), 'and the first month under the pointer at the left edge', await readout());
   await shot(page, '02-dashboard-zh.png');
 
   // Markets: the API's order first, then sorted by clicking headers.
@@ -154,13 +169,13 @@ try {
   // A country: trend and history.
   const cc = markets[0].countryCode;
   await page.click(`#markets-table tbody tr[data-code="${cc}"] a`);
-  await page.waitForSelector('#trend-chart svg circle', { timeout: 10000 });
+  await page.waitForSelector('#trend-chart svg circle.dot', { timeout: 10000 });
   await page.waitForSelector('#history-table tbody tr');
   check(page.url().endsWith(`#hs=${HS}&c=${cc}`), 'the URL hash names the country', page.url());
   const hist = (await api(`/skill/history?hsCode=${HS}&countryCode=${cc}`)).body.data;
   const trend = (await api(`/skill/trend?hsCode=${HS}&countryCode=${cc}`)).body.data;
   check((await page.textContent('#country-title')).includes(hist.countryName), 'the panel names the country', hist.countryName);
-  check(await page.$$eval('#trend-chart svg circle', (c) => c.length) === trend.monthlyData.length, 'the trend chart has the API\'s 12 months');
+  check(await page.$$eval('#trend-chart svg circle.dot', (c) => c.length) === trend.monthlyData.length, 'the trend chart has the API\'s 12 months');
   const histRows = await page.$$eval('#history-table tbody tr', (trs) => trs.map((tr) => tr.dataset.month));
   check(histRows.join() === hist.monthlyDetail.map((m) => m.month).join(), 'the history table has the API\'s 24 months, newest first', histRows.slice(0, 3));
   const total24 = await page.getAttribute('#history-stats [data-key="total24MonthAmount"]', 'data-value');
@@ -241,7 +256,7 @@ try {
   await p.waitForSelector('#results li');
   await shot(p, '08-phone-search.png', false);
   await p.tap(`#results li[data-code="${HS}"]`);
-  await p.waitForSelector('#chart svg circle');
+  await p.waitForSelector('#chart svg circle.dot');
   await p.waitForSelector('#markets-table tbody tr[data-code]');
   const width = await p.evaluate(() => document.documentElement.scrollWidth);
   check(width <= 375, 'no horizontal scrolling at 375px', width);
@@ -273,7 +288,7 @@ try {
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 0.75e6 / 8 });
   await sp.goto(`${BASE}/#hs=${HS}`);
   await sp.waitForSelector('#markets-table tbody tr[data-code]', { timeout: 30000 });
-  await sp.waitForSelector('#chart svg circle');
+  await sp.waitForSelector('#chart svg circle.dot');
   const perf = await sp.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0];
     const res = performance.getEntriesByType('resource');

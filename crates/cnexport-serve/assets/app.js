@@ -444,6 +444,39 @@ function lineChart(box, data, opts) {
   }
   box.append(svg);
   box.dataset.points = String(n);
+  if (!n) return;
+  // A readout of one month under the chart: the latest at first, then the
+  // one under the pointer or finger, or chosen with ← → on the focused chart.
+  const mark = sv('circle', { class: 'mark', r: 5 });
+  const guide = sv('line', { class: 'axis', y1: T, y2: T + ph });
+  svg.append(guide, mark);
+  const readout = h('p', { class: 'readout', 'aria-live': 'polite' });
+  box.append(readout);
+  let cur = n - 1;
+  const select = (i) => {
+    cur = Math.max(0, Math.min(n - 1, i));
+    const p = data[cur];
+    const prev = cur >= 12 ? data[cur - 12] : null;
+    mark.setAttribute('cx', x(cur).toFixed(1));
+    mark.setAttribute('cy', y(p.amount).toFixed(1));
+    guide.setAttribute('x1', x(cur).toFixed(1));
+    guide.setAttribute('x2', x(cur).toFixed(1));
+    readout.replaceChildren(h('b', { text: fmtMonth(p.month) }), ' ' + money(p.amount) + ' ',
+      h('small', { text: fullMoney(p.amount) }),
+      prev ? h('span', null, ' · ' + t('yoyMonth') + ' ', growth(prev.amount > 0 ? Math.round((p.amount / prev.amount - 1) * 10000) / 100 : null)) : null);
+  };
+  const at = (e) => {
+    const r = svg.getBoundingClientRect();
+    const px = ((e.clientX - r.left) * W) / r.width;
+    select(n <= 1 ? 0 : Math.round(((px - L) * (n - 1)) / pw));
+  };
+  svg.addEventListener('pointermove', at);
+  svg.addEventListener('pointerdown', at);
+  svg.setAttribute('tabindex', '0');
+  svg.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') { select(cur + (e.key === 'ArrowLeft' ? -1 : 1)); e.preventDefault(); }
+  });
+  select(n - 1);
 }
 
 // ---- markets ----------------------------------------------------------
@@ -650,6 +683,7 @@ function applyLang() {
   b.setAttribute('aria-label', t('langAria'));
   b.setAttribute('lang', zh() ? 'en' : 'zh-CN');
   document.title = S.dash ? S.dash.hsCode + ' ' + productLabel(S.dash) + ' · ' + t('title') : t('title');
+  if (S.dash && !S.results.length) $('q').value = S.dash.hsCode + ' ' + productLabel(S.dash);
   if (S.dash) { renderDashboard(); renderMarkets(); }
   if (S.c && (S.trend || S.countryError)) renderCountry();
   if (S.results.length) renderResults();
