@@ -687,7 +687,6 @@ function applyLang() {
   if (S.dash) { renderDashboard(); renderMarkets(); }
   if (S.c && (S.trend || S.countryError)) renderCountry();
   if (S.results.length) renderResults();
-  if ($('error').textContent && S.dash == null) { /* keep the server's message as is */ }
 }
 
 // ---- start ------------------------------------------------------------
