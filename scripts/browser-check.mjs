@@ -128,6 +128,7 @@ try {
     'the 24-month series adds up to the dashboard\'s two 12-month totals', { recent: sum(series.slice(12)), prev: sum(series.slice(0, 12)) });
   check(await page.$$eval('#chart svg circle.dot', (c) => c.length) === 24, 'the 24-month chart has 24 points');
   check(await page.$eval('#chart svg path.line', (p) => p.getAttribute('d').split('L').length) === 24, 'joined by one line');
+  await shot(page, '02-dashboard-zh.png');
   const fmtMonth = (m) => m.slice(0, 4) + '-' + m.slice(4);
   const readout = () => page.textContent('#chart .readout');
   check((await readout()).startsWith(fmtMonth(series[23].month) + ' ' + zhMoney(series[23].amount)), 'the readout under the chart shows the latest month', await readout());
@@ -143,7 +144,7 @@ try {
   await page.mouse.move(box.x + box.w - 2, box.y + box.h / 2);
   await page.mouse.move(box.x + 2, box.y + box.h / 2, { steps: 4 });
   check((await readout()).startsWith(fmtMonth(series[0].month)), 'and the first month under the pointer at the left edge', await readout());
-  await shot(page, '02-dashboard-zh.png');
+  check(!/null|undefined|NaN/.test(await readout()), 'with no null, undefined or NaN in it', await readout());
 
   // Markets: the API's order first, then sorted by clicking headers.
   const markets = (await api(`/skill/markets?hsCode=${HS}&limit=1000`)).body.data;
@@ -182,6 +183,8 @@ try {
   check(total24 === String(hist.summaryStats.total24MonthAmount), 'the 24-month total is the API\'s', { page: total24, api: hist.summaryStats.total24MonthAmount });
   check(await page.$eval(`#markets-table tr[data-code="${cc}"]`, (tr) => tr.classList.contains('current')), 'the country\'s row is highlighted');
   await shot(page, '04-country-zh.png', false);
+  const junk = async () => (await page.evaluate(() => document.body.innerText)).match(/.{0,30}\b(null|undefined|NaN|Infinity)\b.{0,10}/g);
+  check(!(await junk()), 'no null, undefined or NaN anywhere on the page', await junk());
 
   // A reload restores the view from the hash.
   await page.reload({ waitUntil: 'networkidle' });
@@ -195,6 +198,7 @@ try {
   check((await figText('recent12mGlobalTotal')).startsWith('CNY '), 'amounts read CNY ... in English', await figText('recent12mGlobalTotal'));
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, '05-dashboard-en.png');
+  check(!(await junk()), 'nor in English', await junk());
   await page.reload({ waitUntil: 'networkidle' });
   await page.waitForSelector('#figures [data-key="recent12mGlobalTotal"]');
   check(await page.textContent('#h-markets') === 'Markets', 'English is remembered across a reload');

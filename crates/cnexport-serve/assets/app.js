@@ -462,8 +462,11 @@ function lineChart(box, data, opts) {
     guide.setAttribute('x1', x(cur).toFixed(1));
     guide.setAttribute('x2', x(cur).toFixed(1));
     readout.replaceChildren(h('b', { text: fmtMonth(p.month) }), ' ' + money(p.amount) + ' ',
-      h('small', { text: fullMoney(p.amount) }),
-      prev ? h('span', null, ' · ' + t('yoyMonth') + ' ', growth(prev.amount > 0 ? Math.round((p.amount / prev.amount - 1) * 10000) / 100 : null)) : null);
+      h('small', { text: fullMoney(p.amount) }));
+    if (prev) {
+      readout.append(h('span', null, ' · ' + t('yoyMonth') + ' ',
+        growth(prev.amount > 0 ? Math.round((p.amount / prev.amount - 1) * 10000) / 100 : null)));
+    }
   };
   const at = (e) => {
     const r = svg.getBoundingClientRect();
