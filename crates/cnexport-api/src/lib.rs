@@ -11,11 +11,13 @@ mod meta;
 mod metrics;
 mod params;
 mod search;
+mod series;
 
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
 pub use params::{CountryParam, Params};
+pub use series::product_series;
 
 /// Message of a 200 answer.
 pub const OK_MESSAGE: &str = "success";
