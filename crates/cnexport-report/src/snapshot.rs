@@ -30,7 +30,9 @@
 //! the same `f64`; NULL is an empty field and an empty text is `""`.
 //!
 //! The snapshot is reproducible: the same database gives byte-identical files
-//! and manifest (no export time or host is written anywhere). It is written
+//! and manifest (no export time or host is written anywhere; the manifest's
+//! `generator` and the Parquet footers name the writer's version, so a new
+//! cnexport version may change the bytes, never the rows). It is written
 //! into a hidden temporary folder beside `out` and renamed into place once
 //! every file and the manifest are complete, so a failed or killed export
 //! never leaves a folder that looks like a whole snapshot. A previous
