@@ -142,22 +142,46 @@ enum Command {
         /// The request, e.g. '/skill/history?hsCode=12019020&countryCode=502'.
         target: String,
     },
-    /// Write one API answer as a file for Excel, pandas or R.
+    /// Write one API answer as a file, or every table as a bulk snapshot (--all).
     ///
-    /// csv: UTF-8 with a BOM (Excel shows the Chinese), one row per entry; xlsx: bold
-    /// frozen header and number formats; json: the body as the API sends it.
+    /// One answer: csv is UTF-8 with a BOM (Excel shows the Chinese), one row per entry;
+    /// xlsx has a bold frozen header and number formats; json is the body as the API
+    /// sends it.
+    ///
+    /// Bulk snapshot (--all --format parquet|csv --out DIR): every table of the database
+    /// (monthly_facts, hs_base_metrics, hs_count_month, countries, products, ...) as
+    /// DIR/<table>.parquet or DIR/<table>.csv in primary-key order, and DIR/manifest.json
+    /// with the build's input_digest and data_latest_month and, per table, the row count,
+    /// columns, byte size and sha256 of the file. Summing the files gives the API's
+    /// numbers. The same database gives byte-identical files. The folder appears only
+    /// when complete; an earlier snapshot there is replaced, any other non-empty folder
+    /// is refused. Parquet: INTEGER -> INT64, REAL -> DOUBLE, TEXT -> UTF-8 string,
+    /// nullable columns OPTIONAL, Snappy. CSV: UTF-8 (no BOM unless --bom), CRLF,
+    /// RFC 4180 quoting, NULL as an empty field, reals in shortest round-trip form.
+    #[command(after_help = "Examples:\n  \
+cnexport export --db out/sample.db --out markets.csv '/skill/markets?hsCode=85171300'\n  \
+cnexport export --db out/sample.db --all --format parquet --out out/snapshot",
+        group(clap::ArgGroup::new("what").required(true).args(["all", "target"])))]
     Export {
         /// The database written by `cnexport build`.
         #[arg(long)]
         db: PathBuf,
-        /// File format [default: from the extension of --out].
-        #[arg(long, value_parser = ["csv", "xlsx", "json"])]
+        /// Write every table of the database into the folder --out (a bulk snapshot)
+        /// instead of one answer; needs --format parquet or csv.
+        #[arg(long, requires = "format")]
+        all: bool,
+        /// File format: csv, xlsx or json for one answer [default: from the extension of
+        /// --out]; parquet or csv for --all.
+        #[arg(long, value_parser = ["csv", "xlsx", "json", "parquet"])]
         format: Option<String>,
-        /// The file to write.
+        /// Start each CSV file of a snapshot with a UTF-8 byte-order mark (for Excel).
+        #[arg(long, requires = "all")]
+        bom: bool,
+        /// The file to write; with --all, the snapshot folder.
         #[arg(long)]
         out: PathBuf,
-        /// The request, e.g. '/skill/markets?hsCode=85171300'.
-        target: String,
+        /// The request, e.g. '/skill/markets?hsCode=85171300' (not with --all).
+        target: Option<String>,
     },
     /// Draw a chart of one API answer as PNG or SVG.
     ///
@@ -355,10 +379,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Export {
             db,
+            all,
             format,
+            bom,
             out,
             target,
         } => {
+            if all {
+                return run_snapshot(&db, &out, format.as_deref(), bom);
+            }
+            let Some(target) = target else {
+                usage_error("give the request to export, e.g. '/skill/markets?hsCode=85171300', or --all for every table");
+            };
+            if format.as_deref() == Some("parquet") {
+                usage_error("--format parquet writes a bulk snapshot of every table: add --all and give a folder as --out");
+            }
             let format = match format.as_deref() {
                 Some(f) => f.parse::<cnexport_report::ExportFormat>().map_err(anyhow::Error::msg)?,
                 None => cnexport_report::ExportFormat::from_path(&out).ok_or_else(|| {
@@ -390,6 +425,64 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Exits with a clap usage error (status 2) for options that do not go together.
+fn usage_error(message: &str) -> ! {
+    use clap::CommandFactory;
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+/// `cnexport export --all`: a bulk snapshot with a progress bar on a terminal.
+fn run_snapshot(db: &Path, out: &Path, format: Option<&str>, bom: bool) -> Result<ExitCode> {
+    let format = match format {
+        Some("parquet") => cnexport_report::SnapshotFormat::Parquet,
+        Some("csv") => cnexport_report::SnapshotFormat::Csv,
+        Some(other) => usage_error(&format!(
+            "--all writes parquet or csv files, not {other}: use --format parquet or --format csv"
+        )),
+        None => usage_error("--all needs --format parquet or --format csv"),
+    };
+    if bom && format != cnexport_report::SnapshotFormat::Csv {
+        usage_error("--bom is for CSV files: use it with --format csv");
+    }
+    if !db.is_file() {
+        anyhow::bail!("--db {}: no such database; build one first with `cnexport build --input DIR --db FILE`", db.display());
+    }
+    let mut options = cnexport_report::SnapshotOptions::new(format);
+    options.csv_bom = bom;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg:>16} [{bar:30}] {human_pos}/{human_len} rows ({elapsed})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let started = std::time::Instant::now();
+    let manifest = cnexport_report::export_all_with(db, out, &options, &mut |p| {
+        bar.set_length(p.rows_total);
+        bar.set_position(p.rows_done);
+        if bar.message() != p.table {
+            bar.set_message(p.table.to_string());
+        }
+    });
+    bar.finish_and_clear();
+    let manifest = manifest.map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "wrote {} tables, {} rows, {} bytes of {format} to {} in {:.1}s (manifest.json: row counts and sha256)",
+        manifest.tables.len(),
+        manifest.total_rows(),
+        manifest.total_bytes(),
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs a fetch and prints its summary; true when everything was fetched.
