@@ -161,6 +161,8 @@ try { S.lang = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh'; } catch (_
 
 const $ = (id) => document.getElementById(id);
 const zh = () => S.lang === 'zh';
+// A country's name in the page's language (the API sends countryNameEn beside the Chinese).
+const cname = (r) => (!zh() && r && r.countryNameEn) || (r && r.countryName);
 function t(key, vars) {
   let s = (I18N[S.lang] && I18N[S.lang][key]) || I18N.zh[key] || key;
   if (vars) for (const k of Object.keys(vars)) s = s.split('{' + k + '}').join(vars[k]);
@@ -521,7 +523,7 @@ function renderMarkets() {
   }
   tbody.replaceChildren(...rows.map((r) => h('tr', { 'data-code': r.countryCode, class: r.countryCode === S.c ? 'current' : null },
     h('td', null,
-      h('a', { href: hashFor(S.hs, r.countryCode), title: t('openCountry', { country: r.countryName }), text: r.countryName }),
+      h('a', { href: hashFor(S.hs, r.countryCode), title: t('openCountry', { country: cname(r) }), text: cname(r) }),
       h('span', { class: 'cc', text: r.countryCode }),
       r.tradeTags && r.tradeTags.length ? h('span', { class: 'tags', text: r.tradeTags.map(zhEn).join(' · ') }) : null),
     h('td', { class: 'hide-s', text: zhEn(r.continent) || '—' }),
@@ -569,8 +571,8 @@ function renderCountry() {
   if (!S.c) { panel.hidden = true; return; }
   panel.hidden = false;
   $('country-close').setAttribute('href', hashFor(S.hs, null));
-  const name = (S.trend && S.trend.countryName) || (S.history && S.history.countryName) ||
-    ((S.markets || []).find((m) => m.countryCode === S.c) || {}).countryName || S.c;
+  const name = (S.trend && cname(S.trend)) || (S.history && cname(S.history)) ||
+    cname((S.markets || []).find((m) => m.countryCode === S.c)) || S.c;
   $('country-title').textContent = t('countryOf', { country: name, code: S.c }) + ' — ' + S.hs + ' ' + (S.dash ? productLabel(S.dash) : '');
   const chart = $('trend-chart');
   const stats = $('history-stats');
@@ -716,7 +718,7 @@ function init() {
       if (window.innerWidth === lastW) return;
       lastW = window.innerWidth;
       if (S.series) renderSeries();
-      if (S.trend && !S.countryError) lineChart($('trend-chart'), S.trend.monthlyData, { name: S.trend.countryName });
+      if (S.trend && !S.countryError) lineChart($('trend-chart'), S.trend.monthlyData, { name: cname(S.trend) });
     }, 150);
   });
   window.addEventListener('hashchange', route);
