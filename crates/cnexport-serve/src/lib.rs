@@ -110,6 +110,21 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
     } else {
         format!("{path}?{query}")
     };
+    if let (Some(limiter), Some(ip)) = (&state.limiter, ip) {
+        if !limiter.allow(ip) {
+            if let Some(log) = &state.log {
+                log.record(Some(ip), &path, &query, 429, started.elapsed());
+            }
+            let body = cnexport_api::ApiResponse::error(
+                429,
+                "请求过于频繁 (too many requests from this address; retry after 1 second)",
+            );
+            let mut resp = json_response(429, body.body_string());
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return resp;
+        }
+    }
     let generation = state.db.current();
     let answered = tokio::task::spawn_blocking(move || {
         generation.with_connection(|conn| {
@@ -203,23 +218,72 @@ pub async fn serve(
         .map(|n| Arc::new(rate_limit::RateLimiter::new(n)));
     let state = AppState { db, log, limiter };
     let router = app(state, opts.request_timeout);
-    let result = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    accept_loop(listener, router, opts.request_timeout, shutdown).await;
     watcher.abort();
     let log = tokio::task::spawn_blocking(move || {
         writer.map(AccessLogWriter::finish).unwrap_or_default()
     })
     .await
     .unwrap_or_default();
-    result.map_err(|e| format!("server error: {e}"))?;
     Ok(ServeStats {
         log,
         reloads: reloads.load(std::sync::atomic::Ordering::Relaxed),
     })
+}
+
+/// Accepts connections until `shutdown` resolves, then lets every open
+/// connection finish its request in flight (idle ones are closed).
+///
+/// Not `axum::serve`: that sets no timer, so a client that sends its request
+/// head a byte at a time (or opens a connection and sends nothing) holds
+/// the connection forever. Here a connection has `head_timeout` to deliver
+/// each request head, idle keep-alive time included; the handler then has
+/// the request timeout (408) to answer.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    head_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, keep serving.
+                    eprintln!("cnexport serve: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(remote));
+                req.map(Body::new)
+            });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(head_timeout);
+        let conn = builder.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Polls the database file, and reloads at once on SIGHUP.
