@@ -284,23 +284,72 @@ pub async fn serve(
         .map(|n| Arc::new(rate_limit::RateLimiter::new(n)));
     let state = AppState { db, log, limiter };
     let router = app(state, opts.request_timeout);
-    let result = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    accept_loop(listener, router, opts.request_timeout, shutdown).await;
     watcher.abort();
     let log = tokio::task::spawn_blocking(move || {
         writer.map(AccessLogWriter::finish).unwrap_or_default()
     })
     .await
     .unwrap_or_default();
-    result.map_err(|e| format!("server error: {e}"))?;
     Ok(ServeStats {
         log,
         reloads: reloads.load(std::sync::atomic::Ordering::Relaxed),
     })
+}
+
+/// Accepts connections until `shutdown` resolves, then lets every open
+/// connection finish its request in flight (idle ones are closed).
+///
+/// Not `axum::serve`: that sets no timer, so a client that sends its request
+/// head a byte at a time (or opens a connection and sends nothing) holds
+/// the connection forever. Here a connection has `head_timeout` to deliver
+/// each request head, idle keep-alive time included; the handler then has
+/// the request timeout (408) to answer.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    head_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, keep serving.
+                    eprintln!("cnexport serve: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(remote));
+                req.map(Body::new)
+            });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(head_timeout);
+        let conn = builder.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Polls the database file, and reloads at once on SIGHUP.
