@@ -3,22 +3,12 @@
 //! it was; the next build completes), incremental (unchanged files are not
 //! parsed again).
 
-use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn cnexport() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cnexport"))
-}
-
-fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample_data")
-}
-
-fn sha256(path: &Path) -> String {
-    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
-}
+mod common;
+use common::{cnexport, sample_dir, sha256};
 
 fn build_with(input: &Path, db: &Path, stage: &Path, threads: &str) -> std::process::Output {
     let out = cnexport()

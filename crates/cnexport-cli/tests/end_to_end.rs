@@ -10,32 +10,13 @@
 use cnexport_core::{HsCode, Month, PartnerCode};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn cnexport() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cnexport"))
-}
-
-fn realdata_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../cnexport-ingest/tests/fixtures/realdata")
-}
+mod common;
+use common::{cnexport, realdata_dir};
 
 fn build(input: &Path, db: &Path) -> std::process::Output {
-    let out = cnexport()
-        .args(["build", "--input"])
-        .arg(input)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .expect("run cnexport build");
-    assert!(
-        out.status.success(),
-        "build failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::build(input, db, None)
 }
 
 fn query(db: &Path, target: &str) -> (i32, Value) {

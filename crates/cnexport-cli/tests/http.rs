@@ -9,52 +9,18 @@ use axum::http::{Request, StatusCode};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-fn cnexport() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cnexport"))
-}
-
-fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample_data")
-}
-
-fn realdata_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../cnexport-ingest/tests/fixtures/realdata")
-}
+mod common;
+use common::{cnexport, realdata_dir, sample_db, sample_dir};
 
 fn build(input: &Path, db: &Path, stage: &Path) {
-    let out = cnexport()
-        .args(["build", "--input"])
-        .arg(input)
-        .arg("--db")
-        .arg(db)
-        .arg("--stage")
-        .arg(stage)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The sample database, built once for the in-process tests.
-fn sample_db() -> &'static Path {
-    static DB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DB.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("sample.db");
-        build(&sample_dir(), &db, &dir.path().join("stage"));
-        (dir, db)
-    })
-    .1
+    common::build(input, db, Some(stage));
 }
 
 fn router() -> axum::Router {

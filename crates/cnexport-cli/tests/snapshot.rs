@@ -15,42 +15,10 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
-fn cnexport() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cnexport"))
-}
-
-fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample_data")
-}
-
-/// The sample database, built once.
-fn sample_db() -> &'static Path {
-    static DB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DB.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("sample.db");
-        let out = cnexport()
-            .args(["build", "--input"])
-            .arg(sample_dir())
-            .arg("--db")
-            .arg(&db)
-            .arg("--stage")
-            .arg(dir.path().join("stage"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (dir, db)
-    })
-    .1
-}
+mod common;
+use common::{cnexport, sample_db};
 
 fn export_all(db: &Path, format: &str, out: &Path) -> std::process::Output {
     let output = cnexport()

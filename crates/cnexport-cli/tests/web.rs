@@ -7,37 +7,12 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-/// The sample database, built once.
-fn sample_db() -> &'static Path {
-    static DB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DB.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("sample.db");
-        let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample_data");
-        let out = Command::new(env!("CARGO_BIN_EXE_cnexport"))
-            .args(["build", "--input"])
-            .arg(&input)
-            .arg("--db")
-            .arg(&db)
-            .arg("--stage")
-            .arg(dir.path().join("stage"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (dir, db)
-    })
-    .1
-}
+mod common;
+use common::sample_db;
 
 fn router() -> axum::Router {
     let db = Arc::new(cnexport_serve::db::ServedDb::open(sample_db()).unwrap());
