@@ -122,6 +122,10 @@ enum Command {
         /// Requests per second allowed per client IP (bursts of twice that); over it: 429.
         #[arg(long)]
         rate_limit: Option<u32>,
+        /// MiB of answers kept in memory per database build (answers of a build never change;
+        /// a new build starts a new cache). 0 turns the cache off.
+        #[arg(long, default_value_t = 64)]
+        cache_mb: usize,
         /// Milliseconds between checks of the database file for a new build (SIGHUP checks at once).
         #[arg(long, default_value_t = 500)]
         watch_interval_ms: u64,
@@ -326,6 +330,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             request_timeout,
             watch_interval_ms,
             rate_limit,
+            cache_mb,
         } => {
             if !db.is_file() {
                 anyhow::bail!(
@@ -339,6 +344,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             opts.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
             opts.reload_poll = std::time::Duration::from_millis(watch_interval_ms.max(10));
             opts.rate_limit = rate_limit;
+            opts.cache_bytes = cache_mb.saturating_mul(1 << 20);
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let stats = runtime.block_on(async move {

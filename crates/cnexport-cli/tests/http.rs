@@ -785,3 +785,45 @@ async fn the_rate_limit_refuses_an_address_over_it_and_no_other() {
     let resp = router.clone().oneshot(from("10.9.9.9:5000")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn answers_are_cached_per_build_and_a_swap_starts_afresh() {
+    // A copy of the sample database that a "new build" (the real downloads)
+    // replaces by rename, as `cnexport build` does.
+    let dir = tempfile::tempdir().unwrap();
+    let served = dir.path().join("served.db");
+    std::fs::copy(sample_db(), &served).unwrap();
+    let next = dir.path().join("next.db");
+    build(&realdata_dir(), &next, &dir.path().join("stage"));
+    let db = Arc::new(cnexport_serve::db::ServedDb::open(&served).unwrap());
+    let router = cnexport_serve::app(
+        cnexport_serve::AppState {
+            db: db.clone(),
+            log: None,
+            limiter: None,
+        },
+        Duration::from_secs(10),
+    );
+    let target = "/skill/meta";
+    let (s1, first, _) = get(&router, target).await;
+    let (s2, again, _) = get(&router, target).await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(first, again);
+    assert_eq!(db.current().cache.usage().0, 1, "one answer cached");
+    // Errors are cached too (they are answers of the build), server errors never.
+    let (s, _, _) = get(&router, "/skill/history?hsCode=1").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(db.current().cache.usage().0, 2);
+
+    std::fs::rename(&next, &served).unwrap();
+    assert!(matches!(
+        db.reload(false),
+        cnexport_serve::db::Reload::Switched { .. }
+    ));
+    assert_eq!(db.current().cache.usage().0, 0, "a new build, a new cache");
+    let (s, after, _) = get(&router, target).await;
+    assert_eq!(s, StatusCode::OK);
+    let conn = rusqlite::Connection::open(&served).unwrap();
+    assert_eq!(after, cnexport_api::answer(&conn, target).body_string());
+    assert_ne!(after, first, "the new build's answer, not the cached one");
+}

@@ -1,12 +1,80 @@
 //! The served database: a pool of read-only connections per file
 //! generation, swapped atomically when a build replaces the file.
 
+use axum::body::Bytes;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// Most idle connections kept per generation.
 const POOL_MAX_IDLE: usize = 16;
+
+/// Default size of a generation's answer cache.
+pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+
+/// Answers larger than this are not cached.
+const CACHE_MAX_ANSWER: usize = 1 << 20;
+
+/// One answer as sent: status, body and `X-Total-Count`.
+#[derive(Debug, Clone)]
+pub struct CachedAnswer {
+    pub status: u16,
+    pub body: Bytes,
+    pub total: Option<u64>,
+}
+
+/// The answers of one generation by request target. A build's data never
+/// changes, so an answer computed once is the answer until the file is
+/// swapped, and the cache goes with its generation. Bounded by bytes; when
+/// full it starts again empty (simple, and a monthly batch's working set of
+/// popular products refills it in seconds).
+pub struct AnswerCache {
+    max_bytes: usize,
+    inner: RwLock<(HashMap<String, Arc<CachedAnswer>>, usize)>,
+}
+
+impl AnswerCache {
+    pub fn new(max_bytes: usize) -> AnswerCache {
+        AnswerCache {
+            max_bytes,
+            inner: RwLock::new((HashMap::new(), 0)),
+        }
+    }
+
+    pub fn get(&self, target: &str) -> Option<Arc<CachedAnswer>> {
+        if self.max_bytes == 0 {
+            return None;
+        }
+        self.inner.read().ok()?.0.get(target).cloned()
+    }
+
+    /// Keeps an answer (not a server error: those may pass).
+    pub fn put(&self, target: &str, answer: Arc<CachedAnswer>) {
+        let size = target.len() + answer.body.len() + 64;
+        if self.max_bytes == 0 || answer.status >= 500 || size > CACHE_MAX_ANSWER {
+            return;
+        }
+        if let Ok(mut inner) = self.inner.write() {
+            let (map, bytes) = &mut *inner;
+            if *bytes + size > self.max_bytes {
+                map.clear();
+                *bytes = 0;
+            }
+            if map.insert(target.to_string(), answer).is_none() {
+                *bytes += size;
+            }
+        }
+    }
+
+    /// (entries, bytes)
+    pub fn usage(&self) -> (usize, usize) {
+        self.inner
+            .read()
+            .map(|i| (i.0.len(), i.1))
+            .unwrap_or((0, 0))
+    }
+}
 
 /// What identifies one version of the file on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +115,13 @@ pub struct DbGeneration {
     /// The first connection, opened when the generation was loaded: it holds
     /// the file open, so a later swap cannot pull it away.
     idle: Mutex<Vec<Connection>>,
+    /// Answers computed from this generation.
+    pub cache: AnswerCache,
 }
 
 impl DbGeneration {
     /// Opens a generation, checking that the file is a cnexport database.
-    pub fn open(path: &Path, generation: u64) -> Result<DbGeneration, String> {
+    pub fn open(path: &Path, generation: u64, cache_bytes: usize) -> Result<DbGeneration, String> {
         let identity = FileIdentity::of(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let conn = open_read_only(path)?;
         let meta = |key: &str| -> Result<Option<String>, String> {
@@ -68,6 +138,7 @@ impl DbGeneration {
             input_digest,
             generation,
             idle: Mutex::new(vec![conn]),
+            cache: AnswerCache::new(cache_bytes),
         })
     }
 
@@ -108,6 +179,7 @@ fn open_read_only(path: &Path) -> Result<Connection, String> {
 /// The current generation, replaceable while requests run.
 pub struct ServedDb {
     path: PathBuf,
+    cache_bytes: usize,
     current: RwLock<Arc<DbGeneration>>,
 }
 
@@ -120,9 +192,17 @@ pub enum Reload {
 }
 
 impl ServedDb {
+    /// Opens the file with the default answer cache.
     pub fn open(path: &Path) -> Result<ServedDb, String> {
-        let generation = DbGeneration::open(path, 1)?;
+        ServedDb::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens the file; each generation caches answers up to `cache_bytes`
+    /// (0: no cache).
+    pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<ServedDb, String> {
+        let generation = DbGeneration::open(path, 1, cache_bytes)?;
         Ok(ServedDb {
+            cache_bytes,
             path: path.to_path_buf(),
             current: RwLock::new(Arc::new(generation)),
         })
@@ -147,7 +227,7 @@ impl ServedDb {
         if identity == now.identity && !force {
             return Reload::Unchanged;
         }
-        match DbGeneration::open(&self.path, now.generation + 1) {
+        match DbGeneration::open(&self.path, now.generation + 1, self.cache_bytes) {
             Ok(next) => {
                 let generation = next.generation;
                 match self.current.write() {

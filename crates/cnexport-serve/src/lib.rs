@@ -14,12 +14,13 @@ pub mod web;
 
 use access_log::{AccessLog, AccessLogWriter, WriterStats};
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use db::{Reload, ServedDb};
+use db::{CachedAnswer, Reload, ServedDb};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub struct ServeOptions {
     pub request_timeout: Duration,
     /// Requests per second allowed per client IP (burst: twice that); `None` = no limit.
     pub rate_limit: Option<u32>,
+    /// Bytes of answers cached per database generation (0: none).
+    pub cache_bytes: usize,
 }
 
 impl ServeOptions {
@@ -53,6 +56,7 @@ impl ServeOptions {
             reload_poll: Duration::from_millis(500),
             request_timeout: Duration::from_secs(10),
             rate_limit: None,
+            cache_bytes: db::DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -88,8 +92,8 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
         ))
 }
 
-fn json_response(status: u16, body: String) -> Response {
-    let mut resp = Response::new(Body::from(body));
+fn json_response(status: u16, body: impl Into<Body>) -> Response {
+    let mut resp = Response::new(body.into());
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -149,40 +153,15 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
             return resp;
         }
     }
-    let answered = tokio::task::spawn_blocking(move || {
-        generation.with_connection(|conn| {
-            let r = cnexport_api::answer(conn, &target);
-            (r.status, r.body_string(), r.total_count)
-        })
-    })
-    .await;
-    let (status, body, total) = match answered {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(e)) => {
-            eprintln!("cnexport serve: {e}");
-            (
-                503,
-                cnexport_api::ApiResponse::error(
-                    503,
-                    "数据库暂不可用 (database unavailable, try again)",
-                )
-                .body_string(),
-                None,
-            )
-        }
-        Err(e) => {
-            eprintln!("cnexport serve: request failed: {e}");
-            (
-                503,
-                cnexport_api::ApiResponse::error(503, "服务暂不可用 (try again)").body_string(),
-                None,
-            )
-        }
+    let answer = match generation.cache.get(&target) {
+        Some(hit) => hit,
+        None => answer_from_db(generation, target).await,
     };
+    let (status, total) = (answer.status, answer.total);
     if let Some(log) = &state.log {
         log.record(ip, &path, &query, status, started.elapsed());
     }
-    let mut resp = json_response(status, body);
+    let mut resp = json_response(status, answer.body.clone());
     if status == 200 {
         if let Some(tag) = &etag {
             set_cache_headers(&mut resp, tag);
@@ -195,6 +174,42 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
         }
     }
     resp
+}
+
+/// Computes an answer on a pooled connection, off the async threads, and
+/// keeps it in the generation's cache.
+async fn answer_from_db(generation: Arc<db::DbGeneration>, target: String) -> Arc<CachedAnswer> {
+    let for_cache = generation.clone();
+    let key = target.clone();
+    let answered = tokio::task::spawn_blocking(move || {
+        generation.with_connection(|conn| {
+            let r = cnexport_api::answer(conn, &target);
+            CachedAnswer {
+                status: r.status,
+                body: Bytes::from(r.body_string()),
+                total: r.total_count,
+            }
+        })
+    })
+    .await;
+    let unavailable = |message: &str| CachedAnswer {
+        status: 503,
+        body: Bytes::from(cnexport_api::ApiResponse::error(503, message).body_string()),
+        total: None,
+    };
+    let answer = Arc::new(match answered {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => {
+            eprintln!("cnexport serve: {e}");
+            unavailable("数据库暂不可用 (database unavailable, try again)")
+        }
+        Err(e) => {
+            eprintln!("cnexport serve: request failed: {e}");
+            unavailable("服务暂不可用 (try again)")
+        }
+    });
+    for_cache.cache.put(&key, answer.clone());
+    answer
 }
 
 /// `ETag` and `Cache-Control: no-cache` (clients may keep answers but must
@@ -269,7 +284,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<ServeStats, String> {
-    let db = Arc::new(ServedDb::open(&opts.db)?);
+    let db = Arc::new(ServedDb::open_with_cache(&opts.db, opts.cache_bytes)?);
     let (log, writer): (Option<AccessLog>, Option<AccessLogWriter>) = match &opts.access_log {
         Some(path) => {
             let (l, w) = AccessLog::start(path, opts.anonymize_ip)?;
