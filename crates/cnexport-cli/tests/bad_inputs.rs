@@ -221,6 +221,45 @@ fn cases() -> Vec<Case> {
             expect: Expect::Fatal(&["bomb.xlsx"]),
         },
         Case {
+            name: "zip bomb: a deflated sheet that inflates to 20 MB but declares 1 KB",
+            file: "liar.xlsx",
+            bytes: zip_deflated(&minimal_workbook(&format!("<worksheet><sheetData>{}</sheetData></worksheet>", " ".repeat(20 << 20))), "xl/worksheets/sheet1.xml", 1024),
+            expect: Expect::Fatal(&["liar.xlsx", "declared"]),
+        },
+        Case {
+            name: "months as bare Excel date serials (no date format)",
+            file: "serials.xlsx",
+            bytes: xlsx(|ws| {
+                xlsx_header(ws);
+                for (r, month) in [(1u32, 202401.0), (2, 45352.0)] {
+                    ws.write_number(r, 0, month).unwrap();
+                    ws.write_number(r, 1, 502.0).unwrap();
+                    ws.write_number(r, 3, 1012100.0).unwrap();
+                    ws.write_number(r, 9, 5.0).unwrap();
+                }
+            }),
+            expect: Expect::Quarantine(&[("bad_month", 1)]),
+        },
+        Case {
+            name: "wrong encoding: Big5",
+            file: "big5.csv",
+            // "數據年月,貿易夥伴編碼,商品編碼,人民幣" in Big5.
+            bytes: [&b"\xbc\xc6\xbe\xda\xa6\x7e\xa4\xeb,\xb6\x54\xa9\xf6\xb9\xd9\xa6\xf1\xbd\x73\xbd\x58,\xb0\xd3\xab\x7e\xbd\x73\xbd\x58,\xa4\x48\xa5\xc1\xb9\xf4\n"[..], b"202401,502,12011000,5\n"].concat(),
+            expect: Expect::Fatal(&["big5.csv"]),
+        },
+        Case {
+            name: "wrong encoding: UTF-16LE without a BOM",
+            file: "utf16.csv",
+            bytes: format!("{HEADER}{good_row}").encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
+            expect: Expect::Fatal(&["utf16.csv"]),
+        },
+        Case {
+            name: "UTF-16LE with a BOM (Excel's Unicode text)",
+            file: "unicode.csv",
+            bytes: [vec![0xFF, 0xFE], format!("{HEADER}{good_row}").encode_utf16().flat_map(|u| u.to_le_bytes()).collect()].concat(),
+            expect: Expect::Loads(1),
+        },
+        Case {
             name: "an HTML page with no table",
             file: "page.html",
             bytes: "<html><body><p>查询结果为空</p></body></html>".as_bytes().to_vec(),
@@ -256,6 +295,70 @@ fn zip_declaring(entries: &[(&str, &[u8])], declared: u32) -> Vec<u8> {
         out.extend_from_slice(&common);
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(data);
+        central.extend_from_slice(b"PK\x01\x02");
+        central.extend_from_slice(&20u16.to_le_bytes());
+        central.extend_from_slice(&common);
+        central.extend_from_slice(&[0u8; 6]);
+        central.extend_from_slice(&0u32.to_le_bytes());
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(b"PK\x05\x06");
+    out.extend_from_slice(&[0u8; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// The parts of a one-sheet .xlsx, with `sheet` as its worksheet.
+fn minimal_workbook(sheet: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let ns = "http://schemas.openxmlformats.org";
+    vec![
+        ("[Content_Types].xml", format!(r#"<Types xmlns="{ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#).into_bytes()),
+        ("_rels/.rels", format!(r#"<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#).into_bytes()),
+        ("xl/workbook.xml", format!(r#"<workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#).into_bytes()),
+        ("xl/_rels/workbook.xml.rels", format!(r#"<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#).into_bytes()),
+        ("xl/worksheets/sheet1.xml", sheet.as_bytes().to_vec()),
+    ]
+}
+
+/// A zip of deflated entries with true CRCs and sizes, except that the
+/// entry `liar` declares `declared` bytes uncompressed.
+fn zip_deflated(entries: &[(&str, Vec<u8>)], liar: &str, declared: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(data).unwrap();
+        let packed = enc.finish().unwrap();
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let size = if *name == liar {
+            declared
+        } else {
+            data.len() as u32
+        };
+        let offset = out.len() as u32;
+        let mut common = Vec::new();
+        common.extend_from_slice(&20u16.to_le_bytes());
+        common.extend_from_slice(&0u16.to_le_bytes());
+        common.extend_from_slice(&8u16.to_le_bytes()); // deflate
+        common.extend_from_slice(&0u32.to_le_bytes());
+        common.extend_from_slice(&crc.sum().to_le_bytes());
+        common.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+        common.extend_from_slice(&size.to_le_bytes());
+        common.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        common.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(b"PK\x03\x04");
+        out.extend_from_slice(&common);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&packed);
         central.extend_from_slice(b"PK\x01\x02");
         central.extend_from_slice(&20u16.to_le_bytes());
         central.extend_from_slice(&common);

@@ -124,6 +124,33 @@ pub fn parse_bytes(bytes: &[u8], rel_path: &str) -> Result<ParsedFile, IngestErr
     Ok(finish(table, bytes, rel_path))
 }
 
+/// Parses bytes with the reader of `format`, without sniffing: one reader
+/// at a time, for the fuzz targets (`fuzz/`) and tests. The size and
+/// blank-file checks of [`parse_bytes`] still apply.
+pub fn parse_bytes_as(
+    bytes: &[u8],
+    rel_path: &str,
+    format: SourceFormat,
+) -> Result<ParsedFile, IngestError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(rel_path, bytes.len() as u64));
+    }
+    if is_blank(bytes) {
+        return Err(IngestError::new(
+            rel_path,
+            IngestErrorKind::Empty,
+            "the file is empty or holds only whitespace",
+            "download it again",
+        ));
+    }
+    let table = match format {
+        SourceFormat::Xlsx | SourceFormat::Xls => excel::read(bytes, rel_path, format)?,
+        SourceFormat::Html => html::read(bytes, rel_path)?,
+        SourceFormat::Csv => text::read_delimited(bytes, rel_path)?,
+    };
+    Ok(finish(table, bytes, rel_path))
+}
+
 /// A fatal, file-level error. Its `Display` is one line:
 /// `<rel_path>: <what is wrong>; <how to fix it>`.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -28,6 +28,9 @@ pub(crate) fn read(
             }
         }
     }
+    if format == SourceFormat::Xls {
+        check_cfb(bytes).map_err(|why| corrupt(rel_path, format, why))?;
+    }
     // calamine parses untrusted bytes; a panic in it must not take the
     // pipeline down, so it becomes a file error.
     match catch_unwind(AssertUnwindSafe(|| read_workbook(bytes, rel_path, format))) {
@@ -332,4 +335,108 @@ fn check_zip(bytes: &[u8], rel_path: &str) -> Result<Option<Vec<String>>, Ingest
         ));
     }
     Ok(Some(names))
+}
+
+/// Checks the sector tables of a legacy .xls (an OLE compound file) before
+/// calamine reads it: every sector of the FAT must lie inside the file, and
+/// no chain of the FAT or of the mini FAT may loop. calamine 0.38 follows a
+/// looping chain until it has read as many bytes as the directory claims
+/// (for the directory itself: without end), so a 5 KB file could make it
+/// allocate gigabytes (found by the excel fuzzer). With loop-free tables
+/// every chain is at most as long as the file.
+fn check_cfb(bytes: &[u8]) -> Result<(), &'static str> {
+    const FIRST_RESERVED: u32 = 0xFFFF_FFFA;
+    const DIFSECT: u32 = 0xFFFF_FFFC;
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let short = "the compound-file header is cut short";
+    let sector_size = match u16_at(0x1E).ok_or(short)? {
+        9 => 512usize,
+        12 => 4096usize,
+        _ => return Err("the compound-file header gives an invalid sector size"),
+    };
+    // Sector n starts at (n + 1) * sector_size; whole sectors only.
+    let sectors = (bytes.len() / sector_size).saturating_sub(1);
+    let sector = |id: u32| -> Option<&[u8]> {
+        let start = (id as usize).checked_add(1)?.checked_mul(sector_size)?;
+        bytes.get(start..start.checked_add(sector_size)?)
+    };
+    let words = |s: &[u8]| -> Vec<u32> {
+        s.chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    // The DIFAT: 109 entries in the header, then a chain of DIFAT sectors
+    // whose last word points to the next.
+    let mut difat: Vec<u32> = (0..109)
+        .map(|i| u32_at(0x4C + 4 * i).ok_or(short))
+        .collect::<Result<_, _>>()?;
+    let mut next = u32_at(0x44).ok_or(short)?;
+    let mut hops = 0usize;
+    while next < FIRST_RESERVED {
+        hops += 1;
+        if hops > sectors + 1 {
+            return Err("the DIFAT chain loops");
+        }
+        let mut w = words(sector(next).ok_or("a DIFAT sector lies beyond the end of the file")?);
+        next = w.pop().unwrap_or(u32::MAX);
+        difat.extend(w);
+    }
+    let mut fat = Vec::new();
+    for id in difat.into_iter().filter(|id| *id < DIFSECT) {
+        fat.extend(words(
+            sector(id).ok_or("a FAT sector lies beyond the end of the file")?,
+        ));
+        if fat.len() > sectors.saturating_mul(sector_size / 4) + sector_size {
+            return Err("the FAT is larger than the file");
+        }
+    }
+    if has_loop(&fat) {
+        return Err("a chain of the FAT loops");
+    }
+    // The mini FAT: a chain of the (now loop-free) FAT.
+    let mut mini_fat = Vec::new();
+    let mut id = u32_at(0x3C).ok_or(short)?;
+    while (id as usize) < fat.len() && id < FIRST_RESERVED {
+        match sector(id) {
+            Some(s) => mini_fat.extend(words(s)),
+            None => break,
+        }
+        id = fat[id as usize];
+    }
+    if has_loop(&mini_fat) {
+        return Err("a chain of the mini FAT loops");
+    }
+    Ok(())
+}
+
+/// True when following `next[i]` (while it indexes `next`) can come back to
+/// a sector already on the path.
+fn has_loop(next: &[u32]) -> bool {
+    // 0 = not seen, 1 = on the current path, 2 = known to end.
+    let mut state = vec![0u8; next.len()];
+    let mut path = Vec::new();
+    for start in 0..next.len() {
+        let mut i = start;
+        while i < next.len() && state[i] == 0 {
+            state[i] = 1;
+            path.push(i);
+            i = next[i] as usize;
+        }
+        if i < next.len() && state[i] == 1 {
+            return true;
+        }
+        for p in path.drain(..) {
+            state[p] = 2;
+        }
+    }
+    false
 }
