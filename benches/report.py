@@ -16,6 +16,23 @@ def load_json(path):
         return None
 
 
+CPU = {}
+
+
+def cpu(path):
+    """CPU seconds (user + sys) of a /usr/bin/time -v file read by time_v."""
+    return CPU.get(path)
+
+
+def load_before(path):
+    """The 1-minute load average recorded before a run."""
+    try:
+        m = re.search(r"load before [^:]*: ([\d.]+)", open(path).read())
+    except OSError:
+        return None
+    return float(m.group(1)) if m else None
+
+
 def time_v(path):
     """/usr/bin/time -v: (max RSS in MB, wall seconds, exit status)."""
     try:
@@ -28,6 +45,9 @@ def time_v(path):
     signal = re.search(r"terminated by signal (\d+)", text)
     if signal:
         status = re.search(r"(\d+)", f"{128 + int(signal.group(1))}")
+    user = re.search(r"User time \(seconds\): ([\d.]+)", text)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", text)
+    CPU[path] = (float(user.group(1)) + float(system.group(1))) if user and system else None
     secs = None
     if wall:
         parts = [float(p) for p in wall.group(1).split(":")]
@@ -88,7 +108,8 @@ def main():
         t = full["times"]
         out["full"] = {"times": t, "peak_memory_mb": full.get("peak_memory_mb"), "max_rss_mb": full_rss,
                        "facts": full.get("facts"), "database_bytes": full.get("database_bytes")}
-        p(f"| cnexport full build (cold stage), total | {fmt(t['total_secs'], ' s')} (wall {fmt(full_wall, ' s')}) |")
+        p(f"| cnexport full build (cold stage), total | {fmt(t['total_secs'], ' s')} (wall {fmt(full_wall, ' s')}, "
+          f"CPU {fmt(cpu(r('full.time')), ' s')}, load average before {fmt(load_before(r('full.load')))}) |")
         p(f"| - ingest (parse {full.get('files_parsed')} files + stage) | {fmt(t['ingest_secs'], ' s')} |")
         p(f"| - transform (merge + metrics) | {fmt(t['transform_secs'], ' s')} = {fmt(full['facts'] / t['transform_secs'] / 1e6, ' M facts/s')} |")
         p(f"| - load (SQLite, indexes, check) | {fmt(t['load_secs'], ' s')} |")
@@ -109,12 +130,14 @@ def main():
                               "previous_build_total_secs": inc_prev["times"]["total_secs"] if inc_prev else None}
         t = inc["times"]
         p(f"| monthly incremental (1 new file, {inc.get('files_from_stage')} from the stage) | {fmt(t['total_secs'], ' s')}: "
-          f"ingest {fmt(t['ingest_secs'], ' s')}, transform {fmt(t['transform_secs'], ' s')}, load {fmt(t['load_secs'], ' s')} |")
+          f"ingest {fmt(t['ingest_secs'], ' s')}, transform {fmt(t['transform_secs'], ' s')}, load {fmt(t['load_secs'], ' s')}; "
+          f"CPU {fmt(cpu(r('inc.time')), ' s')}, load average before {fmt(load_before(r('inc.load')))} |")
     if duck:
         out["duckdb"] = dict(duck, max_rss_mb=duck_rss, wall=duck_wall)
         t = duck["times"]
         p(f"| DuckDB {duck['duckdb_version']} ({duck['threads']} threads), total | {fmt(t['total'], ' s')}: ingest {fmt(t['ingest'], ' s')}, "
-          f"aggregation {fmt(t['transform_total'], ' s')}, checkpoint {fmt(t['checkpoint'], ' s')}; max RSS {fmt(duck_rss, ' MB', 0)} |")
+          f"aggregation {fmt(t['transform_total'], ' s')}, checkpoint {fmt(t['checkpoint'], ' s')}; max RSS {fmt(duck_rss, ' MB', 0)}; "
+          f"CPU {fmt(cpu(r('duckdb.time')), ' s')}, load average before {fmt(load_before(r('duckdb.load')))} |")
     if ceil:
         out["sqlite_ceiling"] = ceil
         t = ceil["times"]
@@ -141,6 +164,9 @@ def main():
         ratio = full["times"]["total_secs"] / duck["times"]["total"]
         target("full build vs DuckDB (cnexport / DuckDB)", f"{fmt(full['times']['total_secs'], ' s')} / {fmt(duck['times']['total'], ' s')} = {fmt(ratio)}",
                "<= 1.0", ratio, ratio <= 1.0)
+        fc, dc = cpu(r("full.time")), cpu(r("duckdb.time"))
+        if fc and dc:
+            p(f"| (same, in CPU seconds: a check against the machine's load) | {fmt(fc, ' s')} / {fmt(dc, ' s')} = {fmt(fc / dc)} | | | |")
     else:
         target("full build vs DuckDB", "n/a", "<= 1.0", None, None if full else False)
     if full:

@@ -5,7 +5,7 @@
 #
 # usage: benches/run.sh [--scale F] [--dir DIR] [--duration SECONDS]
 #                       [--mem-limit-gb N] [--skip-duckdb] [--skip-api]
-#                       [--skip-incremental] [--keep]
+#                       [--skip-incremental] [--reuse-full] [--keep]
 #
 #   --scale F          fraction of national scale (25,000 codes x 48 months,
 #                      ~21.6 million facts); 0.1 for a quick run (default 1)
@@ -17,6 +17,8 @@
 #                      out-of-memory build fails cleanly instead of waking
 #                      the kernel's OOM killer (default 20)
 #   --duckdb-mem-gb N  DuckDB's memory_limit (default 14; it spills to disk past it)
+#   --reuse-full       keep the full build of an earlier run in DIR (its database,
+#                      stage and results) instead of building again
 #   --keep             keep the databases (default: remove the big files at the end)
 #
 # Needs: cargo; installs what is missing: Debian's wrk, nginx and time
@@ -33,6 +35,7 @@ SKIP_DUCKDB=0
 SKIP_API=0
 SKIP_INC=0
 KEEP=0
+REUSE_FULL=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) SCALE="$2"; shift 2 ;;
@@ -44,7 +47,8 @@ while [ $# -gt 0 ]; do
     --skip-api) SKIP_API=1; shift ;;
     --skip-incremental) SKIP_INC=1; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --reuse-full) REUSE_FULL=1; shift ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -125,13 +129,17 @@ run_build() {
 }
 
 # ---------------------------------------------------------------- full build
-log "full build (cold stage)"
-rm -rf "$DIR/full"; mkdir -p "$DIR/full"
-sync
 FULL_OK=1
-run_build full --input "$RAW" --db "$DIR/full/national.db" --stage "$DIR/full/stage" \
-  --report "$RES/full.report.json" || FULL_OK=0
-rm -rf "$DIR/full/stage"
+if [ "$REUSE_FULL" = 1 ] && [ -f "$RES/full.report.json" ] && [ -f "$DIR/full/national.db" ] && [ -d "$DIR/full/stage" ]; then
+  log "full build: reusing the one in $DIR/full"
+  tail -n 4 "$RES/full.log" | sed 's/^/  /'
+else
+  log "full build (cold stage)"
+  rm -rf "$DIR/full"; mkdir -p "$DIR/full"
+  sync
+  run_build full --input "$RAW" --db "$DIR/full/national.db" --stage "$DIR/full/stage" \
+    --report "$RES/full.report.json" || FULL_OK=0
+fi
 
 # ---------------------------------------------------------------- incremental
 INC_OK=0
@@ -140,6 +148,9 @@ if [ "$SKIP_INC" = 0 ] && [ "$FULL_OK" = 0 ]; then
 elif [ "$SKIP_INC" = 0 ]; then
   log "incremental: build without the latest month, then add it"
   rm -rf "$DIR/inc"; mkdir -p "$DIR/inc/raw"
+  # The previous month's build starts from the full build's stage (its own
+  # time is not a result: only the run that adds the month is timed).
+  cp -al "$DIR/full/stage" "$DIR/inc/stage"
   LAST="$(ls "$RAW" | sort | tail -n 1)"
   for d in $(ls "$RAW" | sort); do
     [ "$d" = "$LAST" ] || cp -al "$RAW/$d" "$DIR/inc/raw/$d"
@@ -154,6 +165,7 @@ elif [ "$SKIP_INC" = 0 ]; then
   rm -rf "$DIR/inc/raw" "$DIR/inc/stage"
   [ "$KEEP" = 1 ] || rm -f "$DIR/inc/national.db"
 fi
+[ "$KEEP" = 1 ] || rm -rf "$DIR/full/stage"
 
 # ---------------------------------------------------------------- DuckDB
 if [ "$SKIP_DUCKDB" = 0 ]; then
