@@ -157,16 +157,13 @@ pub fn unit_value_json(unit: Option<&str>, v1: i64, v0: i64, q1: i64, q0: i64) -
 
 /// The low-base threshold of the database (`meta.low_base_threshold`).
 pub fn low_base_threshold(conn: &Connection) -> i64 {
-    conn.query_row(
-        "SELECT value FROM meta WHERE key = 'low_base_threshold'",
-        [],
-        |r| r.get::<_, String>(0),
-    )
-    .optional()
-    .ok()
-    .flatten()
-    .and_then(|v| v.parse().ok())
-    .unwrap_or(DEFAULT_LOW_BASE)
+    conn.prepare_cached("SELECT value FROM meta WHERE key = 'low_base_threshold'")
+        .and_then(|mut st| st.query_row([], |r| r.get::<_, String>(0)))
+        .optional()
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_LOW_BASE)
 }
 
 /// A 12-month base is low below the threshold; a one-month base below a twelfth of it.

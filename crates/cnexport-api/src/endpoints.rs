@@ -29,11 +29,8 @@ pub fn dispatch(conn: &Connection, path: &str, params: &Params) -> Result<Value,
 /// The latest data month of the database.
 pub fn latest_month(conn: &Connection) -> Result<Month, ApiError> {
     let v: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'data_latest_month'",
-            [],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT value FROM meta WHERE key = 'data_latest_month'")?
+        .query_row([], |r| r.get(0))
         .optional()?;
     v.as_deref()
         .and_then(Month::parse_yyyymm)

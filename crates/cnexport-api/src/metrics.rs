@@ -128,11 +128,8 @@ fn read_metrics(row: &Row) -> rusqlite::Result<Metrics> {
 
 fn product_name(conn: &Connection, hs: &str) -> Result<Option<String>, ApiError> {
     Ok(conn
-        .query_row(
-            "SELECT name_zh FROM products WHERE hs_code = ?1",
-            [hs],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?
+        .query_row([hs], |r| r.get(0))
         .optional()?
         .flatten())
 }
@@ -146,11 +143,11 @@ fn best_region_json(m: &Metrics) -> Value {
 
 /// The months for which a code has metrics.
 fn metric_months(conn: &Connection, hs: &str) -> Result<Option<(u32, u32)>, ApiError> {
-    let r: (Option<u32>, Option<u32>) = conn.query_row(
-        "SELECT min(as_of_month), max(as_of_month) FROM hs_base_metrics WHERE hs_code = ?1",
-        [hs],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let r: (Option<u32>, Option<u32>) = conn
+        .prepare_cached(
+            "SELECT min(as_of_month), max(as_of_month) FROM hs_base_metrics WHERE hs_code = ?1",
+        )?
+        .query_row([hs], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(match r {
         (Some(a), Some(b)) => Some((a, b)),
         _ => None,
@@ -187,7 +184,8 @@ pub fn dashboard(conn: &Connection, params: &Params) -> Result<Value, ApiError> 
         select_columns()
     );
     let m = conn
-        .query_row(&sql, params![hs, month.yyyymm()], read_metrics)
+        .prepare_cached(&sql)?
+        .query_row(params![hs, month.yyyymm()], read_metrics)
         .optional()?
         .ok_or_else(|| {
             ApiError::not_found(format!(

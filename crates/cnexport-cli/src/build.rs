@@ -175,8 +175,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let digest = input_digest(&parsed);
     let reference = cnexport_core::reference::Reference::get();
     let new_partners: Vec<NewPartner> = {
-        let used: std::collections::BTreeSet<_> = merged.facts.iter().map(|f| f.partner).collect();
-        used.into_iter()
+        cnexport_transform::partners_used(&merged.facts)
+            .into_iter()
             .filter(|c| !reference.countries.contains_key(c))
             .map(|c| NewPartner {
                 code: c.to_string(),

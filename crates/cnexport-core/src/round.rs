@@ -70,6 +70,13 @@ pub fn div_round_half_away(n: i128, d: i128) -> i128 {
 }
 
 fn cents_to_f64(hundredths: i128) -> f64 {
+    // Up to 2^53 both operands are exact doubles and IEEE division rounds the
+    // exact quotient to the nearest double: the double nearest to the
+    // decimal value, as parsing its text gives, without the text.
+    const EXACT: u128 = 1 << 53;
+    if hundredths.unsigned_abs() <= EXACT {
+        return hundredths as f64 / 100.0;
+    }
     // Formatting then parsing gives the double nearest to the decimal value.
     let neg = hundredths < 0;
     let a = hundredths.unsigned_abs();
@@ -80,6 +87,35 @@ fn cents_to_f64(hundredths: i128) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The division shortcut gives the same double as parsing the text.
+    #[test]
+    fn cents_division_matches_parsing() {
+        let parsed = |h: i128| -> f64 {
+            let a = h.unsigned_abs();
+            let sign = if h < 0 { "-" } else { "" };
+            format!("{sign}{}.{:02}", a / 100, a % 100).parse().unwrap()
+        };
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut cases: Vec<i128> = (-100_000..=100_000).collect();
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let h = (x >> (x % 40)) as i128 % (1i128 << 53);
+            cases.push(h);
+            cases.push(-h);
+        }
+        cases.extend([
+            1i128 << 53,
+            -(1i128 << 53),
+            (1i128 << 53) - 1,
+            12_345_678_901_234,
+        ]);
+        for h in cases {
+            assert_eq!(cents_to_f64(h).to_bits(), parsed(h).to_bits(), "{h}");
+        }
+    }
 
     #[test]
     fn half_away_from_zero() {

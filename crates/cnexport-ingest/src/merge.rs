@@ -18,7 +18,8 @@
 //! summed away.
 
 use cnexport_core::{Fact, HeaderLanguage, HsCode, Month, MonthlyFact, ParsedFile, PartnerCode};
-use std::collections::{BTreeMap, HashMap};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 /// Per-file reconciliation of the merge.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,122 +60,125 @@ pub struct Merged {
     pub partner_names: BTreeMap<PartnerCode, String>,
 }
 
-type DimKey = (Option<String>, Option<String>);
+/// A row's optional dimensions (registration place, trade mode), compared
+/// as `(Option<String>, Option<String>)` would be.
+type DimKey<'a> = (Option<&'a str>, Option<&'a str>);
 
-struct Entry {
-    value: i64,
-    quantity1: i64,
-    unit1: Option<String>,
-    quantity2: i64,
-    unit2: Option<String>,
+fn dim_key(f: &Fact) -> DimKey<'_> {
+    (f.reg_place.as_deref(), f.trade_mode.as_deref())
+}
+
+/// One row of a cell: the fact and the file it came from.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    fact: &'a Fact,
     file: usize,
 }
 
-struct Cell {
+/// A cell's current rows, sorted by dimension key (a cell almost always
+/// holds one row, so a sorted vector beats a map).
+struct Cell<'a> {
     dims: (bool, bool),
-    entries: BTreeMap<DimKey, Entry>,
+    entries: Vec<Entry<'a>>,
     first_value: i64,
 }
 
-impl Cell {
+impl<'a> Cell<'a> {
     fn total(&self) -> i64 {
-        self.entries.values().map(|e| e.value).sum()
+        self.entries.iter().map(|e| e.fact.value).sum()
+    }
+
+    /// Inserts or replaces by dimension key; returns the replaced entry.
+    fn insert(&mut self, entry: Entry<'a>) -> Option<Entry<'a>> {
+        let key = dim_key(entry.fact);
+        match self.entries.binary_search_by(|e| dim_key(e.fact).cmp(&key)) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i], entry)),
+            Err(i) => {
+                self.entries.insert(i, entry);
+                None
+            }
+        }
+    }
+
+    /// The rows of one file for a new cell content (a later row with the
+    /// same dimension key replaces an earlier one, uncounted).
+    fn fresh(dims: (bool, bool), rows: &[Entry<'a>]) -> Cell<'a> {
+        let mut cell = Cell {
+            dims,
+            entries: Vec::with_capacity(rows.len()),
+            first_value: 0,
+        };
+        for e in rows {
+            cell.insert(*e);
+        }
+        cell
     }
 }
 
+/// What one stretch of cells contributed (merged in order afterwards).
+#[derive(Default)]
+struct Part {
+    facts: Vec<MonthlyFact>,
+    files: Vec<FileMergeStats>,
+    duplicate_keys: u64,
+    revised_keys: u64,
+    revisions: Vec<Revision>,
+}
+
+/// A row's place: (code, partner, month, file, row in the file).
+type RowKey = (HsCode, PartnerCode, Month, u32, u32);
+
 /// Applies the overlap rule to files given in release order.
+///
+/// Every row is indexed by (code, partner, month, file, row) and the index
+/// is sorted, so each cell's rows come together in release order and the
+/// facts come out in their final order; cells are processed in parallel
+/// stretches whose results are concatenated in order (the same result for
+/// any thread count).
 pub fn merge(files: &[ParsedFile]) -> Merged {
-    let mut cells: HashMap<(Month, HsCode, PartnerCode), Cell> = HashMap::new();
     let mut merged = Merged {
         files: vec![FileMergeStats::default(); files.len()],
         ..Merged::default()
     };
-    for (file_index, file) in files.iter().enumerate() {
-        let dims = (file.has_reg_place, file.has_trade_mode);
-        // Group this file's rows by cell first: a file replaces a cell as a whole
-        // when its dimensions differ from what the cell holds.
-        let mut by_cell: BTreeMap<(Month, HsCode, PartnerCode), Vec<&Fact>> = BTreeMap::new();
-        for fact in &file.facts {
-            by_cell
-                .entry((fact.month, fact.hs_code, fact.partner))
-                .or_default()
-                .push(fact);
+    let total: usize = files.iter().map(|f| f.facts.len()).sum();
+    let mut index: Vec<RowKey> = Vec::with_capacity(total);
+    for (fi, file) in files.iter().enumerate() {
+        for (ri, f) in file.facts.iter().enumerate() {
+            index.push((f.hs_code, f.partner, f.month, fi as u32, ri as u32));
         }
-        for (key, rows) in by_cell {
-            let new_entries = || {
-                rows.iter()
-                    .map(|f| {
-                        (
-                            (f.reg_place.clone(), f.trade_mode.clone()),
-                            Entry {
-                                value: f.value,
-                                quantity1: f.quantity1,
-                                unit1: f.unit1.clone(),
-                                quantity2: f.quantity2,
-                                unit2: f.unit2.clone(),
-                                file: file_index,
-                            },
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            };
-            match cells.get_mut(&key) {
-                None => {
-                    let entries: BTreeMap<_, _> = new_entries().into_iter().collect();
-                    let first_value = entries.values().map(|e| e.value).sum();
-                    cells.insert(
-                        key,
-                        Cell {
-                            dims,
-                            entries,
-                            first_value,
-                        },
-                    );
-                }
-                Some(cell) => {
-                    let old_total = cell.total();
-                    let old_file = cell.entries.values().map(|e| e.file).max().unwrap_or(0);
-                    if cell.dims == dims {
-                        for (dim_key, entry) in new_entries() {
-                            let new_value = entry.value;
-                            if let Some(old) = cell.entries.insert(dim_key, entry) {
-                                merged.duplicate_keys += 1;
-                                if old.value != new_value {
-                                    merged.revised_keys += 1;
-                                }
-                                let stats = &mut merged.files[old.file];
-                                stats.rows_superseded += 1;
-                                stats.value_superseded += old.value as i128;
-                            }
-                        }
-                    } else {
-                        merged.duplicate_keys += rows.len() as u64;
-                        for old in cell.entries.values() {
-                            let stats = &mut merged.files[old.file];
-                            stats.rows_superseded += 1;
-                            stats.value_superseded += old.value as i128;
-                        }
-                        cell.entries = new_entries().into_iter().collect();
-                        cell.dims = dims;
-                        if cell.total() != old_total {
-                            merged.revised_keys += rows.len() as u64;
-                        }
-                    }
-                    let new_total = cell.total();
-                    if new_total != old_total {
-                        merged.revisions.push(Revision {
-                            month: key.0,
-                            hs_code: key.1,
-                            partner: key.2,
-                            old_value: old_total,
-                            new_value: new_total,
-                            old_file,
-                            new_file: file_index,
-                        });
-                    }
-                }
-            }
+    }
+    index.par_sort_unstable();
+
+    // Stretches of whole cells (about 4 per thread, at least 64k rows).
+    let parts_wanted = (rayon::current_num_threads() * 4).max(1);
+    let stretch = (index.len() / parts_wanted).max(1 << 16);
+    let mut bounds = vec![0];
+    let mut at = 0;
+    while at < index.len() {
+        let mut end = (at + stretch).min(index.len());
+        while end < index.len() && cell_of(&index[end]) == cell_of(&index[end - 1]) {
+            end += 1;
         }
+        bounds.push(end);
+        at = end;
+    }
+    let parts: Vec<Part> = bounds
+        .par_windows(2)
+        .map(|w| merge_stretch(files, &index[w[0]..w[1]]))
+        .collect();
+    drop(index);
+    merged.facts = Vec::with_capacity(parts.iter().map(|p| p.facts.len()).sum());
+    for part in parts {
+        merged.facts.extend(part.facts);
+        for (total, s) in merged.files.iter_mut().zip(&part.files) {
+            total.rows_superseded += s.rows_superseded;
+            total.value_superseded += s.value_superseded;
+        }
+        merged.duplicate_keys += part.duplicate_keys;
+        merged.revised_keys += part.revised_keys;
+        merged.revisions.extend(part.revisions);
+    }
+    for file in files {
         if file.language == HeaderLanguage::Chinese {
             for (code, name) in &file.product_names {
                 merged.product_names.insert(*code, name.clone());
@@ -184,38 +188,143 @@ pub fn merge(files: &[ParsedFile]) -> Merged {
             merged.partner_names.insert(*code, name.clone());
         }
     }
+    // Stable: a cell's revisions stay in release order.
     merged
         .revisions
         .sort_by_key(|r| (r.month, r.hs_code, r.partner));
-    let mut facts: Vec<MonthlyFact> = cells
-        .into_iter()
-        .map(|((month, hs_code, partner), cell)| {
-            let mut f = MonthlyFact {
+    merged
+}
+
+fn cell_of(k: &RowKey) -> (HsCode, PartnerCode, Month) {
+    (k.0, k.1, k.2)
+}
+
+/// Merges the cells of a sorted stretch of the index.
+fn merge_stretch<'a>(files: &'a [ParsedFile], index: &[RowKey]) -> Part {
+    let mut part = Part {
+        files: vec![FileMergeStats::default(); files.len()],
+        ..Part::default()
+    };
+    let entry = |k: &RowKey| Entry {
+        fact: &files[k.3 as usize].facts[k.4 as usize],
+        file: k.3 as usize,
+    };
+    let mut rows: Vec<Entry<'a>> = Vec::new();
+    let mut i = 0;
+    while i < index.len() {
+        let key = cell_of(&index[i]);
+        let mut end = i + 1;
+        while end < index.len() && cell_of(&index[end]) == key {
+            end += 1;
+        }
+        let (hs_code, partner, month) = key;
+        if end == i + 1 {
+            // One row in one file: the common case.
+            let f = entry(&index[i]);
+            part.facts.push(MonthlyFact {
                 month,
                 hs_code,
                 partner,
-                value: 0,
-                quantity1: 0,
-                unit1: None,
-                quantity2: 0,
-                unit2: None,
-                first_value: cell.first_value,
-                source_file: 0,
-            };
-            for e in cell.entries.values() {
-                f.value += e.value;
-                f.quantity1 += e.quantity1;
-                f.quantity2 += e.quantity2;
-                f.unit1 = f.unit1.or_else(|| e.unit1.clone());
-                f.unit2 = f.unit2.or_else(|| e.unit2.clone());
-                f.source_file = f.source_file.max(e.file);
+                value: f.fact.value,
+                quantity1: f.fact.quantity1,
+                unit1: f.fact.unit1.clone(),
+                quantity2: f.fact.quantity2,
+                unit2: f.fact.unit2.clone(),
+                first_value: f.fact.value,
+                source_file: f.file,
+            });
+            i = end;
+            continue;
+        }
+        // The cell's rows, file by file in release order.
+        let mut cell: Option<Cell<'a>> = None;
+        let mut j = i;
+        while j < end {
+            let file_index = index[j].3 as usize;
+            rows.clear();
+            while j < end && index[j].3 as usize == file_index {
+                rows.push(entry(&index[j]));
+                j += 1;
             }
-            f
-        })
-        .collect();
-    facts.sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
-    merged.facts = facts;
-    merged
+            let file = &files[file_index];
+            let dims = (file.has_reg_place, file.has_trade_mode);
+            match cell.as_mut() {
+                None => {
+                    let mut c = Cell::fresh(dims, &rows);
+                    c.first_value = c.total();
+                    cell = Some(c);
+                }
+                Some(c) => {
+                    let old_total = c.total();
+                    let old_file = c.entries.iter().map(|e| e.file).max().unwrap_or(0);
+                    if c.dims == dims {
+                        for e in &rows {
+                            if let Some(old) = c.insert(*e) {
+                                part.duplicate_keys += 1;
+                                if old.fact.value != e.fact.value {
+                                    part.revised_keys += 1;
+                                }
+                                let stats = &mut part.files[old.file];
+                                stats.rows_superseded += 1;
+                                stats.value_superseded += old.fact.value as i128;
+                            }
+                        }
+                    } else {
+                        part.duplicate_keys += rows.len() as u64;
+                        for old in &c.entries {
+                            let stats = &mut part.files[old.file];
+                            stats.rows_superseded += 1;
+                            stats.value_superseded += old.fact.value as i128;
+                        }
+                        let first_value = c.first_value;
+                        *c = Cell::fresh(dims, &rows);
+                        c.first_value = first_value;
+                        if c.total() != old_total {
+                            part.revised_keys += rows.len() as u64;
+                        }
+                    }
+                    let new_total = c.total();
+                    if new_total != old_total {
+                        part.revisions.push(Revision {
+                            month,
+                            hs_code,
+                            partner,
+                            old_value: old_total,
+                            new_value: new_total,
+                            old_file,
+                            new_file: file_index,
+                        });
+                    }
+                }
+            }
+        }
+        let Some(cell) = cell else {
+            unreachable!("a cell has rows")
+        };
+        let mut f = MonthlyFact {
+            month,
+            hs_code,
+            partner,
+            value: 0,
+            quantity1: 0,
+            unit1: None,
+            quantity2: 0,
+            unit2: None,
+            first_value: cell.first_value,
+            source_file: 0,
+        };
+        for e in &cell.entries {
+            f.value += e.fact.value;
+            f.quantity1 += e.fact.quantity1;
+            f.quantity2 += e.fact.quantity2;
+            f.unit1 = f.unit1.or_else(|| e.fact.unit1.clone());
+            f.unit2 = f.unit2.or_else(|| e.fact.unit2.clone());
+            f.source_file = f.source_file.max(e.file);
+        }
+        part.facts.push(f);
+        i = end;
+    }
+    part
 }
 
 #[cfg(test)]

@@ -39,8 +39,15 @@ pub fn transform(input: TransformInput) -> Database {
     ) {
         meta.push(("data_first_month".into(), first.to_string()));
         meta.push(("data_latest_month".into(), latest.to_string()));
-        let months: BTreeSet<_> = facts.iter().map(|f| f.month).collect();
-        let list: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+        // Which months occur (a flag per month of the range: one pass, no set).
+        let mut seen = vec![false; latest.since(first) as usize + 1];
+        for f in &facts {
+            seen[f.month.since(first) as usize] = true;
+        }
+        let list: Vec<String> = (0..seen.len())
+            .filter(|&i| seen[i])
+            .map(|i| first.plus(i as i64).to_string())
+            .collect();
         meta.push(("data_months".into(), list.join(",")));
     }
     meta.push(("fact_count".into(), facts.len().to_string()));
@@ -63,6 +70,33 @@ pub fn transform(input: TransformInput) -> Database {
     }
 }
 
+/// The partner codes the facts use, sorted, each once (a flag per possible
+/// code: one pass over the facts, no set).
+pub fn partners_used(facts: &[MonthlyFact]) -> Vec<PartnerCode> {
+    let mut seen = vec![false; u16::MAX as usize + 1];
+    for f in facts {
+        seen[f.partner.0 as usize] = true;
+    }
+    (0..seen.len())
+        .filter(|&i| seen[i])
+        .map(|i| PartnerCode(i as u16))
+        .collect()
+}
+
+/// The HS codes the facts use, sorted, each once (facts sorted by code
+/// give them in one pass).
+pub fn codes_used(facts: &[MonthlyFact]) -> Vec<HsCode> {
+    let mut codes: Vec<HsCode> = Vec::new();
+    for f in facts {
+        if codes.last() != Some(&f.hs_code) {
+            codes.push(f.hs_code);
+        }
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
 /// Every reference partner, plus the codes the bulletins use that the table
 /// lacks (with the bulletin's name and the continent of the first digit).
 fn country_rows(
@@ -70,7 +104,7 @@ fn country_rows(
     facts: &[MonthlyFact],
     names: &BTreeMap<PartnerCode, String>,
 ) -> Vec<CountryRow> {
-    let used: BTreeSet<PartnerCode> = facts.iter().map(|f| f.partner).collect();
+    let used = partners_used(facts);
     let codes: BTreeSet<PartnerCode> = reference.countries.keys().copied().chain(used).collect();
     codes
         .into_iter()
@@ -153,7 +187,7 @@ fn product_rows(
     facts: &[MonthlyFact],
     names: &BTreeMap<HsCode, String>,
 ) -> Vec<ProductRow> {
-    let used: BTreeSet<HsCode> = facts.iter().map(|f| f.hs_code).collect();
+    let used: BTreeSet<HsCode> = codes_used(facts).into_iter().collect();
     let mut rows: BTreeMap<String, ProductRow> = BTreeMap::new();
     for code in reference
         .products

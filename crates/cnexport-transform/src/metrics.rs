@@ -154,7 +154,7 @@ pub fn compute(
         return (Vec::new(), Vec::new());
     };
     let cal = Calendar { first, latest };
-    let membership = Membership::new(reference, facts.iter().map(|f| f.partner));
+    let membership = Membership::new(reference, crate::partners_used(facts).into_iter());
 
     // Facts arrive sorted by (code, partner, month): split them by code.
     let mut by_code: Vec<&[MonthlyFact]> = Vec::new();

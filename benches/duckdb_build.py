@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""The same ingest and aggregation as `cnexport build`, in DuckDB.
+
+Reads the bulletin CSVs (the platform's quoted layout with thousands
+separators and a trailing comma), applies the overlap rule (the later
+release, by path, wins per month/code/partner), and computes what
+cnexport's hs_base_metrics and hs_count_month hold, for 8-digit codes and
+the 2/4/6-digit roll-ups, at every as-of month whose 24-month window lies in
+the data; writes every table into DuckDB's own database file.
+
+What is left out: pinyin keys, the countries/products reference tables and
+the quarantine of bad rows with reasons (bad rows are filtered, not
+explained), the build report, and indexes (DuckDB has no secondary B-tree
+indexes to match SQLite's).
+
+Prints one JSON line: stage times and row counts.
+
+usage: duckdb_build.py --input DIR --db FILE [--threads 2] [--reference DIR]
+"""
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+
+import duckdb
+
+CONTINENTS = ["asia", "europe", "africa", "north_america", "south_america", "oceania"]
+# first digit of the partner code -> continent (SPEC 2); 7xx in none
+DIGIT_CONTINENT = {"1": "asia", "2": "africa", "3": "europe", "4": "south_america",
+                   "5": "north_america", "6": "oceania"}
+BLOCS = ["middle_east", "belt_road", "asean", "eu", "usmca"]
+BLOC_FILE_NAMES = {"ASEAN10": "asean", "EU27": "eu", "USMCA": "usmca",
+                   "MiddleEast17_convention": "middle_east"}
+
+
+def membership(reference_dir):
+    """partner code -> set of bloc keys, from the repository's reference CSVs."""
+    tags = {}
+
+    def rows(name):
+        with open(os.path.join(reference_dir, name), encoding="utf-8") as f:
+            lines = [l for l in f if not l.startswith("#")]
+        return list(csv.DictReader(lines))
+
+    for r in rows("trade-blocs.csv"):
+        bloc = BLOC_FILE_NAMES.get(r["bloc"])
+        if bloc:
+            tags.setdefault(r["customs_code"].strip().zfill(3), set()).add(bloc)
+    br = rows("belt-and-road.csv")
+    code_col = [k for k in br[0].keys() if "code" in k][0]
+    for r in br:
+        code = (r[code_col] or "").strip()
+        if code.isdigit():
+            tags.setdefault(code.zfill(3), set()).add("belt_road")
+    return tags
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--input", required=True)
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--memory-limit", default=None, help="e.g. 16GB")
+    ap.add_argument("--reference", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "crates", "cnexport-core", "data"))
+    a = ap.parse_args()
+
+    for p in (a.db, a.db + ".wal"):
+        if os.path.exists(p):
+            os.remove(p)
+    times = {}
+    t_all = time.perf_counter()
+    con = duckdb.connect(a.db)
+    con.execute(f"SET threads = {a.threads}")
+    con.execute("SET preserve_insertion_order = false")
+    if a.memory_limit:
+        con.execute(f"SET memory_limit = '{a.memory_limit}'")
+
+    def step(name, sql, *params):
+        t = time.perf_counter()
+        con.execute(sql, *params)
+        times[name] = times.get(name, 0.0) + time.perf_counter() - t
+
+    # Reference: partner -> continent and bloc flags (a few hundred rows).
+    tags = membership(a.reference)
+    con.execute("CREATE TABLE membership (partner VARCHAR PRIMARY KEY, continent VARCHAR, "
+                + ", ".join(f"{b} BOOLEAN" for b in BLOCS) + ")")
+    rows = []
+    for code in sorted(set(list(tags.keys()) + [f"{i:03d}" for i in range(100, 800)])):
+        t = tags.get(code, set())
+        rows.append([code, DIGIT_CONTINENT.get(code[0])] + [b in t for b in BLOCS])
+    con.executemany("INSERT INTO membership VALUES (" + ",".join("?" * (2 + len(BLOCS))) + ")", rows)
+
+    # 1. Ingest: read every CSV, parse values with thousands separators,
+    #    drop bad rows, later release (path order) wins per key.
+    glob = os.path.join(a.input, "**", "*.csv")
+    num = lambda col: f"TRY_CAST(replace(replace(\"{col}\", ',', ''), ' ', '') AS BIGINT)"
+    step("ingest", f"""
+        CREATE TABLE facts AS
+        WITH src AS (
+            SELECT TRY_CAST("数据年月" AS INTEGER) AS month,
+                   "商品编码" AS hs, "贸易伙伴编码" AS partner,
+                   "商品名称" AS name,
+                   {num('人民币')} AS value,
+                   coalesce({num('第一数量')}, 0) AS q1,
+                   nullif(nullif("第一计量单位", '?'), '') AS unit1,
+                   coalesce({num('第二数量')}, 0) AS q2,
+                   nullif(nullif("第二计量单位", '?'), '') AS unit2,
+                   filename
+            FROM read_csv(?, header = true, all_varchar = true, quote = '"', delim = ',',
+                          filename = true, null_padding = true, union_by_name = false)
+        )
+        SELECT month, hs, partner,
+               arg_max(value, filename) AS value,
+               arg_max(q1, filename) AS quantity1, arg_max(unit1, filename) AS unit1,
+               arg_max(q2, filename) AS quantity2, arg_max(unit2, filename) AS unit2,
+               arg_min(value, filename) AS first_value,
+               arg_max(name, filename) AS name
+        FROM src
+        WHERE month BETWEEN 190001 AND 299912 AND month % 100 BETWEEN 1 AND 12
+          AND regexp_full_match(hs, '[0-9]{{8}}') AND regexp_full_match(partner, '[0-9]{{3}}')
+          AND value >= 0
+        GROUP BY month, hs, partner
+    """, [glob])
+
+    # 2. Transform.
+    t_tr = time.perf_counter()
+    first, latest = con.execute("SELECT min(month), max(month) FROM facts").fetchone()
+    mi = f"((month // 100 - {first // 100}) * 12 + month % 100 - {first % 100})"
+    n_months = ((latest // 100 - first // 100) * 12 + latest % 100 - first % 100) + 1
+    step("products", "CREATE TABLE products AS SELECT hs AS hs_code, 8 AS level, arg_max(name, month) AS name_zh FROM facts GROUP BY hs")
+    # Per level series (8-digit and roll-ups) per partner and month index.
+    step("series", f"""
+        CREATE TABLE series AS
+        SELECT hs AS code, 8 AS level, partner, {mi} AS mi, value AS v FROM facts
+        UNION ALL
+        SELECT left(hs, 6), 6, partner, {mi}, sum(value) FROM facts GROUP BY ALL
+        UNION ALL
+        SELECT left(hs, 4), 4, partner, {mi}, sum(value) FROM facts GROUP BY ALL
+        UNION ALL
+        SELECT left(hs, 2), 2, partner, {mi}, sum(value) FROM facts GROUP BY ALL
+    """)
+    # Global per code and month: value and quantities (units checked per month).
+    step("global_windows", f"""
+        CREATE TABLE gser AS
+        WITH q AS (
+            SELECT hs AS code, 8 AS level, {mi} AS mi, sum(value) v, sum(quantity1) q1, sum(quantity2) q2, min(unit1) u1lo, max(unit1) u1hi, min(unit2) u2lo, max(unit2) u2hi FROM facts GROUP BY ALL
+            UNION ALL SELECT left(hs, 6), 6, {mi}, sum(value), sum(quantity1), sum(quantity2), min(unit1), max(unit1), min(unit2), max(unit2) FROM facts GROUP BY ALL
+            UNION ALL SELECT left(hs, 4), 4, {mi}, sum(value), sum(quantity1), sum(quantity2), min(unit1), max(unit1), min(unit2), max(unit2) FROM facts GROUP BY ALL
+            UNION ALL SELECT left(hs, 2), 2, {mi}, sum(value), sum(quantity1), sum(quantity2), min(unit1), max(unit1), min(unit2), max(unit2) FROM facts GROUP BY ALL
+        ),
+        dense AS (
+            SELECT c.code, c.level, m.mi, coalesce(q.v, 0) v, coalesce(q.q1, 0) q1, coalesce(q.q2, 0) q2, q.u1lo, q.u1hi, q.u2lo, q.u2hi
+            FROM (SELECT DISTINCT code, level FROM q) c
+            CROSS JOIN range(0, {n_months}) m(mi)
+            LEFT JOIN q USING (code, level, mi)
+        )
+        SELECT code, level, mi, v AS value_month,
+               lag(v) OVER w AS value_prev_month,
+               sum(v) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS recent12,
+               sum(v) OVER (w ROWS BETWEEN 23 PRECEDING AND 12 PRECEDING) AS prev12,
+               count(*) FILTER (WHERE v > 0) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS monthly_activity,
+               sum(v) OVER (w ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s3,
+               sum(v) OVER (w ROWS BETWEEN 14 PRECEDING AND 12 PRECEDING) AS s3_prev,
+               sum(q1) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS first_quantity,
+               sum(q2) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS second_quantity,
+               min(u1lo) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u1lo,
+               max(u1hi) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u1hi,
+               min(u2lo) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u2lo,
+               max(u2hi) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u2hi
+        FROM dense
+        WINDOW w AS (PARTITION BY code, level ORDER BY mi)
+        QUALIFY mi >= 23
+    """)
+    # Per code, partner and month: the windows, on a dense grid.
+    step("partner_windows", f"""
+        CREATE TABLE cw AS
+        WITH dense AS (
+            SELECT p.code, p.level, p.partner, m.mi, coalesce(s.v, 0) AS v
+            FROM (SELECT DISTINCT code, level, partner FROM series) p
+            CROSS JOIN range(0, {n_months}) m(mi)
+            LEFT JOIN series s USING (code, level, partner, mi)
+        )
+        SELECT code, level, partner, mi,
+               sum(v) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS r12,
+               sum(v) OVER (w ROWS BETWEEN 23 PRECEDING AND 12 PRECEDING) AS p12,
+               count(*) FILTER (WHERE v > 0) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS am,
+               sum(v) OVER (w ROWS BETWEEN 47 PRECEDING AND 36 PRECEDING) AS base36,
+               count(*) OVER (w ROWS BETWEEN 47 PRECEDING AND 36 PRECEDING) AS base36_months
+        FROM dense
+        WINDOW w AS (PARTITION BY code, level, partner ORDER BY mi)
+        QUALIFY mi >= 23 OR mi = {n_months - 1}
+    """)
+    reg = ",\n".join(
+        f"sum(r12) FILTER (WHERE m.continent = '{c}') AS {c}_total, "
+        f"sum(p12) FILTER (WHERE m.continent = '{c}') AS {c}_prev_total" for c in CONTINENTS)
+    blc = ",\n".join(
+        f"sum(r12) FILTER (WHERE m.{b}) AS {b}_total, sum(p12) FILTER (WHERE m.{b}) AS {b}_prev_total"
+        for b in BLOCS)
+    step("per_code", f"""
+        CREATE TABLE per_code AS
+        SELECT code, level, mi,
+               count(*) FILTER (WHERE r12 > 0) AS active_countries_count,
+               count(*) FILTER (WHERE p12 > 0) AS active_countries_prev,
+               round(avg(am) FILTER (WHERE r12 > 0), 2) AS avg_country_active_months,
+               list_sum(max(r12, 3)) AS top3,
+               {reg},
+               {blc}
+        FROM cw LEFT JOIN membership m USING (partner)
+        WHERE mi >= 23
+        GROUP BY code, level, mi
+    """)
+    cont_list = "[" + ", ".join(f"coalesce(p.{c}_total, 0)" for c in CONTINENTS) + "]"
+    ratio = lambda n, b: f"(CASE WHEN {b} = 0 THEN (CASE WHEN {n} > 0 THEN 1.0 ELSE 0.0 END) ELSE {n} / {b} - 1 END)"
+    cols = ",\n".join(f"coalesce(p.{c}_total, 0) AS {c}_total, coalesce(p.{c}_prev_total, 0) AS {c}_prev_total"
+                      for c in CONTINENTS + BLOCS)
+    step("base_metrics", f"""
+        CREATE TABLE hs_base_metrics AS
+        SELECT g.code AS hs_code, g.level,
+               ((g.mi + {first % 100} - 1) // 12 + {first // 100}) * 100 + (g.mi + {first % 100} - 1) % 12 + 1 AS as_of_month,
+               g.recent12 AS recent12m_global_total, g.prev12 AS prev12m_global_total,
+               CASE WHEN g.prev12 = 0 THEN NULL ELSE round((g.recent12 / g.prev12 - 1) * 100, 2) END AS yoy_growth_rate,
+               g.value_month, g.value_prev_month,
+               CASE WHEN g.value_prev_month = 0 THEN NULL ELSE round((g.value_month / g.value_prev_month - 1) * 100, 2) END AS mom_growth_rate,
+               p.active_countries_count, p.active_countries_prev, g.monthly_activity AS monthly_activity_count,
+               CASE WHEN g.recent12 = 0 THEN NULL ELSE round(p.top3 * 100 / g.recent12, 2) END AS top3_concentration_percent,
+               p.avg_country_active_months,
+               CASE WHEN g.u1lo = g.u1hi THEN g.u1lo END AS first_unit,
+               CASE WHEN g.u1lo <> g.u1hi THEN NULL ELSE g.first_quantity END AS first_quantity,
+               CASE WHEN g.u2lo = g.u2hi THEN g.u2lo END AS second_unit,
+               CASE WHEN g.u2lo <> g.u2hi THEN NULL ELSE g.second_quantity END AS second_quantity,
+               {cols},
+               CASE WHEN g.recent12 > 0 AND list_max({cont_list}) > 0
+                    THEN {CONTINENTS!r}[list_position({cont_list}, list_max({cont_list}))] END AS best_region,
+               CASE WHEN g.recent12 > 0 AND list_max({cont_list}) > 0
+                    THEN round(list_max({cont_list}) * 100 / g.recent12, 2) END AS best_region_percent,
+               {ratio('g.s3', 'g.s3_prev')} AS g3,
+               {ratio('g.recent12', 'g.prev12')} AS g12,
+               (p.active_countries_count - p.active_countries_prev) / greatest(p.active_countries_prev, 1) AS gb,
+               round(100 * (0.5 * tanh({ratio('g.s3', 'g.s3_prev')}) + 0.3 * tanh({ratio('g.recent12', 'g.prev12')})
+                     + 0.2 * tanh((p.active_countries_count - p.active_countries_prev) / greatest(p.active_countries_prev, 1))), 2)
+                 AS momentum_score
+        FROM gser g JOIN per_code p USING (code, level, mi)
+    """)
+    step("count_month", f"""
+        CREATE TABLE hs_count_month AS
+        SELECT code AS hs_code, level, partner AS country_code, {latest} AS as_of_month,
+               r12 AS recent12m_total, CASE WHEN mi >= 23 THEN p12 ELSE 0 END AS prev12m_total,
+               round(r12 / 12, 2) AS monthly_avg,
+               CASE WHEN mi >= 47 AND base36 > 0 THEN round((pow(r12 / base36, 1.0 / 3) - 1) * 100, 2) END AS three_year_cagr
+        FROM cw WHERE mi = {n_months - 1}
+    """)
+    times["transform_total"] = time.perf_counter() - t_tr
+    t = time.perf_counter()
+    for tmp in ("series", "gser", "cw", "per_code"):
+        con.execute(f"DROP TABLE {tmp}")
+    con.execute("CHECKPOINT")
+    con.close()
+    times["checkpoint"] = time.perf_counter() - t
+    times["total"] = time.perf_counter() - t_all
+    con = duckdb.connect(a.db, read_only=True)
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("facts", "hs_base_metrics", "hs_count_month")}
+    con.close()
+    print(json.dumps({"duckdb_version": duckdb.__version__, "threads": a.threads,
+                      "times": {k: round(v, 3) for k, v in times.items()},
+                      "rows": counts, "db_bytes": os.path.getsize(a.db)}))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Reads the result files of benches/run.sh and prints the table of results
+and of the targets (Markdown); writes results.json beside them."""
+
+import argparse
+import json
+import os
+import re
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+CPU = {}
+
+
+def cpu(path):
+    """CPU seconds (user + sys) of a /usr/bin/time -v file read by time_v."""
+    return CPU.get(path)
+
+
+def load_before(path):
+    """The 1-minute load average recorded before a run."""
+    try:
+        m = re.search(r"load before [^:]*: ([\d.]+)", open(path).read())
+    except OSError:
+        return None
+    return float(m.group(1)) if m else None
+
+
+def time_v(path):
+    """/usr/bin/time -v: (max RSS in MB, wall seconds, exit status)."""
+    try:
+        text = open(path).read()
+    except OSError:
+        return None, None, None
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
+    status = re.search(r"Exit status: (\d+)", text)
+    signal = re.search(r"terminated by signal (\d+)", text)
+    if signal:
+        status = re.search(r"(\d+)", f"{128 + int(signal.group(1))}")
+    user = re.search(r"User time \(seconds\): ([\d.]+)", text)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", text)
+    CPU[path] = (float(user.group(1)) + float(system.group(1))) if user and system else None
+    secs = None
+    if wall:
+        parts = [float(p) for p in wall.group(1).split(":")]
+        secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+    return (int(rss.group(1)) / 1024 if rss else None, secs,
+            int(status.group(1)) if status else 0)
+
+
+def wrk(path):
+    try:
+        text = open(path).read()
+    except OSError:
+        return None
+    m = re.search(r"WRKJSON (\{.*\})", text)
+    if not m:
+        return None
+    d = json.loads(m.group(1))
+    d["rps"] = d["requests"] / (d["duration_us"] / 1e6)
+    d["errors"] = sum(d[k] for k in ("errors_status", "errors_connect", "errors_read", "errors_timeout"))
+    return d
+
+
+def fmt(x, unit="", nd=2):
+    if x is None:
+        return "n/a"
+    if isinstance(x, float):
+        return f"{x:,.{nd}f}{unit}"
+    return f"{x:,}{unit}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--res", required=True)
+    ap.add_argument("--scale", default="?")
+    a = ap.parse_args()
+    r = lambda name: os.path.join(a.res, name)
+
+    gen = load_json(r("gen.json")) or {}
+    full = load_json(r("full.report.json"))
+    inc = load_json(r("inc.report.json"))
+    inc_prev = load_json(r("inc_prev.report.json"))
+    duck = load_json(r("duckdb.json"))
+    ceil = load_json(r("ceiling.json"))
+    full_rss, full_wall, full_status = time_v(r("full.time"))
+    inc_rss, inc_wall, _ = time_v(r("inc.time"))
+    duck_rss, duck_wall, _ = time_v(r("duckdb.time"))
+    w = {k: wrk(r(f"wrk_{k}.txt")) for k in ("nginx_full", "api_full", "nginx_half", "api_half")}
+
+    out = {"scale": a.scale, "generated": gen}
+    lines = []
+    p = lines.append
+    p(f"### Results at scale {a.scale}: {fmt(gen.get('codes'))} HS codes x {gen.get('months')} months, "
+      f"{fmt(gen.get('facts'))} facts, {fmt(gen.get('files'))} files, {fmt((gen.get('bytes') or 0) / 1e9, ' GB')}")
+    p("")
+    p("| measurement | value |")
+    p("|---|---|")
+    if full:
+        t = full["times"]
+        out["full"] = {"times": t, "peak_memory_mb": full.get("peak_memory_mb"), "max_rss_mb": full_rss,
+                       "facts": full.get("facts"), "database_bytes": full.get("database_bytes")}
+        p(f"| cnexport full build (cold stage), total | {fmt(t['total_secs'], ' s')} (wall {fmt(full_wall, ' s')}, "
+          f"CPU {fmt(cpu(r('full.time')), ' s')}, load average before {fmt(load_before(r('full.load')))}) |")
+        p(f"| - ingest (parse {full.get('files_parsed')} files + stage) | {fmt(t['ingest_secs'], ' s')} |")
+        p(f"| - transform (merge + metrics) | {fmt(t['transform_secs'], ' s')} = {fmt(full['facts'] / t['transform_secs'] / 1e6, ' M facts/s')} |")
+        p(f"| - load (SQLite, indexes, check) | {fmt(t['load_secs'], ' s')} |")
+        p(f"| peak memory (report / time -v max RSS) | {fmt(full.get('peak_memory_mb'), ' MB', 0)} / {fmt(full_rss, ' MB', 0)} |")
+        p(f"| database | {fmt(full.get('database_bytes', 0) / 1e9, ' GB')} |")
+    else:
+        err = ""
+        try:
+            log_lines = open(r("full.log")).read().strip().splitlines()
+            err = next((l for l in log_lines if "error" in l or "failed" in l), log_lines[-1])[:200]
+        except (OSError, IndexError):
+            pass
+        out["full"] = {"failed": True, "exit_status": full_status, "max_rss_mb": full_rss, "error": err}
+        p(f"| cnexport full build | FAILED (exit {full_status}) after {fmt(full_wall, ' s')}, max RSS {fmt(full_rss, ' MB', 0)}: `{err}` |")
+    if inc:
+        out["incremental"] = {"times": inc["times"], "files_parsed": inc.get("files_parsed"),
+                              "files_from_stage": inc.get("files_from_stage"), "max_rss_mb": inc_rss,
+                              "previous_build_total_secs": inc_prev["times"]["total_secs"] if inc_prev else None}
+        t = inc["times"]
+        p(f"| monthly incremental (1 new file, {inc.get('files_from_stage')} from the stage) | {fmt(t['total_secs'], ' s')}: "
+          f"ingest {fmt(t['ingest_secs'], ' s')}, transform {fmt(t['transform_secs'], ' s')}, load {fmt(t['load_secs'], ' s')}; "
+          f"CPU {fmt(cpu(r('inc.time')), ' s')}, load average before {fmt(load_before(r('inc.load')))} |")
+    if duck:
+        out["duckdb"] = dict(duck, max_rss_mb=duck_rss, wall=duck_wall)
+        t = duck["times"]
+        p(f"| DuckDB {duck['duckdb_version']} ({duck['threads']} threads), total | {fmt(t['total'], ' s')}: ingest {fmt(t['ingest'], ' s')}, "
+          f"aggregation {fmt(t['transform_total'], ' s')}, checkpoint {fmt(t['checkpoint'], ' s')}; max RSS {fmt(duck_rss, ' MB', 0)}; "
+          f"CPU {fmt(cpu(r('duckdb.time')), ' s')}, load average before {fmt(load_before(r('duckdb.load')))} |")
+    if ceil:
+        out["sqlite_ceiling"] = ceil
+        t = ceil["times"]
+        p(f"| SQLite {ceil['sqlite_version']} ceiling (INSERT ... SELECT + same indexes, ANALYZE, check, fsync) | {fmt(t['total'], ' s')}: "
+          f"insert {fmt(t['insert'], ' s')}, indexes {fmt(t['indexes'], ' s')}, analyze {fmt(t['analyze'], ' s')}, "
+          f"integrity_check {fmt(t['integrity_check'], ' s')} |")
+    for k, label in (("nginx_full", "nginx, full load (32 connections)"), ("api_full", "cnexport serve, full load (32 connections)"),
+                     ("nginx_half", "nginx, half load"), ("api_half", "cnexport serve, half load")):
+        d = w.get(k)
+        if d:
+            out[f"wrk_{k}"] = d
+            p(f"| /skill/dashboard: {label} | {fmt(d['rps'], ' req/s', 0)}, p50 {fmt(d['p50_us'] / 1000, ' ms')}, "
+              f"p99 {fmt(d['p99_us'] / 1000, ' ms')}, errors {d['errors']} |")
+    p("")
+    p("| target | measured | goal | ratio to goal | met |")
+    p("|---|---|---|---|---|")
+    targets = []
+
+    def target(name, measured, goal, ratio, ok, unit=""):
+        targets.append({"target": name, "measured": measured, "goal": goal, "ratio": ratio, "met": ok})
+        p(f"| {name} | {measured} | {goal} | {fmt(ratio)} | {'yes' if ok else ('NO' if ok is not None else 'n/a')} |")
+
+    if full and duck:
+        ratio = full["times"]["total_secs"] / duck["times"]["total"]
+        target("full build vs DuckDB (cnexport / DuckDB)", f"{fmt(full['times']['total_secs'], ' s')} / {fmt(duck['times']['total'], ' s')} = {fmt(ratio)}",
+               "<= 1.0", ratio, ratio <= 1.0)
+        fc, dc = cpu(r("full.time")), cpu(r("duckdb.time"))
+        if fc and dc:
+            p(f"| (same, in CPU seconds: a check against the machine's load) | {fmt(fc, ' s')} / {fmt(dc, ' s')} = {fmt(fc / dc)} | | | |")
+    else:
+        target("full build vs DuckDB", "n/a", "<= 1.0", None, None if full else False)
+    if full:
+        rate = full["facts"] / full["times"]["transform_secs"]
+        target("transform throughput", fmt(rate / 1e6, " M facts/s"), ">= 20 M facts/s", rate / 20e6, rate >= 20e6)
+    else:
+        target("transform throughput", "n/a", ">= 20 M facts/s", None, False)
+    if full and ceil:
+        ratio = ceil["times"]["total"] / full["times"]["load_secs"]
+        target("load vs SQLite ceiling (ceiling time / load time)", f"{fmt(ceil['times']['total'], ' s')} / {fmt(full['times']['load_secs'], ' s')}",
+               ">= 0.5", ratio, ratio >= 0.5)
+    if full and inc:
+        ratio = inc["times"]["total_secs"] / full["times"]["total_secs"]
+        target("monthly incremental / full build", f"{fmt(inc['times']['total_secs'], ' s')} / {fmt(full['times']['total_secs'], ' s')}",
+               "<= 0.15", ratio, ratio <= 0.15)
+    peak = max(x for x in (full_rss, (full or {}).get("peak_memory_mb"), inc_rss, 0) if x is not None)
+    if peak:
+        target("peak memory (largest cnexport build)", fmt(peak / 1024, " GB"), "<= 4 GB", (peak / 1024) / 4, peak <= 4096 and bool(full))
+    if w.get("api_full") and w.get("nginx_full"):
+        ratio = w["api_full"]["rps"] / w["nginx_full"]["rps"]
+        target("dashboard req/s vs nginx (full load)", f"{fmt(w['api_full']['rps'], '', 0)} / {fmt(w['nginx_full']['rps'], '', 0)}",
+               ">= 0.5", ratio, ratio >= 0.5)
+    if w.get("api_half") and w.get("nginx_half"):
+        ratio = w["api_half"]["p99_us"] / max(w["nginx_half"]["p99_us"], 1)
+        target("dashboard p99 vs nginx (half load)", f"{fmt(w['api_half']['p99_us'] / 1000, ' ms')} / {fmt(w['nginx_half']['p99_us'] / 1000, ' ms')}",
+               "<= 2.0", ratio, ratio <= 2.0)
+    out["targets"] = targets
+    with open(r("results.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
