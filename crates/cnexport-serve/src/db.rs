@@ -1,12 +1,27 @@
 //! The served database: a pool of read-only connections per file
 //! generation, swapped atomically when a build replaces the file.
 
+use axum::body::Bytes;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// Most idle connections kept per generation.
 const POOL_MAX_IDLE: usize = 16;
+
+/// Most bytes of answers remembered per generation (then no more are added).
+const ANSWERS_MAX_BYTES: usize = 64 << 20;
+/// Longest request target remembered.
+const ANSWER_MAX_TARGET: usize = 512;
+
+/// Answers (200s) already given from one generation: the file never
+/// changes under a generation, so the same request gets the same body.
+#[derive(Default)]
+struct Answers {
+    bodies: HashMap<String, Bytes>,
+    bytes: usize,
+}
 
 /// What identifies one version of the file on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +62,7 @@ pub struct DbGeneration {
     /// The first connection, opened when the generation was loaded: it holds
     /// the file open, so a later swap cannot pull it away.
     idle: Mutex<Vec<Connection>>,
+    answers: RwLock<Answers>,
 }
 
 impl DbGeneration {
@@ -68,7 +84,27 @@ impl DbGeneration {
             input_digest,
             generation,
             idle: Mutex::new(vec![conn]),
+            answers: RwLock::new(Answers::default()),
         })
+    }
+
+    /// The body of a 200 answer already given to this request target.
+    pub fn remembered(&self, target: &str) -> Option<Bytes> {
+        self.answers.read().ok()?.bodies.get(target).cloned()
+    }
+
+    /// Remembers a 200 answer (bounded: past the budget nothing is added).
+    pub fn remember(&self, target: &str, body: Bytes) {
+        if target.len() > ANSWER_MAX_TARGET {
+            return;
+        }
+        if let Ok(mut a) = self.answers.write() {
+            let cost = target.len() + body.len();
+            if a.bytes + cost <= ANSWERS_MAX_BYTES && !a.bodies.contains_key(target) {
+                a.bytes += cost;
+                a.bodies.insert(target.to_string(), body);
+            }
+        }
     }
 
     /// Runs `f` with a pooled connection of this generation.

@@ -13,7 +13,7 @@ pub mod rate_limit;
 pub mod web;
 
 use access_log::{AccessLog, AccessLogWriter, WriterStats};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -87,8 +87,8 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
         ))
 }
 
-fn json_response(status: u16, body: String) -> Response {
-    let mut resp = Response::new(Body::from(body));
+fn json_response(status: u16, body: impl Into<Body>) -> Response {
+    let mut resp = Response::new(body.into());
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -111,6 +111,14 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
         format!("{path}?{query}")
     };
     let generation = state.db.current();
+    if let Some(body) = generation.remembered(&target) {
+        if let Some(log) = &state.log {
+            log.record(ip, &path, &query, 200, started.elapsed());
+        }
+        return json_response(200, body);
+    }
+    let remember = generation.clone();
+    let key = target.clone();
     let answered = tokio::task::spawn_blocking(move || {
         generation.with_connection(|conn| {
             let r = cnexport_api::answer(conn, &target);
@@ -139,6 +147,10 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
             )
         }
     };
+    let body = Bytes::from(body);
+    if status == 200 {
+        remember.remember(&key, body.clone());
+    }
     if let Some(log) = &state.log {
         log.record(ip, &path, &query, status, started.elapsed());
     }
