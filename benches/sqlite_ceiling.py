@@ -40,6 +40,7 @@ def main():
     src.close()
 
     times = {}
+    cpu_all = time.process_time()
     t_all = time.perf_counter()
     con = sqlite3.connect(a.dst, isolation_level=None)
     con.executescript(
@@ -74,6 +75,7 @@ def main():
     os.close(fd)
     times["fsync"] = time.perf_counter() - t
     times["total"] = time.perf_counter() - t_all
+    times["total_cpu"] = time.process_time() - cpu_all
     print(json.dumps({
         "sqlite_version": sqlite3.sqlite_version,
         "integrity": ok,

@@ -96,6 +96,7 @@ pub fn list_bulletins(dir: &Path) -> Result<(Vec<Bulletin>, Vec<String>)> {
 /// Runs a build. On any fatal input error the database is left untouched.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
+    let cpu_start = crate::report::cpu_secs();
     if !opts.input.is_dir() {
         bail!(
             "--input {}: not a directory; give the folder that holds the downloaded bulletins",
@@ -161,6 +162,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         );
     }
     let ingest_secs = t_ingest.elapsed().as_secs_f64();
+    let cpu_ingested = crate::report::cpu_secs();
 
     // Merge (overlap rule) and transform.
     tracing::info!(
@@ -229,6 +231,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     };
     let mut db = cnexport_transform::transform(input);
     let transform_secs = t_transform.elapsed().as_secs_f64();
+    let cpu_transformed = crate::report::cpu_secs();
 
     let mut file_reports = Vec::new();
     for (i, (p, s)) in parsed.iter().zip(&merged_stats).enumerate() {
@@ -292,12 +295,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     );
     let spinner = stage_spinner(opts.progress, "load");
     let t_load = Instant::now();
+    let cpu_load_start = crate::report::cpu_secs();
     if let Some(parent) = opts.db.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let stats = cnexport_load::write_database(&opts.db, &db)?;
     let load_secs = t_load.elapsed().as_secs_f64();
+    let cpu_loaded = crate::report::cpu_secs();
     spinner.finish_and_clear();
     tracing::info!(bytes = stats.bytes, secs = load_secs, db = %opts.db.display(), "load done");
 
@@ -354,6 +359,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             transform_secs,
             load_secs,
             total_secs: started.elapsed().as_secs_f64(),
+            ingest_cpu_secs: crate::report::cpu_delta(cpu_start, cpu_ingested),
+            transform_cpu_secs: crate::report::cpu_delta(cpu_ingested, cpu_transformed),
+            load_cpu_secs: crate::report::cpu_delta(cpu_load_start, cpu_loaded),
+            total_cpu_secs: crate::report::cpu_delta(cpu_start, crate::report::cpu_secs()),
         },
         peak_memory_mb: crate::report::peak_memory_mb(),
         database_bytes: stats.bytes,

@@ -82,6 +82,30 @@ pub struct StageTimes {
     pub transform_secs: f64,
     pub load_secs: f64,
     pub total_secs: f64,
+    /// CPU seconds (user + system, all threads) per stage: on a busy
+    /// machine they say what the stage cost when wall times do not.
+    pub ingest_cpu_secs: Option<f64>,
+    pub transform_cpu_secs: Option<f64>,
+    pub load_cpu_secs: Option<f64>,
+    pub total_cpu_secs: Option<f64>,
+}
+
+/// CPU seconds this process has used so far (user + system, every thread),
+/// from /proc (Linux; USER_HZ is 100 there).
+pub fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): utime and
+    // stime are the 12th and 13th.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// `after - before`, when both are known.
+pub fn cpu_delta(before: Option<f64>, after: Option<f64>) -> Option<f64> {
+    Some(((after? - before?) * 100.0).round() / 100.0)
 }
 
 /// Peak resident memory of this process, from /proc (Linux).
