@@ -174,6 +174,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let spinner = stage_spinner(opts.progress, "transform");
     let t_transform = Instant::now();
     let merged = merge(&parsed);
+    // Each file's own rows are not needed once merged (the merged facts hold
+    // what the rest uses): keep their counts and sums for the report and
+    // free them before the metrics (about 4 GB at national scale).
+    let loaded: Vec<(u64, i128)> = parsed
+        .iter()
+        .map(|p| (p.facts.len() as u64, p.value_loaded()))
+        .collect();
+    for p in &mut parsed {
+        p.facts = Vec::new();
+    }
     let digest = input_digest(&parsed);
     let reference = cnexport_core::reference::Reference::get();
     let new_partners: Vec<NewPartner> = {
@@ -235,6 +245,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 
     let mut file_reports = Vec::new();
     for (i, (p, s)) in parsed.iter().zip(&merged_stats).enumerate() {
+        let (rows_loaded, value_loaded) = loaded[i];
         let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
         for q in &p.quarantined {
             *reasons.entry(q.reason.code().to_string()).or_default() += 1;
@@ -259,10 +270,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             .into(),
             encoding: p.encoding.clone(),
             rows_read: p.rows_read,
-            rows_loaded: p.facts.len() as u64,
+            rows_loaded,
             rows_quarantined: p.quarantined.len() as u64,
             rows_superseded: s.rows_superseded,
-            value_loaded: p.value_loaded(),
+            value_loaded,
             value_quarantined: p.value_quarantined(),
             value_superseded: s.value_superseded,
             warnings: p.warnings.clone(),
@@ -272,15 +283,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             format: format_name(p.format).into(),
             encoding: p.encoding.clone(),
             rows_read: p.rows_read,
-            rows_loaded: p.facts.len() as u64,
+            rows_loaded,
             rows_quarantined: p.quarantined.len() as u64,
             quarantined_by_reason: reasons,
             rows_superseded: s.rows_superseded,
-            value_loaded: p.value_loaded().to_string(),
+            value_loaded: value_loaded.to_string(),
             value_quarantined: p.value_quarantined().to_string(),
             value_superseded: s.value_superseded.to_string(),
-            value_effective: (p.value_loaded() - s.value_superseded).to_string(),
-            reconciled: p.rows_read == p.facts.len() as u64 + p.quarantined.len() as u64,
+            value_effective: (value_loaded - s.value_superseded).to_string(),
+            reconciled: p.rows_read == rows_loaded + p.quarantined.len() as u64,
             warnings: p.warnings.clone(),
         });
     }
@@ -310,10 +321,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let _ = stage.prune(&keep);
 
     let total_value: i128 = db.facts.iter().map(|f| f.value as i128).sum();
-    let value_effective: i128 = parsed
+    let value_effective: i128 = loaded
         .iter()
         .zip(&merged_stats)
-        .map(|(p, s)| p.value_loaded() - s.value_superseded)
+        .map(|((_, v), s)| v - s.value_superseded)
         .sum();
     let meta = |k: &str| {
         db.meta
@@ -332,7 +343,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         files_from_stage: parsed.len() - files_parsed,
         files_ignored: ignored,
         rows_read: parsed.iter().map(|p| p.rows_read).sum(),
-        rows_loaded: parsed.iter().map(|p| p.facts.len() as u64).sum(),
+        rows_loaded: loaded.iter().map(|(n, _)| n).sum(),
         rows_quarantined: parsed.iter().map(|p| p.quarantined.len() as u64).sum(),
         quarantined_by_reason: {
             let mut m: BTreeMap<String, u64> = BTreeMap::new();
