@@ -122,7 +122,7 @@ try {
   check(best.w > 0 && Math.abs(best.w - apiRegion) < 0.01, 'the widest region bar is the API\'s share', { bar: best, api: apiRegion });
   check((await page.$$('#blocs .bar')).length === 5, 'five trade-bloc bars');
 
-  const series = (await api('/web/series?hsCode=' + HS)).body.data.monthlyData;
+  const series = (await api('/skill/series?hsCode=' + HS)).body.data.monthlyData;
   const sum = (a) => a.reduce((s, p) => s + p.amount, 0);
   check(series.length === 24 && sum(series.slice(12)) === dash.recent12mGlobalTotal && sum(series.slice(0, 12)) === dash.prev12mGlobalTotal,
     'the 24-month series adds up to the dashboard\'s two 12-month totals', { recent: sum(series.slice(12)), prev: sum(series.slice(0, 12)) });

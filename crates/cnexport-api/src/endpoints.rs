@@ -19,6 +19,7 @@ pub fn dispatch(conn: &Connection, path: &str, params: &Params) -> Result<Value,
         "/skill/meta" => crate::meta::meta(conn, params),
         "/skill/contributions" => crate::meta::contributions(conn, params),
         "/skill/countries" => crate::meta::countries(conn, params),
+        "/skill/series" => crate::series::series(conn, params),
         other => Err(ApiError::not_found(format!(
             "未知接口 {other:.80} (unknown endpoint; available: {})",
             crate::ENDPOINTS.join(", ")

@@ -17,7 +17,6 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 pub use params::{CountryParam, Params};
-pub use series::product_series;
 
 /// Message of a 200 answer.
 pub const OK_MESSAGE: &str = "success";
@@ -105,6 +104,7 @@ pub const ENDPOINTS: &[&str] = &[
     "/skill/meta",
     "/skill/contributions",
     "/skill/countries",
+    "/skill/series",
 ];
 
 /// Answers one request target (path and optional query string).

@@ -1,5 +1,6 @@
-//! The monthly exports of a product (or roll-up) to all destinations, for
-//! the 24-month chart of the web page: the months M-23..M, oldest first.
+//! GET /skill/series: the monthly exports of a product (or roll-up) to all
+//! destinations (the web page's 24-month chart): the months M-23..M, oldest
+//! first.
 //! The last 12 add up to the dashboard's `recent12mGlobalTotal`, the first
 //! 12 to its `prev12mGlobalTotal`.
 //!
@@ -8,23 +9,15 @@
 //! of one month's rows of the code), so a 2-digit chapter stays cheap.
 
 use crate::endpoints::{code_range, latest_month};
-use crate::{ApiError, ApiResponse, Params};
+use crate::{ApiError, Params};
 use cnexport_core::Month;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// Answers a query string `hsCode=85171300` with the envelope of the API:
-/// `data` = {hsCode, productName, currentMonth, currencyUnit, monthlyData:
-/// 24 × {month, amount}}.
-pub fn product_series(conn: &Connection, query: &str) -> ApiResponse {
-    match Params::parse(query).and_then(|p| series(conn, &p)) {
-        Ok(data) => ApiResponse::ok(data),
-        Err(e) => ApiResponse::error(e.status, e.message),
-    }
-}
-
-fn series(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
+/// GET /skill/series?hsCode=: {hsCode, productName, currentMonth,
+/// currencyUnit, monthlyData: 24 x {month, amount}}, oldest first.
+pub fn series(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     let hs = params.hs_code(&[2, 4, 6, 8])?;
     let (lo, hi) = code_range(&hs);
     let known: Option<i64> = conn

@@ -1,6 +1,6 @@
 //! The web page through the whole router (in-process, `oneshot`): the page
 //! and its assets with their types and gzip, the API still answering beside
-//! them, and `/web/series` (the page's 24-month chart) adding up to the
+//! them, and `/skill/series` (the page's 24-month chart) adding up to the
 //! dashboard's two 12-month totals. The page itself is driven in a browser by
 //! scripts/browser-check.sh.
 
@@ -107,7 +107,7 @@ async fn the_series_adds_up_to_the_dashboard() {
     // 8-digit codes and roll-ups (whose months come from hs_base_metrics
     // where it has them, and from the facts before that).
     for hs in ["85171300", "851713", "8517", "85", "12019020"] {
-        let (s, series) = json(&format!("/web/series?hsCode={hs}")).await;
+        let (s, series) = json(&format!("/skill/series?hsCode={hs}")).await;
         assert_eq!(s, StatusCode::OK, "{hs}: {series}");
         let (_, dash) = json(&format!("/skill/dashboard?hsCode={hs}")).await;
         let d = &dash["data"];
@@ -136,7 +136,7 @@ async fn the_series_adds_up_to_the_dashboard() {
     }
     // The API's own errors, with the same messages.
     for (q, status) in [("hsCode=12x", 400), ("", 400), ("hsCode=99999999", 404)] {
-        let (s, series) = json(&format!("/web/series?{q}")).await;
+        let (s, series) = json(&format!("/skill/series?{q}")).await;
         let (_, dash) = json(&format!("/skill/dashboard?{q}")).await;
         assert_eq!(s.as_u16(), status, "{q}");
         assert_eq!(series["code"], dash["code"], "{q}");

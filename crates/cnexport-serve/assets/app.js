@@ -304,7 +304,7 @@ async function loadProduct(hs) {
   const [d, m, s, f] = await Promise.allSettled([
     api('/skill/dashboard', { hsCode: hs }),
     api('/skill/markets', { hsCode: hs, limit: 1000 }),
-    api('/web/series', { hsCode: hs }),
+    api('/skill/series', { hsCode: hs }),
     api('/skill/search', { q: hs, limit: 5 }), // for the English name
   ]);
   if (seq !== S.seq) return false;

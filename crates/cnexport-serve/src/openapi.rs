@@ -380,6 +380,16 @@ pub fn document() -> Value {
                 json!({"type": "array", "items": country}),
                 json!({"code": 200, "message": "success", "data": [{"countryCode": "502", "countryName": "美国", "countryNameEn": "United States", "iso3": "USA", "iso2": "US", "m49": "840"}]})
             ),
+            "/skill/series": operation(
+                "A product's (or roll-up's) exports to all destinations in each of the 24 months M-23..M, oldest first; the last 12 add up to recent12mGlobalTotal, the first 12 to prev12mGlobalTotal",
+                vec![hs_code("2, 4, 6 or 8")],
+                json!({"type": "object", "properties": {
+                    "hsCode": {"type": "string"}, "productName": nullable("string"), "currentMonth": {"type": "string"},
+                    "currencyUnit": {"type": "string", "enum": ["人民币"]},
+                    "monthlyData": {"type": "array", "minItems": 24, "maxItems": 24, "items": month_amount()}
+                }}),
+                json!({"code": 200, "message": "success", "data": {"hsCode": "85171300", "productName": "智能手机", "currentMonth": "202506", "currencyUnit": "人民币", "monthlyData": [{"month": "202307", "amount": 28812637400i64}]}})
+            ),
             "/healthz": {"get": {"summary": "Liveness and the data month and input digest of the served build",
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "properties": {
                     "status": {"type": "string"}, "dataMonth": nullable("string"), "inputDigest": nullable("string"), "generation": {"type": "integer"}}}}}}}}}

@@ -8,11 +8,10 @@
 //! those are cached for a year, so a new binary is picked up at once and a
 //! reload costs one 304.
 //!
-//! `/web/series?hsCode=` answers the 24 monthly totals of a product for the
-//! page's chart (`cnexport_api::product_series`, in the API's envelope).
+//! The page's 24-month chart reads `/skill/series?hsCode=` of the API.
 
 use crate::AppState;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -66,7 +65,6 @@ pub fn router() -> Router<AppState> {
         .route("/assets/app.js", get(app_js))
         .route("/assets/app.css", get(app_css))
         .route("/assets/favicon.svg", get(favicon))
-        .route("/web/series", get(series))
 }
 
 /// A static body with its content type, a strong ETag and caching headers;
@@ -139,29 +137,6 @@ async fn app_css(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
 
 async fn favicon(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     asset(&headers, FAVICON_SVG, SVG, is_current(q.as_deref()))
-}
-
-async fn series(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    let generation = state.db.current();
-    let query = q.unwrap_or_default();
-    let answered = tokio::task::spawn_blocking(move || {
-        generation.with_connection(|conn| {
-            let r = cnexport_api::product_series(conn, &query);
-            (r.status, r.body_string())
-        })
-    })
-    .await;
-    match answered {
-        Ok(Ok((status, body))) => crate::json_response(status, body),
-        _ => crate::json_response(
-            503,
-            cnexport_api::ApiResponse::error(
-                503,
-                "数据库暂不可用 (database unavailable, try again)",
-            )
-            .body_string(),
-        ),
-    }
 }
 
 #[cfg(test)]
