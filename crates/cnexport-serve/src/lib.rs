@@ -110,11 +110,16 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
     } else {
         format!("{path}?{query}")
     };
+    let pending = PendingLog {
+        log: state.log.clone(),
+        ip,
+        path,
+        query,
+        started,
+    };
     if let (Some(limiter), Some(ip)) = (&state.limiter, ip) {
         if !limiter.allow(ip) {
-            if let Some(log) = &state.log {
-                log.record(Some(ip), &path, &query, 429, started.elapsed());
-            }
+            pending.finish(429);
             let body = cnexport_api::ApiResponse::error(
                 429,
                 "请求过于频繁 (too many requests from this address; retry after 1 second)",
@@ -154,10 +159,48 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
             )
         }
     };
-    if let Some(log) = &state.log {
-        log.record(ip, &path, &query, status, started.elapsed());
-    }
+    pending.finish(status);
     json_response(status, body)
+}
+
+/// The access-log row of one request, written exactly once: with the
+/// answer's status, or with 499 when the request is dropped before it is
+/// answered (the client hung up while its answer was being computed, or the
+/// request timeout cut it off), so that every request the server read is
+/// in the log.
+struct PendingLog {
+    log: Option<AccessLog>,
+    ip: Option<std::net::IpAddr>,
+    path: String,
+    query: String,
+    started: Instant,
+}
+
+/// Status logged for a request dropped before its answer (as nginx does).
+pub const CLIENT_CLOSED: u16 = 499;
+
+impl PendingLog {
+    fn finish(mut self, status: u16) {
+        self.write(status);
+    }
+
+    fn write(&mut self, status: u16) {
+        if let Some(log) = self.log.take() {
+            log.record(
+                self.ip,
+                &self.path,
+                &self.query,
+                status,
+                self.started.elapsed(),
+            );
+        }
+    }
+}
+
+impl Drop for PendingLog {
+    fn drop(&mut self) {
+        self.write(CLIENT_CLOSED);
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
