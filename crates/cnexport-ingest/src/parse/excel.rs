@@ -415,6 +415,99 @@ fn check_cfb(bytes: &[u8]) -> Result<(), &'static str> {
     if has_loop(&mini_fat) {
         return Err("a chain of the mini FAT loops");
     }
+    // The workbook stream, to check the sheet sizes it declares.
+    let chain = |start: u32, table: &[u32], size: usize, get: &dyn Fn(u32) -> Option<Vec<u8>>| {
+        let mut out = Vec::new();
+        let mut id = start;
+        while id < FIRST_RESERVED && out.len() < size {
+            match get(id) {
+                Some(s) => out.extend_from_slice(&s),
+                None => break,
+            }
+            match table.get(id as usize) {
+                Some(next) => id = *next,
+                None => break,
+            }
+        }
+        out.truncate(size);
+        out
+    };
+    let big = |id: u32| sector(id).map(<[u8]>::to_vec);
+    let dirs = chain(u32_at(0x30).ok_or(short)?, &fat, usize::MAX, &big);
+    let entry = |e: &[u8]| -> (String, u32, usize) {
+        let name: Vec<u16> = e[..64]
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .take_while(|u| *u != 0)
+            .collect();
+        let start = u32::from_le_bytes([e[116], e[117], e[118], e[119]]);
+        let len = u32::from_le_bytes([e[120], e[121], e[122], e[123]]) as usize;
+        (String::from_utf16_lossy(&name), start, len)
+    };
+    let entries: Vec<_> = dirs.chunks_exact(128).map(entry).collect();
+    let Some((_, root_start, root_len)) = entries.first().cloned() else {
+        return Ok(());
+    };
+    let Some((_, start, len)) = ["Workbook", "Book"].iter().find_map(|want| {
+        entries
+            .iter()
+            .find(|(n, ..)| n.eq_ignore_ascii_case(want))
+            .cloned()
+    }) else {
+        return Ok(());
+    };
+    let stream = if len < 4096 {
+        let mini_stream = chain(root_start, &fat, root_len, &big);
+        let mini = |id: u32| {
+            let at = (id as usize).checked_mul(64)?;
+            mini_stream.get(at..at.checked_add(64)?).map(<[u8]>::to_vec)
+        };
+        chain(start, &mini_fat, len, &mini)
+    } else {
+        chain(start, &fat, len, &big)
+    };
+    check_dimensions(&stream)
+}
+
+/// Most cells a BIFF8 sheet can have (65,536 rows by 256 columns).
+const MAX_XLS_CELLS: usize = 65_536 * 256;
+
+/// calamine 0.38 reserves room for every cell a sheet's DIMENSIONS record
+/// declares, before reading any: a crafted record asks for petabytes, and
+/// the failed allocation aborts the process (found by the excel fuzzer).
+/// Every place in the workbook stream where such a record could start is
+/// read the way calamine reads it; more cells than a sheet can hold is a
+/// corrupt file.
+fn check_dimensions(stream: &[u8]) -> Result<(), &'static str> {
+    let u16_at = |i: usize| u32::from(u16::from_le_bytes([stream[i], stream[i + 1]]));
+    let u32_at =
+        |i: usize| u32::from_le_bytes([stream[i], stream[i + 1], stream[i + 2], stream[i + 3]]);
+    for i in 0..stream.len().saturating_sub(3) {
+        if stream[i] != 0x00 || stream[i + 1] != 0x02 {
+            continue;
+        }
+        let len = u16_at(i + 2) as usize;
+        let d = i + 4;
+        if !matches!(len, 10 | 14 | 16) || d + len > stream.len() {
+            continue;
+        }
+        let (rf, rl, mut cf, cl) = if len == 10 {
+            (u16_at(d), u16_at(d + 2), u16_at(d + 4), u16_at(d + 6))
+        } else {
+            (u32_at(d), u32_at(d + 4), u16_at(d + 8), u16_at(d + 10))
+        };
+        if 0xFF < cf || cl < cf {
+            cf = 0;
+        }
+        if rl >= 1 && cl >= 1 {
+            // calamine: (end - start + 1) in u32, which wraps.
+            let rows = (rl - 1).wrapping_sub(rf).wrapping_add(1) as usize;
+            let cols = (cl - 1).wrapping_sub(cf).wrapping_add(1) as usize;
+            if rows.saturating_mul(cols) > MAX_XLS_CELLS {
+                return Err("a worksheet declares more cells than a sheet can hold");
+            }
+        }
+    }
     Ok(())
 }
 
