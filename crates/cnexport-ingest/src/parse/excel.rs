@@ -466,7 +466,90 @@ fn check_cfb(bytes: &[u8]) -> Result<(), &'static str> {
     } else {
         chain(start, &fat, len, &big)
     };
-    check_dimensions(&stream)
+    check_dimensions(&stream)?;
+    check_cell_span(&stream)
+}
+
+/// The records of a BIFF stream from `at`, as calamine walks them: (type,
+/// data), stopping at the end or at a record that runs past it.
+fn biff_records(stream: &[u8], mut at: usize) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        let head = stream.get(at..at.checked_add(4)?)?;
+        let typ = u16::from_le_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let data = stream.get(at + 4..at + 4 + len)?;
+        at += 4 + len;
+        Some((typ, data))
+    })
+}
+
+/// calamine 0.38 turns a sheet's cells into a dense grid spanning the
+/// lowest to the highest row and column any cell names, so two cells far
+/// apart make it allocate gigabytes (found by the excel fuzzer: a 5 KB file,
+/// 10 GB). The cells of each sheet (found through its BoundSheet record, as
+/// calamine finds them) must span at most a sheet's worth of cells.
+fn check_cell_span(stream: &[u8]) -> Result<(), &'static str> {
+    let u16_at = |d: &[u8], i: usize| -> Option<u32> {
+        d.get(i..i + 2)
+            .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let sheets: Vec<usize> = biff_records(stream, 0)
+        .take_while(|(typ, _)| *typ != 0x000A)
+        .filter(|(typ, d)| *typ == 0x0085 && d.len() >= 4)
+        .map(|(_, d)| u32::from_le_bytes([d[0], d[1], d[2], d[3]]) as usize)
+        .collect();
+    for pos in sheets {
+        let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0u32, u32::MAX, 0u32);
+        let mut seen_bof = false;
+        let mut depth = 0usize;
+        for (typ, d) in biff_records(stream, pos) {
+            if depth > 0 {
+                match typ {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let cells: Vec<(u32, u32)> = match typ {
+                0x0809 => {
+                    if seen_bof {
+                        depth += 1;
+                    }
+                    seen_bof = true;
+                    continue;
+                }
+                0x000A => break,
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
+                    match (u16_at(d, 0), u16_at(d, 2)) {
+                        (Some(r), Some(c)) => vec![(r, c)],
+                        _ => continue,
+                    }
+                }
+                // MulRk: row, first column, ..., last column.
+                0x00BD if d.len() >= 6 => {
+                    match (u16_at(d, 0), u16_at(d, 2), u16_at(d, d.len() - 2)) {
+                        (Some(r), Some(first), Some(last)) => vec![(r, first), (r, last)],
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            for (r, c) in cells {
+                r0 = r0.min(r);
+                r1 = r1.max(r);
+                c0 = c0.min(c);
+                c1 = c1.max(c);
+            }
+        }
+        if r0 <= r1 && c0 <= c1 {
+            let span = ((r1 - r0 + 1) as usize).saturating_mul((c1 - c0 + 1) as usize);
+            if span > MAX_XLS_CELLS {
+                return Err("a worksheet's cells span more than a sheet can hold");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Most cells a BIFF8 sheet can have (65,536 rows by 256 columns).
