@@ -73,10 +73,47 @@ fn read_workbook(bytes: &[u8], rel_path: &str, format: SourceFormat) -> Result<T
         _ => {
             let mut wb: Xlsx<_> = open_workbook_from_rs(cursor)
                 .map_err(|e: calamine::XlsxError| corrupt(rel_path, format, &e.to_string()))?;
+            check_xlsx_cell_span(&mut wb).map_err(|why| corrupt(rel_path, format, why))?;
             read_sheets(&mut wb, rel_path, format)
         }
     }
 }
+
+/// calamine 0.38 turns a sheet's cells into a dense grid spanning the
+/// lowest to the highest row and column any non-empty cell names, so a
+/// 1 KB .xlsx with cells at A1 and XFD1048576 made it allocate 550 GB, and
+/// the failed allocation aborted the process. Each sheet's cells are
+/// streamed first (no grid) and must span at most [`MAX_XLSX_CELLS`].
+fn check_xlsx_cell_span(wb: &mut Xlsx<Cursor<&[u8]>>) -> Result<(), &'static str> {
+    for name in wb.sheet_names() {
+        let Ok(mut cells) = wb.worksheet_cells_reader(&name) else {
+            continue; // worksheet_range reports it
+        };
+        let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0u32, u32::MAX, 0u32);
+        while let Ok(Some(cell)) = cells.next_cell() {
+            if matches!(cell.get_value(), calamine::DataRef::Empty) {
+                continue;
+            }
+            let (r, c) = cell.get_position();
+            r0 = r0.min(r);
+            r1 = r1.max(r);
+            c0 = c0.min(c);
+            c1 = c1.max(c);
+        }
+        if r0 <= r1 && c0 <= c1 {
+            let span = ((r1 - r0) as usize + 1).saturating_mul((c1 - c0) as usize + 1);
+            if span > MAX_XLSX_CELLS {
+                return Err("a worksheet's cells span more than 16,777,216 cells");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Most cells a worksheet's filled area may span (the span of a full
+/// BIFF8 sheet; a bulletin download is at most 10,000 rows by a dozen
+/// columns).
+pub const MAX_XLSX_CELLS: usize = 65_536 * 256;
 
 struct ExcelRow<'a> {
     cells: &'a [Data],
