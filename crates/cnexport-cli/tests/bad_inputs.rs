@@ -227,6 +227,12 @@ fn cases() -> Vec<Case> {
             expect: Expect::Fatal(&["liar.xlsx", "declared"]),
         },
         Case {
+            name: "an .xlsx of two cells, at A1 and XFD1048576 (a 17-billion-cell span)",
+            file: "sparse.xlsx",
+            bytes: zip_deflated(&minimal_workbook(r#"<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#), "", 0),
+            expect: Expect::Fatal(&["sparse.xlsx", "span"]),
+        },
+        Case {
             name: "months as bare Excel date serials (no date format)",
             file: "serials.xlsx",
             bytes: xlsx(|ws| {

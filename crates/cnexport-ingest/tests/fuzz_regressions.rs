@@ -69,3 +69,30 @@ fn an_xls_whose_fat_loops_is_refused_before_calamine_reads_it() {
     assert_eq!(e.kind, IngestErrorKind::Undecodable);
     assert!(e.message.contains("loops"), "{e}");
 }
+
+/// A 5 KB .xls whose DIMENSIONS record declares a sheet of petabytes:
+/// calamine 0.38 reserves room for every declared cell first, and the failed
+/// allocation aborted the process (not a panic: nothing could catch it).
+/// The declared size is checked before calamine reads the file.
+#[test]
+fn an_xls_declaring_a_sheet_larger_than_excel_allows_is_refused() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/xls-huge-dimensions.xls");
+    let bytes = std::fs::read(path).unwrap();
+    let e = parse_bytes(&bytes, "raw/huge.xls").unwrap_err();
+    assert_eq!(e.kind, IngestErrorKind::Undecodable);
+    assert!(e.message.contains("more cells"), "{e}");
+}
+
+/// A 5 KB .xls whose few cells lie far apart: calamine 0.38 makes a dense
+/// grid from the lowest to the highest row and column, 10 GB here (the
+/// excel fuzzer's second out-of-memory). The span is checked first.
+#[test]
+fn an_xls_whose_cells_span_more_than_a_sheet_is_refused() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/xls-sparse-cells.xls");
+    let bytes = std::fs::read(path).unwrap();
+    let e = parse_bytes(&bytes, "raw/sparse.xls").unwrap_err();
+    assert_eq!(e.kind, IngestErrorKind::Undecodable);
+    assert!(e.message.contains("span"), "{e}");
+}

@@ -115,11 +115,16 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
     } else {
         format!("{path}?{query}")
     };
+    let pending = PendingLog {
+        log: state.log.clone(),
+        ip,
+        path,
+        query,
+        started,
+    };
     if let (Some(limiter), Some(ip)) = (&state.limiter, ip) {
         if !limiter.allow(ip) {
-            if let Some(log) = &state.log {
-                log.record(Some(ip), &path, &query, 429, started.elapsed());
-            }
+            pending.finish(429);
             let message = format!(
                 "请求过于频繁 (rate limit: {} requests a second per address; try again shortly)",
                 limiter.per_second()
@@ -144,9 +149,7 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
     });
     if let Some(tag) = &etag {
         if if_none_match(req.headers(), tag) {
-            if let Some(log) = &state.log {
-                log.record(ip, &path, &query, 304, started.elapsed());
-            }
+            pending.finish(304);
             let mut resp = Response::new(Body::empty());
             *resp.status_mut() = StatusCode::NOT_MODIFIED;
             set_cache_headers(&mut resp, tag);
@@ -158,9 +161,7 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
         None => answer_from_db(generation, target).await,
     };
     let (status, total) = (answer.status, answer.total);
-    if let Some(log) = &state.log {
-        log.record(ip, &path, &query, status, started.elapsed());
-    }
+    pending.finish(status);
     let mut resp = json_response(status, answer.body.clone());
     if status == 200 {
         if let Some(tag) = &etag {
@@ -239,6 +240,46 @@ fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
+}
+
+/// The access-log row of one request, written exactly once: with the
+/// answer's status, or with 499 when the request is dropped before it is
+/// answered (the client hung up while its answer was being computed, or the
+/// request timeout cut it off), so that every request the server read is
+/// in the log.
+struct PendingLog {
+    log: Option<AccessLog>,
+    ip: Option<std::net::IpAddr>,
+    path: String,
+    query: String,
+    started: Instant,
+}
+
+/// Status logged for a request dropped before its answer (as nginx does).
+pub const CLIENT_CLOSED: u16 = 499;
+
+impl PendingLog {
+    fn finish(mut self, status: u16) {
+        self.write(status);
+    }
+
+    fn write(&mut self, status: u16) {
+        if let Some(log) = self.log.take() {
+            log.record(
+                self.ip,
+                &self.path,
+                &self.query,
+                status,
+                self.started.elapsed(),
+            );
+        }
+    }
+}
+
+impl Drop for PendingLog {
+    fn drop(&mut self) {
+        self.write(CLIENT_CLOSED);
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

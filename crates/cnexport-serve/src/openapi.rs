@@ -29,7 +29,8 @@ fn hs_code(lengths: &str) -> Value {
         "hsCode",
         true,
         &format!("HS product code of {lengths} digits (dots allowed: 8517.13.00)"),
-        json!({"type": "string", "pattern": "^[0-9.]{2,11}$"}),
+        // 2, 4, 6 or 8 digits; dots anywhere are dropped.
+        json!({"type": "string", "pattern": "^[.]*([0-9][.]*[0-9][.]*){1,4}$"}),
         json!("85171300"),
     )
 }
@@ -276,7 +277,7 @@ pub fn document() -> Value {
             "minAmount",
             false,
             "least recent-12-month total (yuan)",
-            json!({"type": "integer", "minimum": 0, "default": default}),
+            json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "default": default}),
             json!(default),
         )
     };
@@ -293,7 +294,7 @@ pub fn document() -> Value {
                 vec![
                     hs_code("2, 4, 6 or 8"),
                     param("currentMonth", false, "as-of month YYYYMM (default: the latest)",
-                        json!({"type": "string", "pattern": "^[0-9]{6}$"}), json!("202412")),
+                        json!({"type": "string", "pattern": "^(19|2[0-9])[0-9]{2}(0[1-9]|1[0-2])$"}), json!("202412")),
                 ],
                 dashboard_data,
                 json!({"code": 200, "message": "success", "data": {"hsCode": "85171300", "productName": "智能手机", "currentMonth": "202506", "recent12mGlobalTotal": 279462943768i64, "prev12mGlobalTotal": 308115902508i64, "yoyGrowthRate": -9.3, "momGrowthRate": -18.8}})
@@ -330,7 +331,7 @@ pub fn document() -> Value {
                         json!({"type": "string", "enum": REGIONS}), json!("asean")),
                     min_amount(10_000_000),
                     param("minBase", false, "growth rankings leave out codes whose base (prev12, or the region's) is below this; default: the low-base threshold",
-                        json!({"type": "integer", "minimum": 0, "default": 1_000_000}), json!(1_000_000)),
+                        json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "default": 1_000_000}), json!(1_000_000)),
                     param("maxConcentration", false, "largest top3ConcentrationPercent",
                         json!({"type": "number", "minimum": 0, "maximum": 100}), json!(80)),
                     limit(30, 100),
@@ -351,7 +352,7 @@ pub fn document() -> Value {
                 "Find products by code prefix or by words of the Chinese or English name, best match first",
                 vec![
                     param("q", true, "a code prefix (8517) or words of the name (手机, phone)",
-                        json!({"type": "string", "maxLength": 64}), json!("8517")),
+                        json!({"type": "string", "maxLength": 64, "pattern": "\\S"}), json!("8517")),
                     limit(20, 100),
                 ],
                 json!({"type": "array", "items": {"type": "object", "properties": {

@@ -73,10 +73,47 @@ fn read_workbook(bytes: &[u8], rel_path: &str, format: SourceFormat) -> Result<T
         _ => {
             let mut wb: Xlsx<_> = open_workbook_from_rs(cursor)
                 .map_err(|e: calamine::XlsxError| corrupt(rel_path, format, &e.to_string()))?;
+            check_xlsx_cell_span(&mut wb).map_err(|why| corrupt(rel_path, format, why))?;
             read_sheets(&mut wb, rel_path, format)
         }
     }
 }
+
+/// calamine 0.38 turns a sheet's cells into a dense grid spanning the
+/// lowest to the highest row and column any non-empty cell names, so a
+/// 1 KB .xlsx with cells at A1 and XFD1048576 made it allocate 550 GB, and
+/// the failed allocation aborted the process. Each sheet's cells are
+/// streamed first (no grid) and must span at most [`MAX_XLSX_CELLS`].
+fn check_xlsx_cell_span(wb: &mut Xlsx<Cursor<&[u8]>>) -> Result<(), &'static str> {
+    for name in wb.sheet_names() {
+        let Ok(mut cells) = wb.worksheet_cells_reader(&name) else {
+            continue; // worksheet_range reports it
+        };
+        let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0u32, u32::MAX, 0u32);
+        while let Ok(Some(cell)) = cells.next_cell() {
+            if matches!(cell.get_value(), calamine::DataRef::Empty) {
+                continue;
+            }
+            let (r, c) = cell.get_position();
+            r0 = r0.min(r);
+            r1 = r1.max(r);
+            c0 = c0.min(c);
+            c1 = c1.max(c);
+        }
+        if r0 <= r1 && c0 <= c1 {
+            let span = ((r1 - r0) as usize + 1).saturating_mul((c1 - c0) as usize + 1);
+            if span > MAX_XLSX_CELLS {
+                return Err("a worksheet's cells span more than 16,777,216 cells");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Most cells a worksheet's filled area may span (the span of a full
+/// BIFF8 sheet; a bulletin download is at most 10,000 rows by a dozen
+/// columns).
+pub const MAX_XLSX_CELLS: usize = 65_536 * 256;
 
 struct ExcelRow<'a> {
     cells: &'a [Data],
@@ -414,6 +451,182 @@ fn check_cfb(bytes: &[u8]) -> Result<(), &'static str> {
     }
     if has_loop(&mini_fat) {
         return Err("a chain of the mini FAT loops");
+    }
+    // The workbook stream, to check the sheet sizes it declares.
+    let chain = |start: u32, table: &[u32], size: usize, get: &dyn Fn(u32) -> Option<Vec<u8>>| {
+        let mut out = Vec::new();
+        let mut id = start;
+        while id < FIRST_RESERVED && out.len() < size {
+            match get(id) {
+                Some(s) => out.extend_from_slice(&s),
+                None => break,
+            }
+            match table.get(id as usize) {
+                Some(next) => id = *next,
+                None => break,
+            }
+        }
+        out.truncate(size);
+        out
+    };
+    let big = |id: u32| sector(id).map(<[u8]>::to_vec);
+    let dirs = chain(u32_at(0x30).ok_or(short)?, &fat, usize::MAX, &big);
+    let entry = |e: &[u8]| -> (String, u32, usize) {
+        let name: Vec<u16> = e[..64]
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .take_while(|u| *u != 0)
+            .collect();
+        let start = u32::from_le_bytes([e[116], e[117], e[118], e[119]]);
+        let len = u32::from_le_bytes([e[120], e[121], e[122], e[123]]) as usize;
+        (String::from_utf16_lossy(&name), start, len)
+    };
+    let entries: Vec<_> = dirs.chunks_exact(128).map(entry).collect();
+    let Some((_, root_start, root_len)) = entries.first().cloned() else {
+        return Ok(());
+    };
+    let Some((_, start, len)) = ["Workbook", "Book"].iter().find_map(|want| {
+        entries
+            .iter()
+            .find(|(n, ..)| n.eq_ignore_ascii_case(want))
+            .cloned()
+    }) else {
+        return Ok(());
+    };
+    let stream = if len < 4096 {
+        let mini_stream = chain(root_start, &fat, root_len, &big);
+        let mini = |id: u32| {
+            let at = (id as usize).checked_mul(64)?;
+            mini_stream.get(at..at.checked_add(64)?).map(<[u8]>::to_vec)
+        };
+        chain(start, &mini_fat, len, &mini)
+    } else {
+        chain(start, &fat, len, &big)
+    };
+    check_dimensions(&stream)?;
+    check_cell_span(&stream)
+}
+
+/// The records of a BIFF stream from `at`, as calamine walks them: (type,
+/// data), stopping at the end or at a record that runs past it.
+fn biff_records(stream: &[u8], mut at: usize) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        let head = stream.get(at..at.checked_add(4)?)?;
+        let typ = u16::from_le_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let data = stream.get(at + 4..at + 4 + len)?;
+        at += 4 + len;
+        Some((typ, data))
+    })
+}
+
+/// calamine 0.38 turns a sheet's cells into a dense grid spanning the
+/// lowest to the highest row and column any cell names, so two cells far
+/// apart make it allocate gigabytes (found by the excel fuzzer: a 5 KB file,
+/// 10 GB). The cells of each sheet (found through its BoundSheet record, as
+/// calamine finds them) must span at most a sheet's worth of cells.
+fn check_cell_span(stream: &[u8]) -> Result<(), &'static str> {
+    let u16_at = |d: &[u8], i: usize| -> Option<u32> {
+        d.get(i..i + 2)
+            .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let sheets: Vec<usize> = biff_records(stream, 0)
+        .take_while(|(typ, _)| *typ != 0x000A)
+        .filter(|(typ, d)| *typ == 0x0085 && d.len() >= 4)
+        .map(|(_, d)| u32::from_le_bytes([d[0], d[1], d[2], d[3]]) as usize)
+        .collect();
+    for pos in sheets {
+        let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0u32, u32::MAX, 0u32);
+        let mut seen_bof = false;
+        let mut depth = 0usize;
+        for (typ, d) in biff_records(stream, pos) {
+            if depth > 0 {
+                match typ {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let cells: Vec<(u32, u32)> = match typ {
+                0x0809 => {
+                    if seen_bof {
+                        depth += 1;
+                    }
+                    seen_bof = true;
+                    continue;
+                }
+                0x000A => break,
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
+                    match (u16_at(d, 0), u16_at(d, 2)) {
+                        (Some(r), Some(c)) => vec![(r, c)],
+                        _ => continue,
+                    }
+                }
+                // MulRk: row, first column, ..., last column.
+                0x00BD if d.len() >= 6 => {
+                    match (u16_at(d, 0), u16_at(d, 2), u16_at(d, d.len() - 2)) {
+                        (Some(r), Some(first), Some(last)) => vec![(r, first), (r, last)],
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            for (r, c) in cells {
+                r0 = r0.min(r);
+                r1 = r1.max(r);
+                c0 = c0.min(c);
+                c1 = c1.max(c);
+            }
+        }
+        if r0 <= r1 && c0 <= c1 {
+            let span = ((r1 - r0 + 1) as usize).saturating_mul((c1 - c0 + 1) as usize);
+            if span > MAX_XLS_CELLS {
+                return Err("a worksheet's cells span more than a sheet can hold");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Most cells a BIFF8 sheet can have (65,536 rows by 256 columns).
+const MAX_XLS_CELLS: usize = 65_536 * 256;
+
+/// calamine 0.38 reserves room for every cell a sheet's DIMENSIONS record
+/// declares, before reading any: a crafted record asks for petabytes, and
+/// the failed allocation aborts the process (found by the excel fuzzer).
+/// Every place in the workbook stream where such a record could start is
+/// read the way calamine reads it; more cells than a sheet can hold is a
+/// corrupt file.
+fn check_dimensions(stream: &[u8]) -> Result<(), &'static str> {
+    let u16_at = |i: usize| u32::from(u16::from_le_bytes([stream[i], stream[i + 1]]));
+    let u32_at =
+        |i: usize| u32::from_le_bytes([stream[i], stream[i + 1], stream[i + 2], stream[i + 3]]);
+    for i in 0..stream.len().saturating_sub(3) {
+        if stream[i] != 0x00 || stream[i + 1] != 0x02 {
+            continue;
+        }
+        let len = u16_at(i + 2) as usize;
+        let d = i + 4;
+        if !matches!(len, 10 | 14 | 16) || d + len > stream.len() {
+            continue;
+        }
+        let (rf, rl, mut cf, cl) = if len == 10 {
+            (u16_at(d), u16_at(d + 2), u16_at(d + 4), u16_at(d + 6))
+        } else {
+            (u32_at(d), u32_at(d + 4), u16_at(d + 8), u16_at(d + 10))
+        };
+        if 0xFF < cf || cl < cf {
+            cf = 0;
+        }
+        if rl >= 1 && cl >= 1 {
+            // calamine: (end - start + 1) in u32, which wraps.
+            let rows = (rl - 1).wrapping_sub(rf).wrapping_add(1) as usize;
+            let cols = (cl - 1).wrapping_sub(cf).wrapping_add(1) as usize;
+            if rows.saturating_mul(cols) > MAX_XLS_CELLS {
+                return Err("a worksheet declares more cells than a sheet can hold");
+            }
+        }
     }
     Ok(())
 }
