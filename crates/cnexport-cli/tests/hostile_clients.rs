@@ -6,33 +6,15 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn cnexport() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cnexport"))
-}
-
-fn realdata_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../cnexport-ingest/tests/fixtures/realdata")
-}
+mod common;
+use common::{cnexport, realdata_dir};
 
 fn build(input: &Path, db: &Path, stage: &Path) {
-    let out = cnexport()
-        .args(["build", "--input"])
-        .arg(input)
-        .arg("--db")
-        .arg(db)
-        .arg("--stage")
-        .arg(stage)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::build(input, db, Some(stage));
 }
 
 /// A server on 127.0.0.1 and its address; killed when dropped.

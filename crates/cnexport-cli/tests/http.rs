@@ -17,22 +17,10 @@ use std::time::Duration;
 use tower::ServiceExt;
 
 mod common;
-use common::{cnexport, realdata_dir, sample_db, sample_dir};
+use common::{cnexport, realdata_dir, router, sample_db, sample_dir};
 
 fn build(input: &Path, db: &Path, stage: &Path) {
     common::build(input, db, Some(stage));
-}
-
-fn router() -> axum::Router {
-    let db = Arc::new(cnexport_serve::db::ServedDb::open(sample_db()).unwrap());
-    cnexport_serve::app(
-        cnexport_serve::AppState {
-            db,
-            log: None,
-            limiter: None,
-        },
-        Duration::from_secs(10),
-    )
 }
 
 async fn get(router: &axum::Router, target: &str) -> (StatusCode, String, Option<String>) {

@@ -7,24 +7,10 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use serde_json::Value;
-use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceExt;
 
 mod common;
-use common::sample_db;
-
-fn router() -> axum::Router {
-    let db = Arc::new(cnexport_serve::db::ServedDb::open(sample_db()).unwrap());
-    cnexport_serve::app(
-        cnexport_serve::AppState {
-            db,
-            log: None,
-            limiter: None,
-        },
-        Duration::from_secs(10),
-    )
-}
+use common::router;
 
 async fn get(target: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut req = Request::builder().uri(target);

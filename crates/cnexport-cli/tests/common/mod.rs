@@ -59,3 +59,17 @@ pub fn sample_db() -> &'static Path {
     })
     .1
 }
+
+/// The whole HTTP router over the sample database, for in-process requests
+/// (`oneshot`): no access log, no rate limit, a 10 s request timeout.
+pub fn router() -> axum::Router {
+    let db = std::sync::Arc::new(cnexport_serve::db::ServedDb::open(sample_db()).expect("open"));
+    cnexport_serve::app(
+        cnexport_serve::AppState {
+            db,
+            log: None,
+            limiter: None,
+        },
+        std::time::Duration::from_secs(10),
+    )
+}
