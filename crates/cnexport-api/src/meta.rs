@@ -136,9 +136,7 @@ pub fn contributions(conn: &Connection, params: &Params) -> Result<Value, ApiErr
         )
         .optional()?;
     if exists.is_none() {
-        return Err(ApiError::not_found(format!(
-            "未找到商品编码 {hs} 的出口数据 (no export data for hsCode {hs})"
-        )));
+        return Err(crate::metrics::no_metrics(conn, &hs));
     }
     let recent: i64 = rows.iter().map(|r| r.1).sum();
     let prev: i64 = rows.iter().map(|r| r.2).sum();

@@ -156,7 +156,7 @@ fn metric_months(conn: &Connection, hs: &str) -> Result<Option<(u32, u32)>, ApiE
 
 /// The 404 for a code without metrics: either no export record at all, or
 /// data too short for a 24-month window.
-fn no_metrics(conn: &Connection, hs: &str) -> ApiError {
+pub(crate) fn no_metrics(conn: &Connection, hs: &str) -> ApiError {
     let (lo, hi) = crate::endpoints::code_range(hs);
     let known: Result<Option<i64>, _> = conn
         .query_row(

@@ -28,9 +28,7 @@ pub fn series(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
         )
         .optional()?;
     if known.is_none() {
-        return Err(ApiError::not_found(format!(
-            "未找到商品编码 {hs} 的出口数据 (no export data for hsCode {hs})"
-        )));
+        return Err(crate::metrics::no_metrics(conn, &hs));
     }
     let latest = latest_month(conn)?;
     let first = latest.minus(23);
