@@ -49,9 +49,9 @@ fn parsed_files(n: &National) -> Vec<ParsedFile> {
                     trade_mode: None,
                     value: v.value,
                     quantity1: v.q1,
-                    unit1: Some(p.unit1.clone()),
+                    unit1: Some(cnexport_core::Sym::new(&p.unit1)),
                     quantity2: v.q2,
-                    unit2: p.unit2.clone(),
+                    unit2: p.unit2.as_deref().map(cnexport_core::Sym::new),
                     line: facts.len() as u32 + 2,
                 })
             });

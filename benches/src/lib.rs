@@ -514,11 +514,11 @@ pub fn monthly_facts(n: &National) -> Vec<cnexport_core::MonthlyFact> {
                 partner: c.code,
                 value: v.value,
                 quantity1: v.q1,
-                unit1: Some(p.unit1.clone()),
+                unit1: Some(cnexport_core::Sym::new(&p.unit1)),
                 quantity2: v.q2,
-                unit2: p.unit2.clone(),
+                unit2: p.unit2.as_deref().map(cnexport_core::Sym::new),
                 first_value: v.value,
-                source_file: t as usize,
+                source_file: t as u32,
             })
         });
     }

@@ -13,8 +13,10 @@ pub mod model;
 pub mod month;
 pub mod reference;
 pub mod round;
+pub mod sym;
 pub mod tables;
 pub mod time;
 
 pub use model::*;
 pub use month::Month;
+pub use sym::Sym;

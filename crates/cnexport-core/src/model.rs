@@ -1,6 +1,7 @@
 //! The normalized fact schema that flows from ingest to load.
 
 use crate::month::Month;
+use crate::sym::Sym;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -201,15 +202,15 @@ pub struct Fact {
     pub hs_code: HsCode,
     pub partner: PartnerCode,
     /// 注册地编码 (registration place), when the file carries it.
-    pub reg_place: Option<String>,
+    pub reg_place: Option<Sym>,
     /// 贸易方式编码 (trade mode), when the file carries it.
-    pub trade_mode: Option<String>,
+    pub trade_mode: Option<Sym>,
     /// Value in the file's currency, whole units (yuan).
     pub value: i64,
     pub quantity1: i64,
-    pub unit1: Option<String>,
+    pub unit1: Option<Sym>,
     pub quantity2: i64,
-    pub unit2: Option<String>,
+    pub unit2: Option<Sym>,
     /// 1-based line (CSV/HTML row, spreadsheet row) in the source file.
     pub line: u32,
 }
@@ -309,11 +310,11 @@ pub struct MonthlyFact {
     pub partner: PartnerCode,
     pub value: i64,
     pub quantity1: i64,
-    pub unit1: Option<String>,
+    pub unit1: Option<Sym>,
     pub quantity2: i64,
-    pub unit2: Option<String>,
+    pub unit2: Option<Sym>,
     /// Value as first published (the earliest release that carried this cell).
     pub first_value: i64,
     /// Index of the latest source file that contributed (in release order).
-    pub source_file: usize,
+    pub source_file: u32,
 }

@@ -17,6 +17,8 @@
 //! whose value differs is a *revision*. The optional dimensions are then
 //! summed away.
 
+#[cfg(test)]
+use cnexport_core::Sym;
 use cnexport_core::{Fact, HeaderLanguage, HsCode, Month, MonthlyFact, ParsedFile, PartnerCode};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -227,11 +229,11 @@ fn merge_stretch<'a>(files: &'a [ParsedFile], index: &[RowKey]) -> Part {
                 partner,
                 value: f.fact.value,
                 quantity1: f.fact.quantity1,
-                unit1: f.fact.unit1.clone(),
+                unit1: f.fact.unit1,
                 quantity2: f.fact.quantity2,
-                unit2: f.fact.unit2.clone(),
+                unit2: f.fact.unit2,
                 first_value: f.fact.value,
-                source_file: f.file,
+                source_file: f.file as u32,
             });
             i = end;
             continue;
@@ -317,9 +319,9 @@ fn merge_stretch<'a>(files: &'a [ParsedFile], index: &[RowKey]) -> Part {
             f.value += e.fact.value;
             f.quantity1 += e.fact.quantity1;
             f.quantity2 += e.fact.quantity2;
-            f.unit1 = f.unit1.or_else(|| e.fact.unit1.clone());
-            f.unit2 = f.unit2.or_else(|| e.fact.unit2.clone());
-            f.source_file = f.source_file.max(e.file);
+            f.unit1 = f.unit1.or(e.fact.unit1);
+            f.unit2 = f.unit2.or(e.fact.unit2);
+            f.source_file = f.source_file.max(e.file as u32);
         }
         part.facts.push(f);
         i = end;
@@ -337,7 +339,7 @@ mod tests {
             month: Month::from_yyyymm(month).unwrap(),
             hs_code: HsCode(hs),
             partner: PartnerCode(partner),
-            reg_place: reg.map(str::to_string),
+            reg_place: reg.map(Sym::from),
             trade_mode: None,
             value,
             quantity1: value / 10,

@@ -215,9 +215,9 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
                 f.month.yyyymm(),
                 f.value,
                 f.quantity1,
-                f.unit1,
+                f.unit1.as_deref(),
                 f.quantity2,
-                f.unit2,
+                f.unit2.as_deref(),
                 f.first_value,
                 f.source_file as i64
             ])?;

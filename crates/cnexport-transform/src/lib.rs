@@ -10,6 +10,7 @@ pub mod metrics;
 use cnexport_core::reference::{Reference, REFERENCE_VERSION};
 use cnexport_core::tables::{CountryRow, Database, ProductRow};
 use cnexport_core::{Bloc, HsCode, MonthlyFact, PartnerCode};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What transform needs from ingest.
@@ -30,7 +31,10 @@ pub struct TransformInput {
 pub fn transform(input: TransformInput) -> Database {
     let reference = Reference::get();
     let mut facts = input.facts;
-    facts.sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
+    // Merged facts come sorted already; checking is one pass.
+    if !facts.is_sorted_by_key(|f| (f.hs_code, f.partner, f.month)) {
+        facts.par_sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
+    }
 
     let mut meta = input.meta;
     if let (Some(first), Some(latest)) = (
@@ -51,10 +55,11 @@ pub fn transform(input: TransformInput) -> Database {
         meta.push(("data_months".into(), list.join(",")));
     }
     meta.push(("fact_count".into(), facts.len().to_string()));
-    let codes: BTreeSet<_> = facts.iter().map(|f| f.hs_code).collect();
-    let partners: BTreeSet<_> = facts.iter().map(|f| f.partner).collect();
-    meta.push(("code_count".into(), codes.len().to_string()));
-    meta.push(("country_count".into(), partners.len().to_string()));
+    meta.push(("code_count".into(), codes_used(&facts).len().to_string()));
+    meta.push((
+        "country_count".into(),
+        partners_used(&facts).len().to_string(),
+    ));
     meta.push(("reference_version".into(), REFERENCE_VERSION.into()));
 
     let (base_metrics, count_month) = metrics::compute(&facts, reference);

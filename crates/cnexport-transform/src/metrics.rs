@@ -1,60 +1,70 @@
 //! The aggregates of SPEC section 3, per code (8-digit and 2/4/6-digit
-//! roll-ups) and as-of month, in parallel across codes.
+//! roll-ups) and as-of month, in parallel across HS chapters.
 //!
 //! Each code's facts become dense monthly series per country over the
-//! data's months; every figure is then an exact integer sum over a window,
-//! so the results do not depend on thread count or order.
+//! data's months, kept flat (one array per code) with running sums, so that
+//! every window total is a subtraction; every figure is an exact integer sum
+//! over a window, so the results do not depend on thread count or order.
+//!
+//! Work is split by 2-digit chapter: a chapter's 8-digit series, its 6-, 4-
+//! and 2-digit roll-ups and all their rows are computed together and the
+//! series dropped, so memory holds one chapter per thread, never the whole
+//! data's series at once.
 
 use cnexport_core::reference::Reference;
 use cnexport_core::round::{growth_pct, percent, ratio_2dp, round_2dp};
 use cnexport_core::tables::{BaseMetricsRow, CountMonthRow, WindowTotals};
-use cnexport_core::{Bloc, Continent, Month, MonthlyFact, PartnerCode};
+use cnexport_core::{Bloc, Continent, HsCode, Month, MonthlyFact, PartnerCode, Sym};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 
 /// The unit(s) seen in a set of facts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Units {
     #[default]
     Nothing,
-    One(String),
+    One(Sym),
     Mixed,
 }
 
 impl Units {
-    fn add(&mut self, unit: Option<&str>) {
+    fn add(&mut self, unit: Option<Sym>) {
         let Some(u) = unit else { return };
-        *self = match std::mem::take(self) {
-            Units::Nothing => Units::One(u.to_string()),
+        *self = match *self {
+            Units::Nothing => Units::One(u),
             Units::One(x) if x == u => Units::One(x),
             _ => Units::Mixed,
         };
     }
-    fn merge(&mut self, other: &Units) {
+    fn merge(&mut self, other: Units) {
         match other {
             Units::Nothing => {}
             Units::One(u) => self.add(Some(u)),
             Units::Mixed => *self = Units::Mixed,
         }
     }
+    fn over(units: &[Units]) -> Units {
+        let mut u = Units::Nothing;
+        for x in units {
+            u.merge(*x);
+        }
+        u
+    }
 }
 
-/// One country's dense monthly series for a code.
-#[derive(Debug, Clone)]
-struct CountrySeries {
-    partner: PartnerCode,
-    values: Vec<i64>,
-    quantity1: Vec<i64>,
-}
-
-/// A code's series: per country values, and per month quantities and units.
+/// A code's series, flat: country `c`'s value in month `i` is
+/// `values[c * months + i]`.
 #[derive(Debug, Clone)]
 struct CodeSeries {
     code: String,
     level: u8,
-    countries: Vec<CountrySeries>,
+    months: usize,
+    /// Sorted.
+    partners: Vec<PartnerCode>,
+    values: Vec<i64>,
     quantity1: Vec<i64>,
-    quantity2: Vec<i64>,
+    /// Per month, all countries.
+    month_quantity1: Vec<i64>,
+    month_quantity2: Vec<i64>,
     units1: Vec<Units>,
     units2: Vec<Units>,
 }
@@ -64,40 +74,64 @@ impl CodeSeries {
         CodeSeries {
             code,
             level,
-            countries: Vec::new(),
-            quantity1: vec![0; months],
-            quantity2: vec![0; months],
+            months,
+            partners: Vec::new(),
+            values: Vec::new(),
+            quantity1: Vec::new(),
+            month_quantity1: vec![0; months],
+            month_quantity2: vec![0; months],
             units1: vec![Units::Nothing; months],
             units2: vec![Units::Nothing; months],
         }
     }
 
-    /// Adds another code's series (for roll-ups). Countries stay sorted.
-    fn absorb(&mut self, other: &CodeSeries) {
-        let mut merged: BTreeMap<PartnerCode, CountrySeries> = std::mem::take(&mut self.countries)
-            .into_iter()
-            .map(|c| (c.partner, c))
+    fn country_values(&self, c: usize) -> &[i64] {
+        &self.values[c * self.months..(c + 1) * self.months]
+    }
+
+    fn country_quantity1(&self, c: usize) -> &[i64] {
+        &self.quantity1[c * self.months..(c + 1) * self.months]
+    }
+
+    /// The sum of several codes' series (a roll-up); countries sorted.
+    fn roll_up(code: String, level: u8, months: usize, members: &[CodeSeries]) -> CodeSeries {
+        let mut s = CodeSeries::empty(code, level, months);
+        // The countries of all members, sorted, each once; then a slot per
+        // partner code for the sums.
+        let mut partners: Vec<PartnerCode> = members
+            .iter()
+            .flat_map(|m| m.partners.iter().copied())
             .collect();
-        for c in &other.countries {
-            let entry = merged.entry(c.partner).or_insert_with(|| CountrySeries {
-                partner: c.partner,
-                values: vec![0; c.values.len()],
-                quantity1: vec![0; c.values.len()],
-            });
-            for (a, b) in entry.values.iter_mut().zip(&c.values) {
-                *a += b;
+        partners.sort_unstable();
+        partners.dedup();
+        let slot = |p: PartnerCode| partners.binary_search(&p).unwrap_or(0);
+        s.values = vec![0; partners.len() * months];
+        s.quantity1 = vec![0; partners.len() * months];
+        for m in members {
+            for (c, p) in m.partners.iter().enumerate() {
+                let at = slot(*p) * months;
+                for (a, b) in s.values[at..at + months]
+                    .iter_mut()
+                    .zip(m.country_values(c))
+                {
+                    *a += b;
+                }
+                for (a, b) in s.quantity1[at..at + months]
+                    .iter_mut()
+                    .zip(m.country_quantity1(c))
+                {
+                    *a += b;
+                }
             }
-            for (a, b) in entry.quantity1.iter_mut().zip(&c.quantity1) {
-                *a += b;
+            for i in 0..months {
+                s.month_quantity1[i] += m.month_quantity1[i];
+                s.month_quantity2[i] += m.month_quantity2[i];
+                s.units1[i].merge(m.units1[i]);
+                s.units2[i].merge(m.units2[i]);
             }
         }
-        self.countries = merged.into_values().collect();
-        for i in 0..self.quantity1.len() {
-            self.quantity1[i] += other.quantity1[i];
-            self.quantity2[i] += other.quantity2[i];
-            self.units1[i].merge(&other.units1[i]);
-            self.units2[i].merge(&other.units2[i]);
-        }
+        s.partners = partners;
+        s
     }
 }
 
@@ -117,32 +151,40 @@ impl Calendar {
     }
 }
 
-/// Per-partner region and bloc membership, as indexes.
+/// Per-partner region and bloc membership, indexed by partner code.
 struct Membership {
-    continent: BTreeMap<PartnerCode, usize>,
-    blocs: BTreeMap<PartnerCode, Vec<usize>>,
+    /// Index in `Continent::ALL`, or `NONE`.
+    continent: Vec<u8>,
+    /// Bit `i` set: member of `Bloc::ALL[i]`.
+    blocs: Vec<u8>,
 }
+
+const NONE: u8 = u8::MAX;
 
 impl Membership {
     fn new(reference: &Reference, partners: impl Iterator<Item = PartnerCode>) -> Membership {
-        let mut continent = BTreeMap::new();
-        let mut blocs = BTreeMap::new();
+        let size = u16::MAX as usize + 1;
+        let mut m = Membership {
+            continent: vec![NONE; size],
+            blocs: vec![0; size],
+        };
         for p in partners {
             if let Some(c) = p.continent() {
-                continent.insert(p, Continent::ALL.iter().position(|x| *x == c).unwrap_or(0));
+                m.continent[p.0 as usize] =
+                    Continent::ALL.iter().position(|x| *x == c).unwrap_or(0) as u8;
             }
-            let b: Vec<usize> = reference
-                .blocs_of(p)
-                .iter()
-                .filter_map(|b| Bloc::ALL.iter().position(|x| x == b))
-                .collect();
-            blocs.insert(p, b);
+            for b in reference.blocs_of(p) {
+                if let Some(i) = Bloc::ALL.iter().position(|x| x == b) {
+                    m.blocs[p.0 as usize] |= 1 << i;
+                }
+            }
         }
-        Membership { continent, blocs }
+        m
     }
 }
 
-/// The metric tables: `hs_base_metrics` rows and `hs_count_month` rows.
+/// The metric tables: `hs_base_metrics` rows and `hs_count_month` rows, in
+/// code order (and as-of month, or partner, within a code).
 pub fn compute(
     facts: &[MonthlyFact],
     reference: &Reference,
@@ -156,51 +198,86 @@ pub fn compute(
     let cal = Calendar { first, latest };
     let membership = Membership::new(reference, crate::partners_used(facts).into_iter());
 
-    // Facts arrive sorted by (code, partner, month): split them by code.
-    let mut by_code: Vec<&[MonthlyFact]> = Vec::new();
+    // Facts arrive sorted by (code, partner, month): split them by chapter.
+    let mut chapters: Vec<&[MonthlyFact]> = Vec::new();
     let mut start = 0;
     for i in 1..=facts.len() {
-        if i == facts.len() || facts[i].hs_code != facts[start].hs_code {
-            by_code.push(&facts[start..i]);
+        if i == facts.len() || chapter(facts[i].hs_code) != chapter(facts[start].hs_code) {
+            chapters.push(&facts[start..i]);
             start = i;
         }
     }
-    let level8: Vec<CodeSeries> = by_code
+    // Large chapters first, so the threads finish together; the results are
+    // put back in code order below.
+    let mut order: Vec<usize> = (0..chapters.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(chapters[i].len()));
+    let mut done: Vec<(usize, Vec<BaseMetricsRow>, Vec<CountMonthRow>)> = order
         .par_iter()
-        .map(|chunk| series_of_code(chunk, &cal))
+        .map(|&i| {
+            let (b, c) = chapter_rows(chapters[i], &cal, &membership);
+            (i, b, c)
+        })
         .collect();
+    done.sort_by_key(|d| d.0);
+    let mut base = Vec::with_capacity(done.iter().map(|d| d.1.len()).sum());
+    let mut counts = Vec::with_capacity(done.iter().map(|d| d.2.len()).sum());
+    for (_, b, c) in done {
+        base.extend(b);
+        counts.extend(c);
+    }
+    (base, counts)
+}
 
-    // Roll-ups: 6, 4 and 2 digits, each the sum of the 8-digit codes under it.
-    let mut all: Vec<CodeSeries> = Vec::new();
-    for level in [2u8, 4, 6] {
-        let mut groups: BTreeMap<&str, Vec<&CodeSeries>> = BTreeMap::new();
-        for s in &level8 {
-            groups.entry(&s.code[..level as usize]).or_default().push(s);
+fn chapter(code: HsCode) -> u32 {
+    code.0 / 1_000_000
+}
+
+/// Every row of one chapter's codes (facts sorted by code, partner, month).
+fn chapter_rows(
+    facts: &[MonthlyFact],
+    cal: &Calendar,
+    membership: &Membership,
+) -> (Vec<BaseMetricsRow>, Vec<CountMonthRow>) {
+    let months = cal.months();
+    let mut level8: Vec<CodeSeries> = Vec::new();
+    let mut start = 0;
+    for i in 1..=facts.len() {
+        if i == facts.len() || facts[i].hs_code != facts[start].hs_code {
+            level8.push(series_of_code(&facts[start..i], cal));
+            start = i;
         }
-        let groups: Vec<(&str, Vec<&CodeSeries>)> = groups.into_iter().collect();
-        let rolled: Vec<CodeSeries> = groups
-            .par_iter()
-            .map(|(prefix, members)| {
-                let mut s = CodeSeries::empty(prefix.to_string(), level, cal.months());
-                for m in members {
-                    s.absorb(m);
-                }
-                s
-            })
-            .collect();
-        all.extend(rolled);
+    }
+    // Roll-ups: 6, 4 and 2 digits, each the sum of the 8-digit codes under
+    // it; codes sorted as text put a prefix right before its members.
+    let mut all: Vec<CodeSeries> = Vec::with_capacity(level8.len() * 2);
+    for level in [2usize, 4, 6] {
+        let mut i = 0;
+        while i < level8.len() {
+            let prefix = &level8[i].code[..level];
+            let mut end = i + 1;
+            while end < level8.len() && level8[end].code.starts_with(prefix) {
+                end += 1;
+            }
+            all.push(CodeSeries::roll_up(
+                prefix.to_string(),
+                level as u8,
+                months,
+                &level8[i..end],
+            ));
+            i = end;
+        }
     }
     all.extend(level8);
     all.sort_by(|a, b| a.code.cmp(&b.code));
 
-    let base: Vec<BaseMetricsRow> = all
-        .par_iter()
-        .flat_map_iter(|s| base_rows(s, &cal, &membership))
-        .collect();
-    let counts: Vec<CountMonthRow> = all
-        .par_iter()
-        .flat_map_iter(|s| count_rows(s, &cal))
-        .collect();
+    let mut base = Vec::new();
+    let mut counts = Vec::new();
+    let mut scratch = Scratch::default();
+    for s in &all {
+        scratch.prepare(s);
+        base_rows(s, cal, membership, &scratch, &mut base);
+        count_rows(s, cal, &scratch, &mut counts);
+    }
     (base, counts)
 }
 
@@ -208,24 +285,88 @@ fn series_of_code(facts: &[MonthlyFact], cal: &Calendar) -> CodeSeries {
     let months = cal.months();
     let mut s = CodeSeries::empty(facts[0].hs_code.to_string(), 8, months);
     for f in facts {
-        if s.countries.last().map(|c| c.partner) != Some(f.partner) {
-            s.countries.push(CountrySeries {
-                partner: f.partner,
-                values: vec![0; months],
-                quantity1: vec![0; months],
-            });
+        if s.partners.last() != Some(&f.partner) {
+            s.partners.push(f.partner);
+            s.values.resize(s.values.len() + months, 0);
+            s.quantity1.resize(s.quantity1.len() + months, 0);
         }
         let i = cal.index(f.month);
-        if let Some(c) = s.countries.last_mut() {
-            c.values[i] += f.value;
-            c.quantity1[i] += f.quantity1;
-        }
-        s.quantity1[i] += f.quantity1;
-        s.quantity2[i] += f.quantity2;
-        s.units1[i].add(f.unit1.as_deref());
-        s.units2[i].add(f.unit2.as_deref());
+        let at = (s.partners.len() - 1) * months + i;
+        s.values[at] += f.value;
+        s.quantity1[at] += f.quantity1;
+        s.month_quantity1[i] += f.quantity1;
+        s.month_quantity2[i] += f.quantity2;
+        s.units1[i].add(f.unit1);
+        s.units2[i].add(f.unit2);
     }
     s
+}
+
+/// Running sums of a code's series: `values[c * (months + 1) + i]` is
+/// country `c`'s total of months `0..i`, `active` its count of months with
+/// a value; `quantity1` the same for quantities.
+#[derive(Default)]
+struct Scratch {
+    stride: usize,
+    values: Vec<i64>,
+    active: Vec<u32>,
+    quantity1: Vec<i64>,
+    global: Vec<i64>,
+}
+
+impl Scratch {
+    fn prepare(&mut self, s: &CodeSeries) {
+        let months = s.months;
+        self.stride = months + 1;
+        let n = s.partners.len();
+        self.values.clear();
+        self.active.clear();
+        self.quantity1.clear();
+        self.values.reserve(n * self.stride);
+        self.active.reserve(n * self.stride);
+        self.quantity1.reserve(n * self.stride);
+        self.global.clear();
+        self.global.resize(months, 0);
+        for c in 0..n {
+            let (mut v, mut a, mut q) = (0i64, 0u32, 0i64);
+            self.values.push(0);
+            self.active.push(0);
+            self.quantity1.push(0);
+            for (i, (x, y)) in s
+                .country_values(c)
+                .iter()
+                .zip(s.country_quantity1(c))
+                .enumerate()
+            {
+                v += x;
+                a += (*x > 0) as u32;
+                q += y;
+                self.values.push(v);
+                self.active.push(a);
+                self.quantity1.push(q);
+                self.global[i] += x;
+            }
+        }
+    }
+
+    /// Country `c`'s total of the `len` months ending with month `end`.
+    #[inline]
+    fn window(&self, c: usize, end: usize, len: usize) -> i64 {
+        let row = c * self.stride;
+        self.values[row + end + 1] - self.values[row + end + 1 - len]
+    }
+
+    #[inline]
+    fn active_months(&self, c: usize, end: usize, len: usize) -> u32 {
+        let row = c * self.stride;
+        self.active[row + end + 1] - self.active[row + end + 1 - len]
+    }
+
+    #[inline]
+    fn window_quantity1(&self, c: usize, end: usize, len: usize) -> i64 {
+        let row = c * self.stride;
+        self.quantity1[row + end + 1] - self.quantity1[row + end + 1 - len]
+    }
 }
 
 fn window_sum(values: &[i64], end: usize, len: usize) -> i64 {
@@ -246,57 +387,97 @@ fn momentum_ratio(num: i64, base: i64) -> f64 {
     }
 }
 
-fn base_rows(s: &CodeSeries, cal: &Calendar, membership: &Membership) -> Vec<BaseMetricsRow> {
+/// Concentration of the markets in a window: (HHI, effective markets) from
+/// the sum of squared values, exactly: sum(v^2) / total^2.
+fn concentration(total: i64, squares: i128) -> (Option<f64>, Option<f64>) {
+    if total <= 0 {
+        return (None, None);
+    }
+    let t2 = (total as i128) * (total as i128);
+    (ratio_2dp(squares * 10_000, t2), ratio_2dp(t2, squares))
+}
+
+fn base_rows(
+    s: &CodeSeries,
+    cal: &Calendar,
+    membership: &Membership,
+    sums: &Scratch,
+    rows: &mut Vec<BaseMetricsRow>,
+) {
     let months = cal.months();
     if months < 24 {
-        return Vec::new();
+        return;
     }
-    let global: Vec<i64> = (0..months)
-        .map(|i| s.countries.iter().map(|c| c.values[i]).sum())
+    let global = &sums.global;
+    let continents: Vec<u8> = s
+        .partners
+        .iter()
+        .map(|p| membership.continent[p.0 as usize])
         .collect();
-    let mut rows = Vec::with_capacity(months - 23);
+    let blocs: Vec<u8> = s
+        .partners
+        .iter()
+        .map(|p| membership.blocs[p.0 as usize])
+        .collect();
+    rows.reserve(months - 23);
     for t in 23..months {
-        let recent12 = window_sum(&global, t, 12);
-        let prev12 = window_sum(&global, t - 12, 12);
-        let mut per_country: Vec<(PartnerCode, i64, i64, u32)> = s
-            .countries
-            .iter()
-            .map(|c| {
-                let r = window_sum(&c.values, t, 12);
-                let p = window_sum(&c.values, t - 12, 12);
-                let active_months = c.values[t - 11..=t].iter().filter(|v| **v > 0).count() as u32;
-                (c.partner, r, p, active_months)
-            })
-            .collect();
-        let active: Vec<&(PartnerCode, i64, i64, u32)> =
-            per_country.iter().filter(|c| c.1 > 0).collect();
-        let active_countries = active.len() as u32;
-        let active_countries_prev = per_country.iter().filter(|c| c.2 > 0).count() as u32;
-        let avg_active_months = if active.is_empty() {
-            None
-        } else {
-            ratio_2dp(
-                active.iter().map(|c| c.3 as i128).sum(),
-                active.len() as i128,
-            )
-        };
-        per_country.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let top3: i64 = per_country.iter().take(3).map(|c| c.1.max(0)).sum();
-
+        let recent12 = window_sum(global, t, 12);
+        let prev12 = window_sum(global, t - 12, 12);
         let mut regions = [WindowTotals::default(); 6];
-        let mut blocs = [WindowTotals::default(); 5];
-        for (partner, r, p, _) in &per_country {
-            if let Some(&ci) = membership.continent.get(partner) {
-                regions[ci].recent12 += r;
-                regions[ci].prev12 += p;
+        let mut bloc_totals = [WindowTotals::default(); 5];
+        let (mut active_countries, mut active_countries_prev) = (0u32, 0u32);
+        let mut active_month_sum = 0i128;
+        let mut top = [0i64; 3];
+        let (mut squares, mut squares_prev) = (0i128, 0i128);
+        let (mut markets_entered, mut markets_exited) = (0u32, 0u32);
+        for c in 0..s.partners.len() {
+            let r = sums.window(c, t, 12);
+            let p = sums.window(c, t - 12, 12);
+            if r > 0 {
+                active_countries += 1;
+                active_month_sum += sums.active_months(c, t, 12) as i128;
+                if p <= 0 {
+                    markets_entered += 1;
+                }
+            } else if p > 0 {
+                markets_exited += 1;
             }
-            if let Some(bs) = membership.blocs.get(partner) {
-                for &bi in bs {
-                    blocs[bi].recent12 += r;
-                    blocs[bi].prev12 += p;
+            if p > 0 {
+                active_countries_prev += 1;
+            }
+            // The three largest (ties do not change the sum).
+            let v = r.max(0);
+            if v > top[2] {
+                if v > top[0] {
+                    top = [v, top[0], top[1]];
+                } else if v > top[1] {
+                    top = [top[0], v, top[1]];
+                } else {
+                    top[2] = v;
                 }
             }
+            squares += (r as i128) * (r as i128);
+            squares_prev += (p as i128) * (p as i128);
+            let ci = continents[c];
+            if ci != NONE {
+                regions[ci as usize].recent12 += r;
+                regions[ci as usize].prev12 += p;
+            }
+            let mut mask = blocs[c];
+            while mask != 0 {
+                let bi = mask.trailing_zeros() as usize;
+                bloc_totals[bi].recent12 += r;
+                bloc_totals[bi].prev12 += p;
+                mask &= mask - 1;
+            }
         }
+        let avg_active_months = if active_countries == 0 {
+            None
+        } else {
+            ratio_2dp(active_month_sum, active_countries as i128)
+        };
+        let top3: i64 = top.iter().sum();
+
         // The largest continent; ties go to the first in Continent::ALL order.
         let best_region = if recent12 > 0 {
             let (i, best) = regions
@@ -317,53 +498,21 @@ fn base_rows(s: &CodeSeries, cal: &Calendar, membership: &Membership) -> Vec<Bas
             None
         };
 
-        let window_units = |units: &[Units]| {
-            let mut u = Units::Nothing;
-            for x in &units[t - 11..=t] {
-                u.merge(x);
-            }
-            u
-        };
-        let (first_unit, first_quantity) = match window_units(&s.units1) {
-            Units::One(u) => (Some(u), Some(window_sum(&s.quantity1, t, 12))),
-            Units::Nothing => (None, Some(window_sum(&s.quantity1, t, 12))),
+        let quantity = |units: &[Units], quantities: &[i64]| match Units::over(&units[t - 11..=t]) {
+            Units::One(u) => (Some(u.to_string()), Some(window_sum(quantities, t, 12))),
+            Units::Nothing => (None, Some(window_sum(quantities, t, 12))),
             Units::Mixed => (None, None),
         };
-        let (second_unit, second_quantity) = match window_units(&s.units2) {
-            Units::One(u) => (Some(u), Some(window_sum(&s.quantity2, t, 12))),
-            Units::Nothing => (None, Some(window_sum(&s.quantity2, t, 12))),
-            Units::Mixed => (None, None),
+        let (first_unit, first_quantity) = quantity(&s.units1, &s.month_quantity1);
+        let (second_unit, second_quantity) = quantity(&s.units2, &s.month_quantity2);
+        let (hhi, effective_markets) = concentration(recent12, squares);
+        let (hhi_prev, effective_markets_prev) = concentration(prev12, squares_prev);
+        let unit_both_windows = match Units::over(&s.units1[t - 23..=t]) {
+            Units::One(unit) => Some(unit.to_string()),
+            _ => None,
         };
 
-        // Concentration of the markets in each window.
-        let concentration =
-            |total: i64, shares: &mut dyn Iterator<Item = i64>| -> (Option<f64>, Option<f64>) {
-                if total <= 0 {
-                    return (None, None);
-                }
-                // sum of squared shares, exactly: sum(v^2) / total^2.
-                let squares: i128 = shares.map(|v| (v as i128) * (v as i128)).sum();
-                let t2 = (total as i128) * (total as i128);
-                (ratio_2dp(squares * 10_000, t2), ratio_2dp(t2, squares))
-            };
-        let (hhi, effective_markets) =
-            concentration(recent12, &mut per_country.iter().map(|c| c.1));
-        let (hhi_prev, effective_markets_prev) =
-            concentration(prev12, &mut per_country.iter().map(|c| c.2));
-        let markets_entered = per_country.iter().filter(|c| c.1 > 0 && c.2 <= 0).count() as u32;
-        let markets_exited = per_country.iter().filter(|c| c.1 <= 0 && c.2 > 0).count() as u32;
-        let unit_both_windows = {
-            let mut u = Units::Nothing;
-            for x in &s.units1[t - 23..=t] {
-                u.merge(x);
-            }
-            match u {
-                Units::One(unit) => Some(unit),
-                _ => None,
-            }
-        };
-
-        let g3 = momentum_ratio(window_sum(&global, t, 3), window_sum(&global, t - 12, 3));
+        let g3 = momentum_ratio(window_sum(global, t, 3), window_sum(global, t - 12, 3));
         let g12 = momentum_ratio(recent12, prev12);
         let gb = (active_countries as f64 - active_countries_prev as f64)
             / (active_countries_prev.max(1) as f64);
@@ -389,7 +538,7 @@ fn base_rows(s: &CodeSeries, cal: &Calendar, membership: &Membership) -> Vec<Bas
             second_unit,
             second_quantity,
             regions,
-            blocs,
+            blocs: bloc_totals,
             best_region,
             g3,
             g12,
@@ -402,56 +551,54 @@ fn base_rows(s: &CodeSeries, cal: &Calendar, membership: &Membership) -> Vec<Bas
             effective_markets_prev,
             markets_entered,
             markets_exited,
-            first_quantity_prev: window_sum(&s.quantity1, t - 12, 12),
+            first_quantity_prev: window_sum(&s.month_quantity1, t - 12, 12),
             unit_both_windows,
         });
     }
-    rows
 }
 
-fn count_rows(s: &CodeSeries, cal: &Calendar) -> Vec<CountMonthRow> {
+fn count_rows(s: &CodeSeries, cal: &Calendar, sums: &Scratch, rows: &mut Vec<CountMonthRow>) {
     let months = cal.months();
     let t = months - 1;
-    s.countries
-        .iter()
-        .map(|c| {
-            let recent12 = window_sum(&c.values, t, t.min(11) + 1);
-            let prev12 = if t >= 23 {
-                window_sum(&c.values, t - 12, 12)
-            } else {
-                0
-            };
-            // Base of the 3-year CAGR: the 12 months ending M-36.
-            let cagr = if t >= 47 {
-                let base = window_sum(&c.values, t - 36, 12);
-                if base > 0 {
-                    Some(round_2dp(
-                        ((recent12 as f64 / base as f64).powf(1.0 / 3.0) - 1.0) * 100.0,
-                    ))
-                } else {
-                    None
-                }
+    let len = t.min(11) + 1;
+    rows.reserve(s.partners.len());
+    for (c, partner) in s.partners.iter().enumerate() {
+        let recent12 = sums.window(c, t, len);
+        let prev12 = if t >= 23 {
+            sums.window(c, t - 12, 12)
+        } else {
+            0
+        };
+        // Base of the 3-year CAGR: the 12 months ending M-36.
+        let cagr = if t >= 47 {
+            let base = sums.window(c, t - 36, 12);
+            if base > 0 {
+                Some(round_2dp(
+                    ((recent12 as f64 / base as f64).powf(1.0 / 3.0) - 1.0) * 100.0,
+                ))
             } else {
                 None
-            };
-            CountMonthRow {
-                hs_code: s.code.clone(),
-                level: s.level,
-                country_code: c.partner.to_string(),
-                as_of: cal.latest,
-                recent12,
-                prev12,
-                monthly_avg: ratio_2dp(recent12 as i128, 12).unwrap_or(0.0),
-                three_year_cagr: cagr,
-                quantity1: window_sum(&c.quantity1, t, t.min(11) + 1),
-                quantity1_prev: if t >= 23 {
-                    window_sum(&c.quantity1, t - 12, 12)
-                } else {
-                    0
-                },
             }
-        })
-        .collect()
+        } else {
+            None
+        };
+        rows.push(CountMonthRow {
+            hs_code: s.code.clone(),
+            level: s.level,
+            country_code: partner.to_string(),
+            as_of: cal.latest,
+            recent12,
+            prev12,
+            monthly_avg: ratio_2dp(recent12 as i128, 12).unwrap_or(0.0),
+            three_year_cagr: cagr,
+            quantity1: sums.window_quantity1(c, t, len),
+            quantity1_prev: if t >= 23 {
+                sums.window_quantity1(c, t - 12, 12)
+            } else {
+                0
+            },
+        });
+    }
 }
 
 #[cfg(test)]

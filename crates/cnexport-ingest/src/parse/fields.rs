@@ -240,11 +240,11 @@ pub(crate) fn quantity(cell: &Cell<'_>) -> Result<i64, NumError> {
 }
 
 /// A unit: trimmed; empty, `?` or `-` is none.
-pub(crate) fn unit(cell: &Cell<'_>) -> Option<String> {
+pub(crate) fn unit(cell: &Cell<'_>) -> Option<cnexport_core::Sym> {
     match cell {
         Cell::Empty => None,
         Cell::Text(t) if is_none_marker(t) => None,
-        c => Some(c.text().into_owned()),
+        c => Some(cnexport_core::Sym::new(&c.text())),
     }
 }
 
@@ -318,7 +318,10 @@ mod tests {
         assert_eq!(quantity(&text("")), Ok(0));
         assert_eq!(quantity(&text("1,000")), Ok(1000));
         assert_eq!(quantity(&text("x")), Err(NumError::NotANumber));
-        assert_eq!(unit(&text(" 千克 ")), Some("千克".to_string()));
+        assert_eq!(
+            unit(&text(" 千克 ")),
+            Some(cnexport_core::Sym::from("千克"))
+        );
         assert_eq!(unit(&text("?")), None);
         assert_eq!(unit(&text("-")), None);
         assert_eq!(unit(&Cell::Empty), None);

@@ -2,7 +2,7 @@
 
 use super::columns::Columns;
 use super::fields::{self, Cell, NumError};
-use cnexport_core::{Fact, HsCode, Month, PartnerCode, QuarantineReason, QuarantinedRow};
+use cnexport_core::{Fact, HsCode, Month, PartnerCode, QuarantineReason, QuarantinedRow, Sym};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -247,8 +247,8 @@ impl RowSink {
         let quantity2 = self.quantity(row, cols.quantity2)?;
         let unit1 = cols.unit1.and_then(|i| fields::unit(&row.cell(i)));
         let unit2 = cols.unit2.and_then(|i| fields::unit(&row.cell(i)));
-        let reg_place = cols.reg_place.map(|i| row.cell(i).text().into_owned());
-        let trade_mode = cols.trade_mode.map(|i| row.cell(i).text().into_owned());
+        let reg_place = cols.reg_place.map(|i| Sym::new(&row.cell(i).text()));
+        let trade_mode = cols.trade_mode.map(|i| Sym::new(&row.cell(i).text()));
 
         let reg_id = self.dim_id(reg_place.as_deref());
         let trade_id = self.dim_id(trade_mode.as_deref());
