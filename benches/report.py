@@ -112,7 +112,9 @@ def main():
           f"CPU {fmt(cpu(r('full.time')), ' s')}, load average before {fmt(load_before(r('full.load')))}) |")
         c = lambda k: f" (CPU {fmt(t.get(k), ' s')})" if t.get(k) is not None else ""
         p(f"| - ingest (parse {full.get('files_parsed')} files + stage) | {fmt(t['ingest_secs'], ' s')}{c('ingest_cpu_secs')} |")
-        p(f"| - transform (merge + metrics) | {fmt(t['transform_secs'], ' s')}{c('transform_cpu_secs')} = {fmt(full['facts'] / t['transform_secs'] / 1e6, ' M facts/s')} |")
+        if t.get('merge_secs') is not None:
+            p(f"| - merge (the overlap rule, last step of ingest) | {fmt(t['merge_secs'], ' s')}{c('merge_cpu_secs')} |")
+        p(f"| - transform (the aggregates) | {fmt(t['transform_secs'], ' s')}{c('transform_cpu_secs')} = {fmt(full['facts'] / t['transform_secs'] / 1e6, ' M facts/s')} |")
         p(f"| - load (SQLite, indexes, check) | {fmt(t['load_secs'], ' s')}{c('load_cpu_secs')} |")
         p(f"| peak memory (report / time -v max RSS) | {fmt(full.get('peak_memory_mb'), ' MB', 0)} / {fmt(full_rss, ' MB', 0)} |")
         p(f"| database | {fmt(full.get('database_bytes', 0) / 1e9, ' GB')} |")
@@ -131,7 +133,7 @@ def main():
                               "previous_build_total_secs": inc_prev["times"]["total_secs"] if inc_prev else None}
         t = inc["times"]
         p(f"| monthly incremental (1 new file, {inc.get('files_from_stage')} from the stage) | {fmt(t['total_secs'], ' s')}: "
-          f"ingest {fmt(t['ingest_secs'], ' s')}, transform {fmt(t['transform_secs'], ' s')}, load {fmt(t['load_secs'], ' s')}; "
+          f"ingest {fmt(t['ingest_secs'], ' s')}, merge {fmt(t.get('merge_secs'), ' s')}, transform {fmt(t['transform_secs'], ' s')}, load {fmt(t['load_secs'], ' s')}; "
           f"CPU {fmt(cpu(r('inc.time')), ' s')}, load average before {fmt(load_before(r('inc.load')))} |")
     if duck:
         out["duckdb"] = dict(duck, max_rss_mb=duck_rss, wall=duck_wall)

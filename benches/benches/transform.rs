@@ -101,7 +101,13 @@ fn transform_benches(c: &mut Criterion) {
     });
     // The metric tables only (hs_base_metrics + hs_count_month, all levels).
     g.bench_function("metrics_compute", |b| {
-        b.iter(|| cnexport_transform::metrics::compute(&input.facts, reference))
+        b.iter(|| {
+            cnexport_transform::metrics::compute(
+                &input.facts,
+                &cnexport_transform::Summary::of(&input.facts),
+                reference,
+            )
+        })
     });
     g.finish();
 
@@ -115,7 +121,13 @@ fn transform_benches(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(15));
     g.throughput(Throughput::Elements(facts24.len() as u64));
     g.bench_function("compute_24_months_1_as_of", |b| {
-        b.iter(|| cnexport_transform::metrics::compute(&facts24, reference))
+        b.iter(|| {
+            cnexport_transform::metrics::compute(
+                &facts24,
+                &cnexport_transform::Summary::of(&facts24),
+                reference,
+            )
+        })
     });
     g.finish();
 

@@ -171,8 +171,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         secs = ingest_secs,
         "ingest done"
     );
-    let spinner = stage_spinner(opts.progress, "transform");
-    let t_transform = Instant::now();
+    let spinner = stage_spinner(opts.progress, "merge and transform");
+    let t_merge = Instant::now();
     let merged = merge(&parsed);
     // Each file's own rows are not needed once merged (the merged facts hold
     // what the rest uses): keep their counts and sums for the report and
@@ -239,6 +239,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             ),
         ],
     };
+    let merge_secs = t_merge.elapsed().as_secs_f64();
+    let cpu_merged = crate::report::cpu_secs();
+    let t_transform = Instant::now();
     let mut db = cnexport_transform::transform(input);
     let transform_secs = t_transform.elapsed().as_secs_f64();
     let cpu_transformed = crate::report::cpu_secs();
@@ -367,11 +370,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         largest_revisions,
         times: StageTimes {
             ingest_secs,
+            merge_secs,
             transform_secs,
             load_secs,
             total_secs: started.elapsed().as_secs_f64(),
             ingest_cpu_secs: crate::report::cpu_delta(cpu_start, cpu_ingested),
-            transform_cpu_secs: crate::report::cpu_delta(cpu_ingested, cpu_transformed),
+            merge_cpu_secs: crate::report::cpu_delta(cpu_ingested, cpu_merged),
+            transform_cpu_secs: crate::report::cpu_delta(cpu_merged, cpu_transformed),
             load_cpu_secs: crate::report::cpu_delta(cpu_load_start, cpu_loaded),
             total_cpu_secs: crate::report::cpu_delta(cpu_start, crate::report::cpu_secs()),
         },

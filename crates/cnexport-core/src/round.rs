@@ -44,9 +44,16 @@ pub fn round_2dp(x: f64) -> f64 {
     if !x.is_finite() {
         return x;
     }
-    let snapped = format!("{:.9}", x * 100.0)
-        .parse::<f64>()
-        .unwrap_or(x * 100.0);
+    let y = x * 100.0;
+    // Snapping moves the value by at most 5e-10 (and float noise): it can
+    // change the rounding only next to a half. Elsewhere the plain rounding
+    // is the same, without formatting (millions of figures per build).
+    let fraction = y.abs().fract();
+    let snapped = if (fraction - 0.5).abs() > 1e-6 {
+        y
+    } else {
+        format!("{y:.9}").parse::<f64>().unwrap_or(y)
+    };
     let r = snapped.abs().round() * snapped.signum();
     let v = r / 100.0;
     if v == 0.0 {
@@ -145,6 +152,52 @@ mod tests {
         assert_eq!(round_2dp(1.005), 1.01);
         assert_eq!(round_2dp(-1.005), -1.01);
         assert_eq!(round_2dp(2.344999), 2.34);
+        assert_eq!(round_2dp(-0.001), 0.0);
+    }
+
+    /// The shortcut of `round_2dp` (no text away from a half) rounds as
+    /// snapping every value through its text does.
+    #[test]
+    fn round_2dp_shortcut_matches_snapping_everything() {
+        fn snapped_everywhere(x: f64) -> f64 {
+            let snapped = format!("{:.9}", x * 100.0)
+                .parse::<f64>()
+                .unwrap_or(x * 100.0);
+            let v = (snapped.abs().round() * snapped.signum()) / 100.0;
+            if v == 0.0 {
+                0.0
+            } else {
+                v
+            }
+        }
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..300_000u64 {
+            let r = next();
+            let x = match i % 4 {
+                // Anything, over many magnitudes.
+                0 => f64::from_bits(r) % 1e12,
+                // Next to a half of a cent, the case snapping exists for.
+                1 => ((r % 2_000_000) as f64 - 1_000_000.0 + 0.5) / 100.0,
+                2 => ((r % 20_000) as f64 + 0.5) / 100.0 + ((r >> 40) as f64 - 8e6) * 1e-15,
+                // Momentum-like and CAGR-like values.
+                _ => 100.0 * (((r % 10_000) as f64) / 1000.0 - 5.0).tanh(),
+            };
+            if x.is_finite() {
+                assert_eq!(
+                    round_2dp(x).to_bits(),
+                    snapped_everywhere(x).to_bits(),
+                    "{x:e}"
+                );
+            }
+        }
+        assert_eq!(round_2dp(1.005), 1.01);
+        assert_eq!(round_2dp(-1.005), -1.01);
         assert_eq!(round_2dp(-0.001), 0.0);
     }
 }

@@ -9,7 +9,7 @@ pub mod metrics;
 
 use cnexport_core::reference::{Reference, REFERENCE_VERSION};
 use cnexport_core::tables::{CountryRow, Database, ProductRow};
-use cnexport_core::{Bloc, HsCode, MonthlyFact, PartnerCode};
+use cnexport_core::{Bloc, HsCode, Month, MonthlyFact, PartnerCode};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,42 +31,29 @@ pub struct TransformInput {
 pub fn transform(input: TransformInput) -> Database {
     let reference = Reference::get();
     let mut facts = input.facts;
-    // Merged facts come sorted already; checking is one pass.
-    if !facts.is_sorted_by_key(|f| (f.hs_code, f.partner, f.month)) {
+    let mut summary = Summary::of(&facts);
+    if !summary.sorted {
         facts.par_sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
+        summary = Summary::of(&facts);
     }
 
     let mut meta = input.meta;
-    if let (Some(first), Some(latest)) = (
-        facts.iter().map(|f| f.month).min(),
-        facts.iter().map(|f| f.month).max(),
-    ) {
+    if let (Some(first), Some(latest)) = (summary.months.first(), summary.months.last()) {
         meta.push(("data_first_month".into(), first.to_string()));
         meta.push(("data_latest_month".into(), latest.to_string()));
-        // Which months occur (a flag per month of the range: one pass, no set).
-        let mut seen = vec![false; latest.since(first) as usize + 1];
-        for f in &facts {
-            seen[f.month.since(first) as usize] = true;
-        }
-        let list: Vec<String> = (0..seen.len())
-            .filter(|&i| seen[i])
-            .map(|i| first.plus(i as i64).to_string())
-            .collect();
+        let list: Vec<String> = summary.months.iter().map(Month::to_string).collect();
         meta.push(("data_months".into(), list.join(",")));
     }
     meta.push(("fact_count".into(), facts.len().to_string()));
-    meta.push(("code_count".into(), codes_used(&facts).len().to_string()));
-    meta.push((
-        "country_count".into(),
-        partners_used(&facts).len().to_string(),
-    ));
+    meta.push(("code_count".into(), summary.codes.len().to_string()));
+    meta.push(("country_count".into(), summary.partners.len().to_string()));
     meta.push(("reference_version".into(), REFERENCE_VERSION.into()));
 
-    let (base_metrics, count_month) = metrics::compute(&facts, reference);
+    let (base_metrics, count_month) = metrics::compute(&facts, &summary, reference);
     Database {
         meta,
-        countries: country_rows(reference, &facts, &input.partner_names),
-        products: product_rows(reference, &facts, &input.product_names),
+        countries: country_rows(reference, &summary.partners, &input.partner_names),
+        products: product_rows(reference, &summary.codes, &input.product_names),
         facts,
         source_files: Vec::new(),
         quarantine: Vec::new(),
@@ -75,42 +62,118 @@ pub fn transform(input: TransformInput) -> Database {
     }
 }
 
-/// The partner codes the facts use, sorted, each once (a flag per possible
-/// code: one pass over the facts, no set).
-pub fn partners_used(facts: &[MonthlyFact]) -> Vec<PartnerCode> {
-    let mut seen = vec![false; u16::MAX as usize + 1];
-    for f in facts {
-        seen[f.partner.0 as usize] = true;
-    }
-    (0..seen.len())
-        .filter(|&i| seen[i])
-        .map(|i| PartnerCode(i as u16))
-        .collect()
+/// What one pass over the facts tells: the months that occur, the codes
+/// and partners used (each sorted, each once), and whether the facts are in
+/// (code, partner, month) order. The pass runs in parallel chunks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub months: Vec<Month>,
+    pub codes: Vec<HsCode>,
+    pub partners: Vec<PartnerCode>,
+    pub sorted: bool,
 }
 
-/// The HS codes the facts use, sorted, each once (facts sorted by code
-/// give them in one pass).
-pub fn codes_used(facts: &[MonthlyFact]) -> Vec<HsCode> {
-    let mut codes: Vec<HsCode> = Vec::new();
-    for f in facts {
-        if codes.last() != Some(&f.hs_code) {
-            codes.push(f.hs_code);
+/// Months are flagged by their index from January 1900 (`Month` allows
+/// years 1900-2999).
+const MONTH_FLAGS: usize = 1100 * 12;
+
+fn month_flag(m: Month) -> usize {
+    ((m.year() - 1900) * 12 + m.month() - 1) as usize
+}
+
+impl Summary {
+    pub fn of(facts: &[MonthlyFact]) -> Summary {
+        struct Part {
+            months: Vec<bool>,
+            partners: Vec<bool>,
+            codes: Vec<HsCode>,
+            sorted: bool,
+        }
+        let key = |f: &MonthlyFact| (f.hs_code, f.partner, f.month);
+        let chunk = (facts.len() / (rayon::current_num_threads() * 4).max(1)).max(1 << 16);
+        let parts: Vec<Part> = facts
+            .par_chunks(chunk)
+            .map(|c| {
+                let mut p = Part {
+                    months: vec![false; MONTH_FLAGS],
+                    partners: vec![false; u16::MAX as usize + 1],
+                    codes: Vec::new(),
+                    sorted: true,
+                };
+                let mut prev: Option<&MonthlyFact> = None;
+                for f in c {
+                    p.months[month_flag(f.month)] = true;
+                    p.partners[f.partner.0 as usize] = true;
+                    if p.codes.last() != Some(&f.hs_code) {
+                        p.codes.push(f.hs_code);
+                    }
+                    if let Some(q) = prev {
+                        p.sorted &= key(q) <= key(f);
+                    }
+                    prev = Some(f);
+                }
+                p
+            })
+            .collect();
+        let mut sorted = parts.iter().all(|p| p.sorted);
+        // Chunk boundaries.
+        let mut at = chunk;
+        while sorted && at < facts.len() {
+            sorted &= key(&facts[at - 1]) <= key(&facts[at]);
+            at += chunk;
+        }
+        let mut months = vec![false; MONTH_FLAGS];
+        let mut partners = vec![false; u16::MAX as usize + 1];
+        let mut codes: Vec<HsCode> = Vec::new();
+        for p in parts {
+            for (a, b) in months.iter_mut().zip(&p.months) {
+                *a |= b;
+            }
+            for (a, b) in partners.iter_mut().zip(&p.partners) {
+                *a |= b;
+            }
+            codes.extend(p.codes);
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        Summary {
+            months: (0..MONTH_FLAGS)
+                .filter(|&i| months[i])
+                .filter_map(|i| Month::new(1900 + (i / 12) as u32, (i % 12) as u32 + 1))
+                .collect(),
+            codes,
+            partners: (0..partners.len())
+                .filter(|&i| partners[i])
+                .map(|i| PartnerCode(i as u16))
+                .collect(),
+            sorted,
         }
     }
-    codes.sort_unstable();
-    codes.dedup();
-    codes
+}
+
+/// The partner codes the facts use, sorted, each once.
+pub fn partners_used(facts: &[MonthlyFact]) -> Vec<PartnerCode> {
+    Summary::of(facts).partners
+}
+
+/// The HS codes the facts use, sorted, each once.
+pub fn codes_used(facts: &[MonthlyFact]) -> Vec<HsCode> {
+    Summary::of(facts).codes
 }
 
 /// Every reference partner, plus the codes the bulletins use that the table
 /// lacks (with the bulletin's name and the continent of the first digit).
 fn country_rows(
     reference: &Reference,
-    facts: &[MonthlyFact],
+    used: &[PartnerCode],
     names: &BTreeMap<PartnerCode, String>,
 ) -> Vec<CountryRow> {
-    let used = partners_used(facts);
-    let codes: BTreeSet<PartnerCode> = reference.countries.keys().copied().chain(used).collect();
+    let codes: BTreeSet<PartnerCode> = reference
+        .countries
+        .keys()
+        .copied()
+        .chain(used.iter().copied())
+        .collect();
     codes
         .into_iter()
         .map(|code| {
@@ -189,10 +252,9 @@ pub fn pinyin_key(name: &str) -> String {
 /// and 6-digit roll-ups of the data's codes.
 fn product_rows(
     reference: &Reference,
-    facts: &[MonthlyFact],
+    used: &[HsCode],
     names: &BTreeMap<HsCode, String>,
 ) -> Vec<ProductRow> {
-    let used: BTreeSet<HsCode> = codes_used(facts).into_iter().collect();
     let mut rows: BTreeMap<String, ProductRow> = BTreeMap::new();
     for code in reference
         .products
@@ -217,7 +279,7 @@ fn product_rows(
             },
         );
     }
-    for code in &used {
+    for code in used {
         let text = code.to_string();
         for level in [2u8, 4, 6] {
             let prefix = &text[..level as usize];

@@ -187,16 +187,14 @@ impl Membership {
 /// code order (and as-of month, or partner, within a code).
 pub fn compute(
     facts: &[MonthlyFact],
+    summary: &crate::Summary,
     reference: &Reference,
 ) -> (Vec<BaseMetricsRow>, Vec<CountMonthRow>) {
-    let (Some(first), Some(latest)) = (
-        facts.iter().map(|f| f.month).min(),
-        facts.iter().map(|f| f.month).max(),
-    ) else {
+    let (Some(&first), Some(&latest)) = (summary.months.first(), summary.months.last()) else {
         return (Vec::new(), Vec::new());
     };
     let cal = Calendar { first, latest };
-    let membership = Membership::new(reference, crate::partners_used(facts).into_iter());
+    let membership = Membership::new(reference, summary.partners.iter().copied());
 
     // Facts arrive sorted by (code, partner, month): split them by chapter.
     let mut chapters: Vec<&[MonthlyFact]> = Vec::new();
@@ -605,6 +603,14 @@ fn count_rows(s: &CodeSeries, cal: &Calendar, sums: &Scratch, rows: &mut Vec<Cou
 mod tests {
     use super::*;
     use cnexport_core::HsCode;
+
+    /// `compute` with the summary it is given in `transform`.
+    fn compute(
+        facts: &[MonthlyFact],
+        reference: &Reference,
+    ) -> (Vec<BaseMetricsRow>, Vec<CountMonthRow>) {
+        super::compute(facts, &crate::Summary::of(facts), reference)
+    }
 
     fn fact(month: Month, hs: u32, partner: u16, value: i64) -> MonthlyFact {
         MonthlyFact {
