@@ -77,8 +77,54 @@ pub struct Database {
     pub facts: Vec<MonthlyFact>,
     pub source_files: Vec<SourceFileRow>,
     pub quarantine: Vec<QuarantineRow>,
-    pub base_metrics: Vec<BaseMetricsRow>,
-    pub count_month: Vec<CountMonthRow>,
+    pub base_metrics: Chunks<BaseMetricsRow>,
+    pub count_month: Chunks<CountMonthRow>,
+}
+
+/// Rows kept in the pieces they were computed in (one per HS chapter), in
+/// order: joining them into one vector would copy hundreds of megabytes at
+/// national scale for nothing, since they are only ever read in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunks<T>(pub Vec<Vec<T>>);
+
+impl<T> Default for Chunks<T> {
+    fn default() -> Chunks<T> {
+        Chunks(Vec::new())
+    }
+}
+
+impl<T> Chunks<T> {
+    pub fn len(&self) -> usize {
+        self.0.iter().map(Vec::len).sum()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Vec::is_empty)
+    }
+    /// Every row, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.0.iter().flatten()
+    }
+    /// Every row in one vector (for tests and small data).
+    pub fn to_vec(&self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        self.iter().cloned().collect()
+    }
+}
+
+impl<T> From<Vec<T>> for Chunks<T> {
+    fn from(rows: Vec<T>) -> Chunks<T> {
+        Chunks(vec![rows])
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Chunks<T> {
+    type Item = &'a T;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<T>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().flatten()
+    }
 }
 
 /// Totals of one region or bloc in the two windows.
@@ -92,7 +138,8 @@ pub struct WindowTotals {
 /// at one as-of month. Rounded figures are stored as they are served.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaseMetricsRow {
-    pub hs_code: String,
+    /// Shared by the rows of one code (a clone is a count, not a copy).
+    pub hs_code: std::sync::Arc<str>,
     pub level: u8,
     pub as_of: crate::Month,
     pub recent12: i64,
@@ -106,16 +153,16 @@ pub struct BaseMetricsRow {
     pub monthly_activity: u32,
     pub top3_concentration: Option<f64>,
     pub avg_country_active_months: Option<f64>,
-    pub first_unit: Option<String>,
+    pub first_unit: Option<crate::Sym>,
     pub first_quantity: Option<i64>,
-    pub second_unit: Option<String>,
+    pub second_unit: Option<crate::Sym>,
     pub second_quantity: Option<i64>,
     /// In the order of `Continent::ALL`.
     pub regions: [WindowTotals; 6],
     /// In the order of `Bloc::ALL`.
     pub blocs: [WindowTotals; 5],
     /// Continent API key of the largest share, and that share.
-    pub best_region: Option<(String, f64)>,
+    pub best_region: Option<(&'static str, f64)>,
     pub g3: f64,
     pub g12: f64,
     pub gb: f64,
@@ -135,15 +182,15 @@ pub struct BaseMetricsRow {
     pub first_quantity_prev: i64,
     /// The one first unit of both windows; `None` when the unit changed,
     /// mixed, or there is none (then unit values are not defined).
-    pub unit_both_windows: Option<String>,
+    pub unit_both_windows: Option<crate::Sym>,
 }
 
 /// One row of `hs_count_month`: a code and a country at the latest month.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountMonthRow {
-    pub hs_code: String,
+    pub hs_code: std::sync::Arc<str>,
     pub level: u8,
-    pub country_code: String,
+    pub country_code: crate::PartnerCode,
     pub as_of: crate::Month,
     pub recent12: i64,
     pub prev12: i64,

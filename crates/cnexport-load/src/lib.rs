@@ -9,8 +9,8 @@
 mod schema;
 
 use cnexport_core::tables::Database;
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection};
+use cnexport_core::tables::WindowTotals;
+use rusqlite::{params, Connection, ToSql};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -208,10 +208,11 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
             "INSERT INTO monthly_facts (hs_code, country_code, month, value, quantity1, unit1, quantity2, unit2, first_value, source_file)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
+        let (mut code_buf, mut partner_buf) = ([0u8; 8], [0u8; 3]);
         for f in &db.facts {
             st.execute(params![
-                f.hs_code.to_string(),
-                f.partner.to_string(),
+                fixed_digits(f.hs_code.0, &mut code_buf),
+                fixed_digits(f.partner.0 as u32, &mut partner_buf),
                 f.month.yyyymm(),
                 f.value,
                 f.quantity1,
@@ -251,46 +252,80 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55)",
         )?;
         for r in &db.base_metrics {
-            let mut values: Vec<Value> = vec![
-                r.hs_code.clone().into(),
-                (r.level as i64).into(),
-                (r.as_of.yyyymm() as i64).into(),
-                r.recent12.into(),
-                r.prev12.into(),
-                r.yoy_growth.into(),
-                r.value_month.into(),
-                r.value_prev_month.into(),
-                r.mom_growth.into(),
-                (r.active_countries as i64).into(),
-                (r.active_countries_prev as i64).into(),
-                (r.monthly_activity as i64).into(),
-                r.top3_concentration.into(),
-                r.avg_country_active_months.into(),
-                r.first_unit.clone().into(),
-                r.first_quantity.into(),
-                r.second_unit.clone().into(),
-                r.second_quantity.into(),
+            // Borrowed parameters: no allocation per row.
+            let code: &str = &r.hs_code;
+            let (level, as_of) = (r.level as i64, r.as_of.yyyymm() as i64);
+            let (active, active_prev, activity) = (
+                r.active_countries as i64,
+                r.active_countries_prev as i64,
+                r.monthly_activity as i64,
+            );
+            let (entered, exited) = (r.markets_entered as i64, r.markets_exited as i64);
+            let (first_unit, second_unit, both) = (
+                r.first_unit.as_deref(),
+                r.second_unit.as_deref(),
+                r.unit_both_windows.as_deref(),
+            );
+            let (best, best_pct) = (r.best_region.map(|b| b.0), r.best_region.map(|b| b.1));
+            let w: Vec<&WindowTotals> = r.regions.iter().chain(r.blocs.iter()).collect();
+            let params: [&dyn ToSql; 55] = [
+                &code,
+                &level,
+                &as_of,
+                &r.recent12,
+                &r.prev12,
+                &r.yoy_growth,
+                &r.value_month,
+                &r.value_prev_month,
+                &r.mom_growth,
+                &active,
+                &active_prev,
+                &activity,
+                &r.top3_concentration,
+                &r.avg_country_active_months,
+                &first_unit,
+                &r.first_quantity,
+                &second_unit,
+                &r.second_quantity,
+                &w[0].recent12,
+                &w[0].prev12,
+                &w[1].recent12,
+                &w[1].prev12,
+                &w[2].recent12,
+                &w[2].prev12,
+                &w[3].recent12,
+                &w[3].prev12,
+                &w[4].recent12,
+                &w[4].prev12,
+                &w[5].recent12,
+                &w[5].prev12,
+                &w[6].recent12,
+                &w[6].prev12,
+                &w[7].recent12,
+                &w[7].prev12,
+                &w[8].recent12,
+                &w[8].prev12,
+                &w[9].recent12,
+                &w[9].prev12,
+                &w[10].recent12,
+                &w[10].prev12,
+                &best,
+                &best_pct,
+                &r.g3,
+                &r.g12,
+                &r.gb,
+                &r.momentum_score,
+                &r.value_year_ago_month,
+                &r.hhi,
+                &r.hhi_prev,
+                &r.effective_markets,
+                &r.effective_markets_prev,
+                &entered,
+                &exited,
+                &r.first_quantity_prev,
+                &both,
             ];
-            for w in r.regions.iter().chain(r.blocs.iter()) {
-                values.push(w.recent12.into());
-                values.push(w.prev12.into());
-            }
-            values.push(r.best_region.as_ref().map(|b| b.0.clone()).into());
-            values.push(r.best_region.as_ref().map(|b| b.1).into());
-            values.push(r.g3.into());
-            values.push(r.g12.into());
-            values.push(r.gb.into());
-            values.push(r.momentum_score.into());
-            values.push(r.value_year_ago_month.into());
-            values.push(r.hhi.into());
-            values.push(r.hhi_prev.into());
-            values.push(r.effective_markets.into());
-            values.push(r.effective_markets_prev.into());
-            values.push((r.markets_entered as i64).into());
-            values.push((r.markets_exited as i64).into());
-            values.push(r.first_quantity_prev.into());
-            values.push(r.unit_both_windows.clone().into());
-            st.execute(params_from_iter(values))?;
+            st.execute(&params[..])?;
         }
         let mut st = tx.prepare(
             "INSERT INTO hs_count_month (hs_code, level, country_code, as_of_month, recent12m_total, prev12m_total, monthly_avg, three_year_cagr, quantity1, quantity1_prev)
@@ -298,9 +333,9 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
         )?;
         for r in &db.count_month {
             st.execute(params![
-                r.hs_code,
+                &*r.hs_code,
                 r.level,
-                r.country_code,
+                fixed_digits(r.country_code.0 as u32, &mut partner_buf),
                 r.as_of.yyyymm(),
                 r.recent12,
                 r.prev12,
@@ -318,6 +353,16 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
         }
     }
     tx.commit()
+}
+
+/// `n` as exactly `N` decimal digits, zero-padded (as `HsCode` and
+/// `PartnerCode` display), without allocating.
+fn fixed_digits<const N: usize>(mut n: u32, buf: &mut [u8; N]) -> &str {
+    for b in buf.iter_mut().rev() {
+        *b = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    std::str::from_utf8(buf).unwrap_or_default()
 }
 
 fn tag_zh(key: &str) -> &str {
@@ -348,4 +393,21 @@ fn check(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError>
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_digits_pad_as_the_codes_display() {
+        use cnexport_core::{HsCode, PartnerCode};
+        let (mut a, mut b) = ([0u8; 8], [0u8; 3]);
+        for code in [0u32, 1012100, 85171300, 99999999] {
+            assert_eq!(fixed_digits(code, &mut a), HsCode(code).to_string());
+        }
+        for p in [0u16, 7, 116, 502, 999] {
+            assert_eq!(fixed_digits(p as u32, &mut b), PartnerCode(p).to_string());
+        }
+    }
 }

@@ -13,9 +13,10 @@
 
 use cnexport_core::reference::Reference;
 use cnexport_core::round::{growth_pct, percent, ratio_2dp, round_2dp};
-use cnexport_core::tables::{BaseMetricsRow, CountMonthRow, WindowTotals};
+use cnexport_core::tables::{BaseMetricsRow, Chunks, CountMonthRow, WindowTotals};
 use cnexport_core::{Bloc, Continent, HsCode, Month, MonthlyFact, PartnerCode, Sym};
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// The unit(s) seen in a set of facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -189,9 +190,9 @@ pub fn compute(
     facts: &[MonthlyFact],
     summary: &crate::Summary,
     reference: &Reference,
-) -> (Vec<BaseMetricsRow>, Vec<CountMonthRow>) {
+) -> (Chunks<BaseMetricsRow>, Chunks<CountMonthRow>) {
     let (Some(&first), Some(&latest)) = (summary.months.first(), summary.months.last()) else {
-        return (Vec::new(), Vec::new());
+        return (Chunks::default(), Chunks::default());
     };
     let cal = Calendar { first, latest };
     let membership = Membership::new(reference, summary.partners.iter().copied());
@@ -217,13 +218,13 @@ pub fn compute(
         })
         .collect();
     done.sort_by_key(|d| d.0);
-    let mut base = Vec::with_capacity(done.iter().map(|d| d.1.len()).sum());
-    let mut counts = Vec::with_capacity(done.iter().map(|d| d.2.len()).sum());
+    let mut base = Vec::with_capacity(done.len());
+    let mut counts = Vec::with_capacity(done.len());
     for (_, b, c) in done {
-        base.extend(b);
-        counts.extend(c);
+        base.push(b);
+        counts.push(c);
     }
-    (base, counts)
+    (Chunks(base), Chunks(counts))
 }
 
 fn chapter(code: HsCode) -> u32 {
@@ -268,13 +269,14 @@ fn chapter_rows(
     all.extend(level8);
     all.sort_by(|a, b| a.code.cmp(&b.code));
 
-    let mut base = Vec::new();
-    let mut counts = Vec::new();
+    let mut base = Vec::with_capacity(all.len() * months.saturating_sub(23));
+    let mut counts = Vec::with_capacity(all.iter().map(|s| s.partners.len()).sum());
     let mut scratch = Scratch::default();
     for s in &all {
         scratch.prepare(s);
-        base_rows(s, cal, membership, &scratch, &mut base);
-        count_rows(s, cal, &scratch, &mut counts);
+        let code: Arc<str> = Arc::from(s.code.as_str());
+        base_rows(s, &code, cal, membership, &scratch, &mut base);
+        count_rows(s, &code, cal, &scratch, &mut counts);
     }
     (base, counts)
 }
@@ -397,6 +399,7 @@ fn concentration(total: i64, squares: i128) -> (Option<f64>, Option<f64>) {
 
 fn base_rows(
     s: &CodeSeries,
+    code: &Arc<str>,
     cal: &Calendar,
     membership: &Membership,
     sums: &Scratch,
@@ -491,13 +494,13 @@ fn base_rows(
             // Everything went to 7xx partners: no continent at all.
             percent(best.recent12 as i128, recent12 as i128)
                 .filter(|_| best.recent12 > 0)
-                .map(|p| (Continent::ALL[i].api_key().to_string(), p))
+                .map(|p| (Continent::ALL[i].api_key(), p))
         } else {
             None
         };
 
         let quantity = |units: &[Units], quantities: &[i64]| match Units::over(&units[t - 11..=t]) {
-            Units::One(u) => (Some(u.to_string()), Some(window_sum(quantities, t, 12))),
+            Units::One(u) => (Some(u), Some(window_sum(quantities, t, 12))),
             Units::Nothing => (None, Some(window_sum(quantities, t, 12))),
             Units::Mixed => (None, None),
         };
@@ -506,7 +509,7 @@ fn base_rows(
         let (hhi, effective_markets) = concentration(recent12, squares);
         let (hhi_prev, effective_markets_prev) = concentration(prev12, squares_prev);
         let unit_both_windows = match Units::over(&s.units1[t - 23..=t]) {
-            Units::One(unit) => Some(unit.to_string()),
+            Units::One(unit) => Some(unit),
             _ => None,
         };
 
@@ -517,7 +520,7 @@ fn base_rows(
         let momentum = round_2dp(100.0 * (0.5 * g3.tanh() + 0.3 * g12.tanh() + 0.2 * gb.tanh()));
 
         rows.push(BaseMetricsRow {
-            hs_code: s.code.clone(),
+            hs_code: code.clone(),
             level: s.level,
             as_of: cal.first.plus(t as i64),
             recent12,
@@ -555,7 +558,13 @@ fn base_rows(
     }
 }
 
-fn count_rows(s: &CodeSeries, cal: &Calendar, sums: &Scratch, rows: &mut Vec<CountMonthRow>) {
+fn count_rows(
+    s: &CodeSeries,
+    code: &Arc<str>,
+    cal: &Calendar,
+    sums: &Scratch,
+    rows: &mut Vec<CountMonthRow>,
+) {
     let months = cal.months();
     let t = months - 1;
     let len = t.min(11) + 1;
@@ -581,9 +590,9 @@ fn count_rows(s: &CodeSeries, cal: &Calendar, sums: &Scratch, rows: &mut Vec<Cou
             None
         };
         rows.push(CountMonthRow {
-            hs_code: s.code.clone(),
+            hs_code: code.clone(),
             level: s.level,
-            country_code: partner.to_string(),
+            country_code: *partner,
             as_of: cal.latest,
             recent12,
             prev12,
@@ -609,7 +618,8 @@ mod tests {
         facts: &[MonthlyFact],
         reference: &Reference,
     ) -> (Vec<BaseMetricsRow>, Vec<CountMonthRow>) {
-        super::compute(facts, &crate::Summary::of(facts), reference)
+        let (b, c) = super::compute(facts, &crate::Summary::of(facts), reference);
+        (b.to_vec(), c.to_vec())
     }
 
     fn fact(month: Month, hs: u32, partner: u16, value: i64) -> MonthlyFact {
@@ -647,7 +657,7 @@ mod tests {
         facts.push(fact(first.plus(23), 85171300, 108, 5));
         facts.push(fact(first.plus(23), 85171300, 701, 15));
         let (base, counts) = compute(&sorted(facts), Reference::get());
-        let row = base.iter().find(|r| r.hs_code == "85171300").unwrap();
+        let row = base.iter().find(|r| &*r.hs_code == "85171300").unwrap();
         assert_eq!(row.as_of.to_string(), "202412");
         // recent12 = 12*20 + 5 + 15 = 260; prev12 = 120; yoy = 116.67
         assert_eq!((row.recent12, row.prev12), (260, 120));
@@ -665,7 +675,7 @@ mod tests {
         assert_eq!(row.regions[0].recent12, 5);
         let region_sum: i64 = row.regions.iter().map(|r| r.recent12).sum();
         assert_eq!(region_sum, 245);
-        assert_eq!(row.best_region, Some(("northAmerica".to_string(), 92.31)));
+        assert_eq!(row.best_region, Some(("northAmerica", 92.31)));
         // Cyprus in three blocs, US in USMCA.
         assert_eq!(row.blocs[0].recent12, 5); // middleEast
         assert_eq!(row.blocs[1].recent12, 5); // beltRoad
@@ -681,13 +691,13 @@ mod tests {
         assert_eq!(row.first_quantity, Some(260));
         // Roll-ups exist with the same totals.
         for code in ["85", "8517", "851713"] {
-            let r = base.iter().find(|r| r.hs_code == code).unwrap();
+            let r = base.iter().find(|r| &*r.hs_code == code).unwrap();
             assert_eq!((r.recent12, r.prev12), (260, 120), "{code}");
         }
         // Only 24 months: no 3-year CAGR.
         let us = counts
             .iter()
-            .find(|c| c.hs_code == "85171300" && c.country_code == "502")
+            .find(|c| &*c.hs_code == "85171300" && c.country_code == PartnerCode(502))
             .unwrap();
         assert_eq!(us.recent12, 240);
         assert_eq!(us.monthly_avg, 20.0);
@@ -706,7 +716,7 @@ mod tests {
             fact(first.plus(23), 1012100, 502, 3),
         ];
         let (base, _) = compute(&sorted(facts), Reference::get());
-        let row = base.iter().find(|r| r.hs_code == "01012100").unwrap();
+        let row = base.iter().find(|r| &*r.hs_code == "01012100").unwrap();
         assert_eq!(row.yoy_growth, None);
         // M = 3, M-1 = 0: mom null.
         assert_eq!(row.mom_growth, None);
@@ -730,20 +740,20 @@ mod tests {
         // 8-digit: one unit each.
         assert_eq!(
             base.iter()
-                .find(|r| r.hs_code == "01012100")
+                .find(|r| &*r.hs_code == "01012100")
                 .unwrap()
                 .first_unit
                 .as_deref(),
             Some("头")
         );
         // The roll-up 0101 in its window holds only the 头 row (the 千克 row is in prev12).
-        let r = base.iter().find(|r| r.hs_code == "0101").unwrap();
+        let r = base.iter().find(|r| &*r.hs_code == "0101").unwrap();
         assert_eq!(r.first_unit.as_deref(), Some("头"));
         let mut c = fact(first.plus(23), 1012900, 502, 3);
         c.unit1 = Some("千克".into());
         let (base, _) = compute(&sorted(vec![anchor, a, c]), Reference::get());
-        let r = base.iter().find(|r| r.hs_code == "0101").unwrap();
-        assert_eq!((r.first_unit.clone(), r.first_quantity), (None, None));
+        let r = base.iter().find(|r| &*r.hs_code == "0101").unwrap();
+        assert_eq!((r.first_unit, r.first_quantity), (None, None));
     }
 
     #[test]
