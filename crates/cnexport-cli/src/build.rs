@@ -1,6 +1,7 @@
 //! `cnexport build`: ingest every bulletin under a directory, merge,
 //! transform, and write the database atomically, with a build report.
 
+use crate::incremental::Plan;
 use crate::report::{BuildReport, FileReport, NewPartner, StageTimes};
 use anyhow::{bail, Context, Result};
 use cnexport_core::tables::{QuarantineRow, SourceFileRow};
@@ -29,6 +30,10 @@ pub struct BuildOptions {
     pub progress: bool,
     /// A 12-month base below this (yuan) flags growth as low-base.
     pub low_base_threshold: i64,
+    /// Update the previous database in place of writing a new one when it
+    /// was built by this version from the first files of this build (see
+    /// `crate::incremental`); otherwise, or when false, write a new one.
+    pub incremental: bool,
 }
 
 impl BuildOptions {
@@ -40,6 +45,7 @@ impl BuildOptions {
             currency: Currency::Cny,
             progress: std::io::stderr().is_terminal(),
             low_base_threshold: 1_000_000,
+            incremental: false,
         }
     }
 
@@ -237,6 +243,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 "low_base_threshold".into(),
                 opts.low_base_threshold.to_string(),
             ),
+            (
+                "program_version".into(),
+                format!("cnexport {}", env!("CARGO_PKG_VERSION")),
+            ),
         ],
     };
     let merge_secs = t_merge.elapsed().as_secs_f64();
@@ -314,7 +324,40 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let stats = cnexport_load::write_database(&opts.db, &db)?;
+    let (stats, load_mode, load_note) = if opts.incremental {
+        match crate::incremental::plan(&opts.db, &parsed, &db) {
+            Plan::UpToDate => {
+                let bytes = fs::metadata(&opts.db)
+                    .with_context(|| format!("cannot read {}", opts.db.display()))?
+                    .len();
+                let stats = cnexport_load::LoadStats {
+                    facts: db.facts.len() as u64,
+                    countries: db.countries.len() as u64,
+                    products: db.products.len() as u64,
+                    bytes,
+                };
+                let note = "the database already holds these files; left as it was";
+                (stats, "up to date", Some(note.to_string()))
+            }
+            Plan::Update(update) => {
+                let note = format!(
+                    "{} facts and {} metric rows written into a copy of the previous database",
+                    update.facts.len(),
+                    update.base_metrics.len()
+                );
+                let stats = cnexport_load::update_database(&opts.db, &db, &update)?;
+                (stats, "incremental", Some(note))
+            }
+            Plan::Full(reason) => (
+                cnexport_load::write_database(&opts.db, &db)?,
+                "full",
+                Some(reason),
+            ),
+        }
+    } else {
+        (cnexport_load::write_database(&opts.db, &db)?, "full", None)
+    };
+    tracing::info!(mode = load_mode, note = ?load_note, "load planned and done");
     let load_secs = t_load.elapsed().as_secs_f64();
     let cpu_loaded = crate::report::cpu_secs();
     spinner.finish_and_clear();
@@ -381,6 +424,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             total_cpu_secs: crate::report::cpu_delta(cpu_start, crate::report::cpu_secs()),
         },
         peak_memory_mb: crate::report::peak_memory_mb(),
+        load_mode: load_mode.to_string(),
+        load_note,
         database_bytes: stats.bytes,
         files: file_reports,
     })

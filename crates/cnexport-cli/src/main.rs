@@ -3,6 +3,7 @@
 //! together and decides exit codes.
 
 mod build;
+mod incremental;
 mod pipeline;
 mod report;
 
@@ -53,6 +54,14 @@ enum Command {
         /// Currency of the build: files in another currency are rejected.
         #[arg(long, default_value = "CNY", value_parser = ["CNY", "USD"])]
         currency: String,
+        /// Update the existing database instead of writing a new one, when it was built
+        /// by this cnexport version from the first files of this build (the monthly case:
+        /// new release files added). Only the rows that can have changed are written,
+        /// into a checked copy swapped in atomically; the tables hold the same rows as a
+        /// full build, but the file is not byte-identical to one. Otherwise (and without
+        /// this flag) a new database is written, byte-identical for the same inputs.
+        #[arg(long)]
+        incremental: bool,
     },
     /// Download the bulletin files a listing page links into a landing folder.
     ///
@@ -231,10 +240,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report,
             stage,
             currency,
+            incremental,
         } => {
             let mut opts = BuildOptions::new(input, db);
             opts.stage = stage;
             opts.currency = parse_currency(&currency);
+            opts.incremental = incremental;
             run_build(&opts, report.as_deref())
         }
         Command::Fetch {
@@ -316,6 +327,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut opts = BuildOptions::new(p.build.input, p.build.db);
             opts.stage = p.build.stage;
             opts.currency = parse_currency(p.build.currency.as_deref().unwrap_or("CNY"));
+            opts.incremental = p.build.incremental.unwrap_or(false);
             if let Some(t) = p.metrics.as_ref().and_then(|m| m.low_base_threshold) {
                 opts.low_base_threshold = t;
             }

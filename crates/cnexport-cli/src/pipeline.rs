@@ -56,6 +56,9 @@ pub struct BuildSection {
     pub stage: Option<PathBuf>,
     /// `CNY` (default) or `USD`.
     pub currency: Option<String>,
+    /// Update the previous database when only new release files were added
+    /// (`cnexport build --incremental`); default false.
+    pub incremental: Option<bool>,
 }
 
 impl Pipeline {

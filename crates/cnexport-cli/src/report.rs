@@ -36,6 +36,11 @@ pub struct BuildReport {
     pub largest_revisions: Vec<RevisionReport>,
     pub times: StageTimes,
     pub peak_memory_mb: Option<f64>,
+    /// `full` (a new database file), `incremental` (the previous one
+    /// updated, `--incremental`) or `up to date` (nothing to write).
+    pub load_mode: String,
+    /// Why a build asked to be incremental was not, or what it wrote.
+    pub load_note: Option<String>,
     pub database_bytes: u64,
     pub files: Vec<FileReport>,
 }
@@ -182,6 +187,15 @@ impl BuildReport {
             self.times.load_secs,
             self.times.total_secs,
             self.peak_memory_mb.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+        );
+        let _ = writeln!(
+            s,
+            "  load        {}{}",
+            self.load_mode,
+            self.load_note
+                .as_ref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
         );
         for w in &self.warnings {
             let _ = writeln!(s, "  warning: {w}");

@@ -9,7 +9,8 @@
 mod schema;
 
 use cnexport_core::tables::Database;
-use cnexport_core::tables::WindowTotals;
+use cnexport_core::tables::{BaseMetricsRow, CountMonthRow, WindowTotals};
+use cnexport_core::MonthlyFact;
 use rusqlite::{params, Connection, ToSql};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -63,6 +64,147 @@ pub fn write_database(target: &Path, db: &Database) -> Result<LoadStats, LoadErr
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// What an incremental build changes in the previous database: the rows
+/// given are written with `INSERT OR REPLACE`, the small tables (meta,
+/// countries, products, source files, quarantine) are rewritten whole.
+#[derive(Debug, Default)]
+pub struct Update<'a> {
+    /// Facts of the cells that the new files touched.
+    pub facts: Vec<&'a MonthlyFact>,
+    /// `hs_base_metrics` rows that are new or may have changed.
+    pub base_metrics: Vec<&'a BaseMetricsRow>,
+    /// `None`: every `hs_count_month` row is rewritten (the as-of month
+    /// moved); `Some(codes)`, sorted: only these codes' rows.
+    pub count_codes: Option<Vec<std::sync::Arc<str>>>,
+}
+
+/// Updates `target` to hold `db`, given what changed since it was written:
+/// a copy of `target` is updated, checked (row counts of every large table,
+/// `quick_check` of the tables rewritten whole), synced and renamed over
+/// `target` in one step, as [`write_database`] does with a new file. The
+/// result holds the same rows as `write_database(db)` would write, not the
+/// same bytes (and the planner statistics of the previous build).
+pub fn update_database(
+    target: &Path,
+    db: &Database,
+    update: &Update<'_>,
+) -> Result<LoadStats, LoadError> {
+    remove_stale_temporaries(target);
+    let tmp = temporary_path(target);
+    let result = update_copy(target, &tmp, db, update).and_then(|stats| {
+        publish(&tmp, target)?;
+        Ok(stats)
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn update_copy(
+    target: &Path,
+    tmp: &Path,
+    db: &Database,
+    update: &Update<'_>,
+) -> Result<LoadStats, LoadError> {
+    fs::copy(target, tmp).map_err(io(tmp))?;
+    let mut conn = Connection::open(tmp).map_err(sqlite(tmp))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+         PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -1048576;",
+    )
+    .map_err(sqlite(tmp))?;
+    apply_update(&mut conn, db, update).map_err(sqlite(tmp))?;
+    check_update(&conn, db, tmp)?;
+    conn.close().map_err(|(_, e)| sqlite(tmp)(e))?;
+    let file = fs::File::open(tmp).map_err(io(tmp))?;
+    file.sync_all().map_err(io(tmp))?;
+    let bytes = file.metadata().map_err(io(tmp))?.len();
+    Ok(LoadStats {
+        facts: db.facts.len() as u64,
+        countries: db.countries.len() as u64,
+        products: db.products.len() as u64,
+        bytes,
+    })
+}
+
+fn apply_update(conn: &mut Connection, db: &Database, update: &Update<'_>) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(
+        "DELETE FROM meta; DELETE FROM country_tags; DELETE FROM countries;
+         DELETE FROM products; DELETE FROM source_files; DELETE FROM quarantine;",
+    )?;
+    insert_meta(&tx, db)?;
+    insert_reference(&tx, db)?;
+    let mut facts = update.facts.clone();
+    // In key order: each page of the table is visited once.
+    facts.sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
+    insert_facts(&tx, "INSERT OR REPLACE", facts.into_iter())?;
+    insert_source_files(&tx, db)?;
+    insert_base_metrics(
+        &tx,
+        "INSERT OR REPLACE",
+        update.base_metrics.iter().copied(),
+    )?;
+    match &update.count_codes {
+        None => {
+            tx.execute("DELETE FROM hs_count_month", [])?;
+            insert_count_month(&tx, db.count_month.iter())?;
+        }
+        Some(codes) => {
+            let mut delete = tx.prepare("DELETE FROM hs_count_month WHERE hs_code = ?1")?;
+            for code in codes {
+                delete.execute([&**code])?;
+            }
+            insert_count_month(
+                &tx,
+                db.count_month
+                    .iter()
+                    .filter(|r| codes.binary_search(&r.hs_code).is_ok()),
+            )?;
+        }
+    }
+    insert_quarantine(&tx, db)?;
+    tx.commit()
+}
+
+fn check_update(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError> {
+    let fail = |what: String| LoadError::Check {
+        path: path.to_path_buf(),
+        what,
+    };
+    for table in [
+        "meta",
+        "countries",
+        "country_tags",
+        "products",
+        "source_files",
+        "quarantine",
+        "hs_count_month",
+    ] {
+        let result: String = conn
+            .query_row(&format!("PRAGMA quick_check({table})"), [], |r| r.get(0))
+            .map_err(sqlite(path))?;
+        if result != "ok" {
+            return Err(fail(format!("quick_check({table}): {result}")));
+        }
+    }
+    for (table, expected) in [
+        ("monthly_facts", db.facts.len()),
+        ("hs_base_metrics", db.base_metrics.len()),
+        ("hs_count_month", db.count_month.len()),
+        ("source_files", db.source_files.len()),
+    ] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .map_err(sqlite(path))?;
+        if n as usize != expected {
+            return Err(fail(format!("{table}: {n} rows, {expected} expected")));
+        }
+    }
+    Ok(())
 }
 
 /// Removes temporary files left by builds that were killed (their process
@@ -161,198 +303,245 @@ fn publish(tmp: &Path, target: &Path) -> Result<(), LoadError> {
 
 fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
-    {
-        let mut st = tx.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
-        let mut meta = db.meta.clone();
-        meta.push(("schema_version".into(), SCHEMA_VERSION.to_string()));
-        meta.sort();
-        for (k, v) in &meta {
-            st.execute(params![k, v])?;
-        }
-        let mut st = tx.prepare(
-            "INSERT INTO countries (country_code, name_zh, name_en, name_pinyin, continent, continent_zh, iso3, iso2, m49, in_reference)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        let mut tag =
-            tx.prepare("INSERT INTO country_tags (country_code, tag, tag_zh) VALUES (?1, ?2, ?3)")?;
-        for c in &db.countries {
-            st.execute(params![
-                c.code,
-                c.name_zh,
-                c.name_en,
-                c.name_pinyin,
-                c.continent_key,
-                c.continent_zh,
-                c.iso3,
-                c.iso2,
-                c.m49,
-                c.in_reference as i64
-            ])?;
-            for t in &c.tags {
-                tag.execute(params![c.code, t, tag_zh(t)])?;
-            }
-        }
-        let mut st = tx.prepare(
-            "INSERT INTO products (hs_code, level, name_zh, name_en, name_source) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for p in &db.products {
-            st.execute(params![
-                p.code,
-                p.level,
-                p.name_zh,
-                p.name_en,
-                p.name_source
-            ])?;
-        }
-        let mut st = tx.prepare(
-            "INSERT INTO monthly_facts (hs_code, country_code, month, value, quantity1, unit1, quantity2, unit2, first_value, source_file)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        let (mut code_buf, mut partner_buf) = ([0u8; 8], [0u8; 3]);
-        for f in &db.facts {
-            st.execute(params![
-                fixed_digits(f.hs_code.0, &mut code_buf),
-                fixed_digits(f.partner.0 as u32, &mut partner_buf),
-                f.month.yyyymm(),
-                f.value,
-                f.quantity1,
-                f.unit1.as_deref(),
-                f.quantity2,
-                f.unit2.as_deref(),
-                f.first_value,
-                f.source_file as i64
-            ])?;
-        }
-        let mut st = tx.prepare(
-            "INSERT INTO source_files (release_order, path, sha256, size, format, language, encoding, rows_read, rows_loaded,
-               rows_quarantined, rows_superseded, value_loaded, value_quarantined, value_superseded, warnings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?;
-        for s in &db.source_files {
-            st.execute(params![
-                s.release_order,
-                s.path,
-                s.sha256,
-                s.size as i64,
-                s.format,
-                s.language,
-                s.encoding,
-                s.rows_read as i64,
-                s.rows_loaded as i64,
-                s.rows_quarantined as i64,
-                s.rows_superseded as i64,
-                s.value_loaded as i64,
-                s.value_quarantined as i64,
-                s.value_superseded as i64,
-                s.warnings.join("\n"),
-            ])?;
-        }
-        let mut st = tx.prepare(
-            "INSERT INTO hs_base_metrics (hs_code, level, as_of_month, recent12m_global_total, prev12m_global_total, yoy_growth_rate, value_month, value_prev_month, mom_growth_rate, active_countries_count, active_countries_prev, monthly_activity_count, top3_concentration_percent, avg_country_active_months, first_unit, first_quantity, second_unit, second_quantity, asia_total, asia_prev_total, europe_total, europe_prev_total, africa_total, africa_prev_total, north_america_total, north_america_prev_total, south_america_total, south_america_prev_total, oceania_total, oceania_prev_total, middle_east_total, middle_east_prev_total, belt_road_total, belt_road_prev_total, asean_total, asean_prev_total, eu_total, eu_prev_total, usmca_total, usmca_prev_total, best_region, best_region_percent, g3, g12, gb, momentum_score, value_year_ago_month, hhi, hhi_prev, effective_markets, effective_markets_prev, markets_entered, markets_exited, first_quantity_prev, unit_both_windows)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55)",
-        )?;
-        for r in &db.base_metrics {
-            // Borrowed parameters: no allocation per row.
-            let code: &str = &r.hs_code;
-            let (level, as_of) = (r.level as i64, r.as_of.yyyymm() as i64);
-            let (active, active_prev, activity) = (
-                r.active_countries as i64,
-                r.active_countries_prev as i64,
-                r.monthly_activity as i64,
-            );
-            let (entered, exited) = (r.markets_entered as i64, r.markets_exited as i64);
-            let (first_unit, second_unit, both) = (
-                r.first_unit.as_deref(),
-                r.second_unit.as_deref(),
-                r.unit_both_windows.as_deref(),
-            );
-            let (best, best_pct) = (r.best_region.map(|b| b.0), r.best_region.map(|b| b.1));
-            let w: Vec<&WindowTotals> = r.regions.iter().chain(r.blocs.iter()).collect();
-            let params: [&dyn ToSql; 55] = [
-                &code,
-                &level,
-                &as_of,
-                &r.recent12,
-                &r.prev12,
-                &r.yoy_growth,
-                &r.value_month,
-                &r.value_prev_month,
-                &r.mom_growth,
-                &active,
-                &active_prev,
-                &activity,
-                &r.top3_concentration,
-                &r.avg_country_active_months,
-                &first_unit,
-                &r.first_quantity,
-                &second_unit,
-                &r.second_quantity,
-                &w[0].recent12,
-                &w[0].prev12,
-                &w[1].recent12,
-                &w[1].prev12,
-                &w[2].recent12,
-                &w[2].prev12,
-                &w[3].recent12,
-                &w[3].prev12,
-                &w[4].recent12,
-                &w[4].prev12,
-                &w[5].recent12,
-                &w[5].prev12,
-                &w[6].recent12,
-                &w[6].prev12,
-                &w[7].recent12,
-                &w[7].prev12,
-                &w[8].recent12,
-                &w[8].prev12,
-                &w[9].recent12,
-                &w[9].prev12,
-                &w[10].recent12,
-                &w[10].prev12,
-                &best,
-                &best_pct,
-                &r.g3,
-                &r.g12,
-                &r.gb,
-                &r.momentum_score,
-                &r.value_year_ago_month,
-                &r.hhi,
-                &r.hhi_prev,
-                &r.effective_markets,
-                &r.effective_markets_prev,
-                &entered,
-                &exited,
-                &r.first_quantity_prev,
-                &both,
-            ];
-            st.execute(&params[..])?;
-        }
-        let mut st = tx.prepare(
-            "INSERT INTO hs_count_month (hs_code, level, country_code, as_of_month, recent12m_total, prev12m_total, monthly_avg, three_year_cagr, quantity1, quantity1_prev)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for r in &db.count_month {
-            st.execute(params![
-                &*r.hs_code,
-                r.level,
-                fixed_digits(r.country_code.0 as u32, &mut partner_buf),
-                r.as_of.yyyymm(),
-                r.recent12,
-                r.prev12,
-                r.monthly_avg,
-                r.three_year_cagr,
-                r.quantity1,
-                r.quantity1_prev
-            ])?;
-        }
-        let mut st = tx.prepare(
-            "INSERT INTO quarantine (path, line, reason, detail, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for q in &db.quarantine {
-            st.execute(params![q.path, q.line, q.reason, q.detail, q.raw])?;
+    insert_meta(&tx, db)?;
+    insert_reference(&tx, db)?;
+    insert_facts(&tx, "INSERT", db.facts.iter())?;
+    insert_source_files(&tx, db)?;
+    insert_base_metrics(&tx, "INSERT", db.base_metrics.iter())?;
+    insert_count_month(&tx, db.count_month.iter())?;
+    insert_quarantine(&tx, db)?;
+    tx.commit()
+}
+
+fn insert_meta(tx: &Connection, db: &Database) -> rusqlite::Result<()> {
+    let mut st = tx.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
+    let mut meta = db.meta.clone();
+    meta.push(("schema_version".into(), SCHEMA_VERSION.to_string()));
+    meta.sort();
+    for (k, v) in &meta {
+        st.execute(params![k, v])?;
+    }
+    Ok(())
+}
+
+/// Countries, their tags and products.
+fn insert_reference(tx: &Connection, db: &Database) -> rusqlite::Result<()> {
+    let mut st = tx.prepare(
+        "INSERT INTO countries (country_code, name_zh, name_en, name_pinyin, continent, continent_zh, iso3, iso2, m49, in_reference)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut tag =
+        tx.prepare("INSERT INTO country_tags (country_code, tag, tag_zh) VALUES (?1, ?2, ?3)")?;
+    for c in &db.countries {
+        st.execute(params![
+            c.code,
+            c.name_zh,
+            c.name_en,
+            c.name_pinyin,
+            c.continent_key,
+            c.continent_zh,
+            c.iso3,
+            c.iso2,
+            c.m49,
+            c.in_reference as i64
+        ])?;
+        for t in &c.tags {
+            tag.execute(params![c.code, t, tag_zh(t)])?;
         }
     }
-    tx.commit()
+    let mut st = tx.prepare(
+        "INSERT INTO products (hs_code, level, name_zh, name_en, name_source) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for p in &db.products {
+        st.execute(params![
+            p.code,
+            p.level,
+            p.name_zh,
+            p.name_en,
+            p.name_source
+        ])?;
+    }
+    Ok(())
+}
+
+/// `verb` is `INSERT`, or `INSERT OR REPLACE` for an incremental update.
+fn insert_facts<'a>(
+    tx: &Connection,
+    verb: &str,
+    facts: impl Iterator<Item = &'a MonthlyFact>,
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare(
+        &format!("{verb} INTO monthly_facts (hs_code, country_code, month, value, quantity1, unit1, quantity2, unit2, first_value, source_file)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))?;
+    let (mut code_buf, mut partner_buf) = ([0u8; 8], [0u8; 3]);
+    for f in facts {
+        st.execute(params![
+            fixed_digits(f.hs_code.0, &mut code_buf),
+            fixed_digits(f.partner.0 as u32, &mut partner_buf),
+            f.month.yyyymm(),
+            f.value,
+            f.quantity1,
+            f.unit1.as_deref(),
+            f.quantity2,
+            f.unit2.as_deref(),
+            f.first_value,
+            f.source_file as i64
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_source_files(tx: &Connection, db: &Database) -> rusqlite::Result<()> {
+    let mut st = tx.prepare(
+        "INSERT INTO source_files (release_order, path, sha256, size, format, language, encoding, rows_read, rows_loaded,
+           rows_quarantined, rows_superseded, value_loaded, value_quarantined, value_superseded, warnings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    for s in &db.source_files {
+        st.execute(params![
+            s.release_order,
+            s.path,
+            s.sha256,
+            s.size as i64,
+            s.format,
+            s.language,
+            s.encoding,
+            s.rows_read as i64,
+            s.rows_loaded as i64,
+            s.rows_quarantined as i64,
+            s.rows_superseded as i64,
+            s.value_loaded as i64,
+            s.value_quarantined as i64,
+            s.value_superseded as i64,
+            s.warnings.join("\n"),
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_base_metrics<'a>(
+    tx: &Connection,
+    verb: &str,
+    rows: impl Iterator<Item = &'a BaseMetricsRow>,
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare(
+        &format!("{verb} INTO hs_base_metrics (hs_code, level, as_of_month, recent12m_global_total, prev12m_global_total, yoy_growth_rate, value_month, value_prev_month, mom_growth_rate, active_countries_count, active_countries_prev, monthly_activity_count, top3_concentration_percent, avg_country_active_months, first_unit, first_quantity, second_unit, second_quantity, asia_total, asia_prev_total, europe_total, europe_prev_total, africa_total, africa_prev_total, north_america_total, north_america_prev_total, south_america_total, south_america_prev_total, oceania_total, oceania_prev_total, middle_east_total, middle_east_prev_total, belt_road_total, belt_road_prev_total, asean_total, asean_prev_total, eu_total, eu_prev_total, usmca_total, usmca_prev_total, best_region, best_region_percent, g3, g12, gb, momentum_score, value_year_ago_month, hhi, hhi_prev, effective_markets, effective_markets_prev, markets_entered, markets_exited, first_quantity_prev, unit_both_windows)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54, ?55)"
+    ))?;
+    for r in rows {
+        // Borrowed parameters: no allocation per row.
+        let code: &str = &r.hs_code;
+        let (level, as_of) = (r.level as i64, r.as_of.yyyymm() as i64);
+        let (active, active_prev, activity) = (
+            r.active_countries as i64,
+            r.active_countries_prev as i64,
+            r.monthly_activity as i64,
+        );
+        let (entered, exited) = (r.markets_entered as i64, r.markets_exited as i64);
+        let (first_unit, second_unit, both) = (
+            r.first_unit.as_deref(),
+            r.second_unit.as_deref(),
+            r.unit_both_windows.as_deref(),
+        );
+        let (best, best_pct) = (r.best_region.map(|b| b.0), r.best_region.map(|b| b.1));
+        let w: Vec<&WindowTotals> = r.regions.iter().chain(r.blocs.iter()).collect();
+        let params: [&dyn ToSql; 55] = [
+            &code,
+            &level,
+            &as_of,
+            &r.recent12,
+            &r.prev12,
+            &r.yoy_growth,
+            &r.value_month,
+            &r.value_prev_month,
+            &r.mom_growth,
+            &active,
+            &active_prev,
+            &activity,
+            &r.top3_concentration,
+            &r.avg_country_active_months,
+            &first_unit,
+            &r.first_quantity,
+            &second_unit,
+            &r.second_quantity,
+            &w[0].recent12,
+            &w[0].prev12,
+            &w[1].recent12,
+            &w[1].prev12,
+            &w[2].recent12,
+            &w[2].prev12,
+            &w[3].recent12,
+            &w[3].prev12,
+            &w[4].recent12,
+            &w[4].prev12,
+            &w[5].recent12,
+            &w[5].prev12,
+            &w[6].recent12,
+            &w[6].prev12,
+            &w[7].recent12,
+            &w[7].prev12,
+            &w[8].recent12,
+            &w[8].prev12,
+            &w[9].recent12,
+            &w[9].prev12,
+            &w[10].recent12,
+            &w[10].prev12,
+            &best,
+            &best_pct,
+            &r.g3,
+            &r.g12,
+            &r.gb,
+            &r.momentum_score,
+            &r.value_year_ago_month,
+            &r.hhi,
+            &r.hhi_prev,
+            &r.effective_markets,
+            &r.effective_markets_prev,
+            &entered,
+            &exited,
+            &r.first_quantity_prev,
+            &both,
+        ];
+        st.execute(&params[..])?;
+    }
+    Ok(())
+}
+
+fn insert_count_month<'a>(
+    tx: &Connection,
+    rows: impl Iterator<Item = &'a CountMonthRow>,
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare(
+        "INSERT INTO hs_count_month (hs_code, level, country_code, as_of_month, recent12m_total, prev12m_total, monthly_avg, three_year_cagr, quantity1, quantity1_prev)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut partner_buf = [0u8; 3];
+    for r in rows {
+        st.execute(params![
+            &*r.hs_code,
+            r.level,
+            fixed_digits(r.country_code.0 as u32, &mut partner_buf),
+            r.as_of.yyyymm(),
+            r.recent12,
+            r.prev12,
+            r.monthly_avg,
+            r.three_year_cagr,
+            r.quantity1,
+            r.quantity1_prev
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_quarantine(tx: &Connection, db: &Database) -> rusqlite::Result<()> {
+    let mut st = tx.prepare(
+        "INSERT INTO quarantine (path, line, reason, detail, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for q in &db.quarantine {
+        st.execute(params![q.path, q.line, q.reason, q.detail, q.raw])?;
+    }
+    Ok(())
 }
 
 /// `n` as exactly `N` decimal digits, zero-padded (as `HsCode` and
