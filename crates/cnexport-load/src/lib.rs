@@ -109,7 +109,10 @@ fn update_copy(
     db: &Database,
     update: &Update<'_>,
 ) -> Result<LoadStats, LoadError> {
+    let step = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(secs = step.elapsed().as_secs_f64(), "update: {what}");
     fs::copy(target, tmp).map_err(io(tmp))?;
+    lap("copied");
     let mut conn = Connection::open(tmp).map_err(sqlite(tmp))?;
     conn.execute_batch(
         "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
@@ -117,10 +120,13 @@ fn update_copy(
     )
     .map_err(sqlite(tmp))?;
     apply_update(&mut conn, db, update).map_err(sqlite(tmp))?;
+    lap("rows written");
     check_update(&conn, db, tmp)?;
+    lap("checked");
     conn.close().map_err(|(_, e)| sqlite(tmp)(e))?;
     let file = fs::File::open(tmp).map_err(io(tmp))?;
     file.sync_all().map_err(io(tmp))?;
+    lap("synced");
     let bytes = file.metadata().map_err(io(tmp))?.len();
     Ok(LoadStats {
         facts: db.facts.len() as u64,
@@ -136,18 +142,23 @@ fn apply_update(conn: &mut Connection, db: &Database, update: &Update<'_>) -> ru
         "DELETE FROM meta; DELETE FROM country_tags; DELETE FROM countries;
          DELETE FROM products; DELETE FROM source_files; DELETE FROM quarantine;",
     )?;
+    let step = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(secs = step.elapsed().as_secs_f64(), "update: {what}");
     insert_meta(&tx, db)?;
     insert_reference(&tx, db)?;
+    lap("small tables");
     let mut facts = update.facts.clone();
     // In key order: each page of the table is visited once.
     facts.sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
     insert_facts(&tx, "INSERT OR REPLACE", facts.into_iter())?;
     insert_source_files(&tx, db)?;
+    lap("facts");
     insert_base_metrics(
         &tx,
         "INSERT OR REPLACE",
         update.base_metrics.iter().copied(),
     )?;
+    lap("base metrics");
     match &update.count_codes {
         None => {
             tx.execute("DELETE FROM hs_count_month", [])?;
@@ -166,8 +177,11 @@ fn apply_update(conn: &mut Connection, db: &Database, update: &Update<'_>) -> ru
             )?;
         }
     }
+    lap("count rows");
     insert_quarantine(&tx, db)?;
-    tx.commit()
+    let done = tx.commit();
+    lap("committed");
+    done
 }
 
 fn check_update(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError> {
