@@ -9,6 +9,7 @@
 //! assert_eq!(m.minus(3).to_string(), "202312");
 //! ```
 
+pub mod compact;
 pub mod model;
 pub mod month;
 pub mod reference;

@@ -276,6 +276,8 @@ pub struct ParsedFile {
     pub has_trade_mode: bool,
     /// Data rows read (blank lines excluded): `facts.len() + quarantined.len()`.
     pub rows_read: u64,
+    /// Serialized compactly (the stage reads millions of them back).
+    #[serde(with = "crate::compact::facts")]
     pub facts: Vec<Fact>,
     pub quarantined: Vec<QuarantinedRow>,
     /// Non-fatal remarks (for example the 10,000-row download cap).

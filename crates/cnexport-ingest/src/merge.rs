@@ -149,7 +149,9 @@ pub fn merge(files: &[ParsedFile]) -> Merged {
             index.push((f.hs_code, f.partner, f.month, fi as u32, ri as u32));
         }
     }
-    index.par_sort_unstable();
+    // Files are mostly sorted runs (a month each): the stable sort finds
+    // and merges them; keys are unique, so the order is the same.
+    index.par_sort();
 
     // Stretches of whole cells (about 4 per thread, at least 64k rows).
     let parts_wanted = (rayon::current_num_threads() * 4).max(1);

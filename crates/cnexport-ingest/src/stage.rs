@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Bumped whenever parsing changes what a file yields, so stale entries are
 /// ignored instead of trusted.
-pub const STAGE_FORMAT_VERSION: u32 = 1;
+pub const STAGE_FORMAT_VERSION: u32 = 2;
 
 /// A directory of staged parsed files.
 #[derive(Debug, Clone)]
