@@ -116,6 +116,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             opts.input.display()
         );
     }
+    // An incremental build will most likely update a copy of the previous
+    // database: copy it while the stages below run (removed if unused).
+    let mut prepared = (opts.incremental && opts.db.is_file())
+        .then(|| cnexport_load::PreparedCopy::start(&opts.db));
     let stage = Stage::open(&opts.stage_dir()).with_context(|| {
         format!(
             "cannot create the staging folder {}",
@@ -327,6 +331,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let (stats, load_mode, load_note) = if opts.incremental {
         match crate::incremental::plan(&opts.db, &parsed, &db) {
             Plan::UpToDate => {
+                drop(prepared.take());
                 let bytes = fs::metadata(&opts.db)
                     .with_context(|| format!("cannot read {}", opts.db.display()))?
                     .len();
@@ -345,14 +350,18 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                     update.facts.len(),
                     update.base_metrics.len()
                 );
-                let stats = cnexport_load::update_database(&opts.db, &db, &update)?;
+                let stats =
+                    cnexport_load::update_database(&opts.db, &db, &update, prepared.take())?;
                 (stats, "incremental", Some(note))
             }
-            Plan::Full(reason) => (
-                cnexport_load::write_database(&opts.db, &db)?,
-                "full",
-                Some(reason),
-            ),
+            Plan::Full(reason) => {
+                drop(prepared.take());
+                (
+                    cnexport_load::write_database(&opts.db, &db)?,
+                    "full",
+                    Some(reason),
+                )
+            }
         }
     } else {
         (cnexport_load::write_database(&opts.db, &db)?, "full", None)
@@ -365,6 +374,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 
     let keep: Vec<&str> = parsed.iter().map(|p| p.sha256.as_str()).collect();
     let _ = stage.prune(&keep);
+    let _ = stage.save_digests();
 
     let total_value: i128 = db.facts.iter().map(|f| f.value as i128).sum();
     let value_effective: i128 = loaded
@@ -432,12 +442,22 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 }
 
 fn ingest_one(stage: &Stage, path: &Path, rel: &str) -> Result<(ParsedFile, bool), IngestError> {
-    let bytes = fs::read(path).map_err(|e| IngestError {
+    let io_error = |e: std::io::Error| IngestError {
         path: rel.to_string(),
         kind: cnexport_ingest::IngestErrorKind::Io,
         message: format!("cannot read the file: {e}"),
-    })?;
+    };
+    let meta = fs::metadata(path).map_err(io_error)?;
+    // Unchanged since the last run (same size and modification time): the
+    // staged parse, without reading the file.
+    if let Some(digest) = stage.known_digest(rel, &meta) {
+        if let Some(p) = stage.get(&digest, rel) {
+            return Ok((p, false));
+        }
+    }
+    let bytes = fs::read(path).map_err(io_error)?;
     let digest = content_digest(&bytes);
+    stage.remember_digest(rel, &meta, &digest);
     if let Some(p) = stage.get(&digest, rel) {
         return Ok((p, false));
     }

@@ -90,29 +90,83 @@ pub fn update_database(
     target: &Path,
     db: &Database,
     update: &Update<'_>,
+    copy: Option<PreparedCopy>,
 ) -> Result<LoadStats, LoadError> {
-    remove_stale_temporaries(target);
     let tmp = temporary_path(target);
-    let result = update_copy(target, &tmp, db, update).and_then(|stats| {
-        publish(&tmp, target)?;
-        Ok(stats)
-    });
+    let copied = match copy {
+        Some(c) if c.target == target => c.finish(),
+        other => {
+            drop(other);
+            remove_stale_temporaries(target);
+            fs::copy(target, &tmp).map(|_| ())
+        }
+    };
+    let result = copied
+        .map_err(io(&tmp))
+        .and_then(|()| update_copy(&tmp, db, update))
+        .and_then(|stats| {
+            publish(&tmp, target)?;
+            Ok(stats)
+        });
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
 }
 
-fn update_copy(
-    target: &Path,
-    tmp: &Path,
-    db: &Database,
-    update: &Update<'_>,
-) -> Result<LoadStats, LoadError> {
+/// The copy of the served database that an incremental update writes
+/// into, made in a background thread while the build reads and computes
+/// (copying gigabytes is I/O the CPU-bound stages can overlap). Dropped
+/// unused, it waits for the copy and removes it.
+#[derive(Debug)]
+pub struct PreparedCopy {
+    target: PathBuf,
+    tmp: PathBuf,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl PreparedCopy {
+    /// Starts copying `target` to the temporary file an update of it uses.
+    pub fn start(target: &Path) -> PreparedCopy {
+        remove_stale_temporaries(target);
+        let tmp = temporary_path(target);
+        let (from, to) = (target.to_path_buf(), tmp.clone());
+        let thread = std::thread::spawn(move || fs::copy(&from, &to).map(|_| ()));
+        PreparedCopy {
+            target: target.to_path_buf(),
+            tmp,
+            thread: Some(thread),
+        }
+    }
+
+    /// Waits for the copy; afterwards the file is the caller's.
+    fn finish(mut self) -> std::io::Result<()> {
+        let result = self.wait();
+        self.tmp = PathBuf::new();
+        result
+    }
+
+    fn wait(&mut self) -> std::io::Result<()> {
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(std::io::Error::other("the copy thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PreparedCopy {
+    fn drop(&mut self) {
+        let _ = self.wait();
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+fn update_copy(tmp: &Path, db: &Database, update: &Update<'_>) -> Result<LoadStats, LoadError> {
     let step = std::time::Instant::now();
     let lap = |what: &str| tracing::debug!(secs = step.elapsed().as_secs_f64(), "update: {what}");
-    fs::copy(target, tmp).map_err(io(tmp))?;
-    lap("copied");
     let mut conn = Connection::open(tmp).map_err(sqlite(tmp))?;
     conn.execute_batch(
         "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
