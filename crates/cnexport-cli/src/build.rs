@@ -116,10 +116,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             opts.input.display()
         );
     }
-    // An incremental build will most likely update a copy of the previous
-    // database: copy it while the stages below run (removed if unused).
-    let mut prepared = (opts.incremental && opts.db.is_file())
-        .then(|| cnexport_load::PreparedCopy::start(&opts.db));
     let stage = Stage::open(&opts.stage_dir()).with_context(|| {
         format!(
             "cannot create the staging folder {}",
@@ -328,10 +324,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
+    let total_value: i128 = db.facts.iter().map(|f| f.value as i128).sum();
     let (stats, load_mode, load_note) = if opts.incremental {
         match crate::incremental::plan(&opts.db, &parsed, &db) {
             Plan::UpToDate => {
-                drop(prepared.take());
                 let bytes = fs::metadata(&opts.db)
                     .with_context(|| format!("cannot read {}", opts.db.display()))?
                     .len();
@@ -350,18 +346,17 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                     update.facts.len(),
                     update.base_metrics.len()
                 );
-                let stats =
-                    cnexport_load::update_database(&opts.db, &db, &update, prepared.take())?;
+                // The update holds the facts it writes: free the rest for
+                // SQLite's page cache.
+                db.facts = Vec::new();
+                let stats = cnexport_load::update_database(&opts.db, &db, &update)?;
                 (stats, "incremental", Some(note))
             }
-            Plan::Full(reason) => {
-                drop(prepared.take());
-                (
-                    cnexport_load::write_database(&opts.db, &db)?,
-                    "full",
-                    Some(reason),
-                )
-            }
+            Plan::Full(reason) => (
+                cnexport_load::write_database(&opts.db, &db)?,
+                "full",
+                Some(reason),
+            ),
         }
     } else {
         (cnexport_load::write_database(&opts.db, &db)?, "full", None)
@@ -376,7 +371,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let _ = stage.prune(&keep);
     let _ = stage.save_digests();
 
-    let total_value: i128 = db.facts.iter().map(|f| f.value as i128).sum();
     let value_effective: i128 = loaded
         .iter()
         .zip(&merged_stats)

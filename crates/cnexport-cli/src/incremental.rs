@@ -22,13 +22,13 @@ use std::sync::Arc;
 
 /// How the load goes.
 #[derive(Debug)]
-pub enum Plan<'a> {
+pub enum Plan {
     /// Write a new database (the reason, for the report).
     Full(String),
     /// The previous database already holds exactly this build.
     UpToDate,
     /// Update a copy of the previous database.
-    Update(Update<'a>),
+    Update(Update),
 }
 
 /// The meta entries that must be equal for the previous database to be
@@ -43,18 +43,14 @@ const SAME_META: [&str; 6] = [
 ];
 
 /// Decides how to load `db` (built from `parsed`) over the database at `target`.
-pub fn plan<'a>(target: &Path, parsed: &[ParsedFile], db: &'a Database) -> Plan<'a> {
+pub fn plan(target: &Path, parsed: &[ParsedFile], db: &Database) -> Plan {
     match try_plan(target, parsed, db) {
         Ok(plan) => plan,
         Err(e) => Plan::Full(format!("the previous database cannot be read ({e})")),
     }
 }
 
-fn try_plan<'a>(
-    target: &Path,
-    parsed: &[ParsedFile],
-    db: &'a Database,
-) -> rusqlite::Result<Plan<'a>> {
+fn try_plan(target: &Path, parsed: &[ParsedFile], db: &Database) -> rusqlite::Result<Plan> {
     if !target.is_file() {
         return Ok(Plan::Full("no previous database".into()));
     }
@@ -125,10 +121,12 @@ fn try_plan<'a>(
 
     // The cells the new files touched, and per code the earliest month.
     let first_new = k as u32;
+    // Merged facts are in key order, the order they are best written in.
     let facts: Vec<_> = db
         .facts
         .iter()
         .filter(|f| f.source_file >= first_new)
+        .cloned()
         .collect();
     let mut earliest8: BTreeMap<HsCode, Month> = BTreeMap::new();
     for f in &facts {
@@ -151,6 +149,7 @@ fn try_plan<'a>(
                 || !old_codes.contains(&*r.hs_code)
                 || earliest.get(&*r.hs_code).is_some_and(|m| r.as_of >= *m)
         })
+        .cloned()
         .collect();
     let count_codes = if new_latest != old_latest {
         None
@@ -161,6 +160,7 @@ fn try_plan<'a>(
     };
     Ok(Plan::Update(Update {
         facts,
+        fact_count: db.facts.len(),
         base_metrics,
         count_codes,
     }))

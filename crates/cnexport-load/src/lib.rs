@@ -70,11 +70,13 @@ pub fn write_database(target: &Path, db: &Database) -> Result<LoadStats, LoadErr
 /// given are written with `INSERT OR REPLACE`, the small tables (meta,
 /// countries, products, source files, quarantine) are rewritten whole.
 #[derive(Debug, Default)]
-pub struct Update<'a> {
-    /// Facts of the cells that the new files touched.
-    pub facts: Vec<&'a MonthlyFact>,
+pub struct Update {
+    /// Facts of the cells that the new files touched, in key order.
+    pub facts: Vec<MonthlyFact>,
+    /// How many facts the updated database holds in all (checked).
+    pub fact_count: usize,
     /// `hs_base_metrics` rows that are new or may have changed.
-    pub base_metrics: Vec<&'a BaseMetricsRow>,
+    pub base_metrics: Vec<BaseMetricsRow>,
     /// `None`: every `hs_count_month` row is rewritten (the as-of month
     /// moved); `Some(codes)`, sorted: only these codes' rows.
     pub count_codes: Option<Vec<std::sync::Arc<str>>>,
@@ -89,18 +91,13 @@ pub struct Update<'a> {
 pub fn update_database(
     target: &Path,
     db: &Database,
-    update: &Update<'_>,
-    copy: Option<PreparedCopy>,
+    update: &Update,
 ) -> Result<LoadStats, LoadError> {
+    remove_stale_temporaries(target);
     let tmp = temporary_path(target);
-    let copied = match copy {
-        Some(c) if c.target == target => c.finish(),
-        other => {
-            drop(other);
-            remove_stale_temporaries(target);
-            fs::copy(target, &tmp).map(|_| ())
-        }
-    };
+    let copy = std::time::Instant::now();
+    let copied = fs::copy(target, &tmp).map(|_| ());
+    tracing::debug!(secs = copy.elapsed().as_secs_f64(), "update: copied");
     let result = copied
         .map_err(io(&tmp))
         .and_then(|()| update_copy(&tmp, db, update))
@@ -114,57 +111,7 @@ pub fn update_database(
     result
 }
 
-/// The copy of the served database that an incremental update writes
-/// into, made in a background thread while the build reads and computes
-/// (copying gigabytes is I/O the CPU-bound stages can overlap). Dropped
-/// unused, it waits for the copy and removes it.
-#[derive(Debug)]
-pub struct PreparedCopy {
-    target: PathBuf,
-    tmp: PathBuf,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl PreparedCopy {
-    /// Starts copying `target` to the temporary file an update of it uses.
-    pub fn start(target: &Path) -> PreparedCopy {
-        remove_stale_temporaries(target);
-        let tmp = temporary_path(target);
-        let (from, to) = (target.to_path_buf(), tmp.clone());
-        let thread = std::thread::spawn(move || fs::copy(&from, &to).map(|_| ()));
-        PreparedCopy {
-            target: target.to_path_buf(),
-            tmp,
-            thread: Some(thread),
-        }
-    }
-
-    /// Waits for the copy; afterwards the file is the caller's.
-    fn finish(mut self) -> std::io::Result<()> {
-        let result = self.wait();
-        self.tmp = PathBuf::new();
-        result
-    }
-
-    fn wait(&mut self) -> std::io::Result<()> {
-        match self.thread.take().map(|t| t.join()) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(std::io::Error::other("the copy thread panicked")),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for PreparedCopy {
-    fn drop(&mut self) {
-        let _ = self.wait();
-        if !self.tmp.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-fn update_copy(tmp: &Path, db: &Database, update: &Update<'_>) -> Result<LoadStats, LoadError> {
+fn update_copy(tmp: &Path, db: &Database, update: &Update) -> Result<LoadStats, LoadError> {
     let step = std::time::Instant::now();
     let lap = |what: &str| tracing::debug!(secs = step.elapsed().as_secs_f64(), "update: {what}");
     let mut conn = Connection::open(tmp).map_err(sqlite(tmp))?;
@@ -175,7 +122,7 @@ fn update_copy(tmp: &Path, db: &Database, update: &Update<'_>) -> Result<LoadSta
     .map_err(sqlite(tmp))?;
     apply_update(&mut conn, db, update).map_err(sqlite(tmp))?;
     lap("rows written");
-    check_update(&conn, db, tmp)?;
+    check_update(&conn, db, update, tmp)?;
     lap("checked");
     conn.close().map_err(|(_, e)| sqlite(tmp)(e))?;
     let file = fs::File::open(tmp).map_err(io(tmp))?;
@@ -183,14 +130,14 @@ fn update_copy(tmp: &Path, db: &Database, update: &Update<'_>) -> Result<LoadSta
     lap("synced");
     let bytes = file.metadata().map_err(io(tmp))?.len();
     Ok(LoadStats {
-        facts: db.facts.len() as u64,
+        facts: update.fact_count as u64,
         countries: db.countries.len() as u64,
         products: db.products.len() as u64,
         bytes,
     })
 }
 
-fn apply_update(conn: &mut Connection, db: &Database, update: &Update<'_>) -> rusqlite::Result<()> {
+fn apply_update(conn: &mut Connection, db: &Database, update: &Update) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     tx.execute_batch(
         "DELETE FROM meta; DELETE FROM country_tags; DELETE FROM countries;
@@ -201,17 +148,10 @@ fn apply_update(conn: &mut Connection, db: &Database, update: &Update<'_>) -> ru
     insert_meta(&tx, db)?;
     insert_reference(&tx, db)?;
     lap("small tables");
-    let mut facts = update.facts.clone();
-    // In key order: each page of the table is visited once.
-    facts.sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
-    insert_facts(&tx, "INSERT OR REPLACE", facts.into_iter())?;
+    insert_facts(&tx, "INSERT OR REPLACE", update.facts.iter())?;
     insert_source_files(&tx, db)?;
     lap("facts");
-    insert_base_metrics(
-        &tx,
-        "INSERT OR REPLACE",
-        update.base_metrics.iter().copied(),
-    )?;
+    insert_base_metrics(&tx, "INSERT OR REPLACE", update.base_metrics.iter())?;
     lap("base metrics");
     match &update.count_codes {
         None => {
@@ -238,7 +178,12 @@ fn apply_update(conn: &mut Connection, db: &Database, update: &Update<'_>) -> ru
     done
 }
 
-fn check_update(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError> {
+fn check_update(
+    conn: &Connection,
+    db: &Database,
+    update: &Update,
+    path: &Path,
+) -> Result<(), LoadError> {
     let fail = |what: String| LoadError::Check {
         path: path.to_path_buf(),
         what,
@@ -260,7 +205,7 @@ fn check_update(conn: &Connection, db: &Database, path: &Path) -> Result<(), Loa
         }
     }
     for (table, expected) in [
-        ("monthly_facts", db.facts.len()),
+        ("monthly_facts", update.fact_count),
         ("hs_base_metrics", db.base_metrics.len()),
         ("hs_count_month", db.count_month.len()),
         ("source_files", db.source_files.len()),
