@@ -129,10 +129,11 @@ def main():
         p(f"| cnexport full build | FAILED (exit {full_status}) after {fmt(full_wall, ' s')}, max RSS {fmt(full_rss, ' MB', 0)}: `{err}` |")
     if inc:
         out["incremental"] = {"times": inc["times"], "files_parsed": inc.get("files_parsed"),
+                              "load_mode": inc.get("load_mode"), "load_note": inc.get("load_note"),
                               "files_from_stage": inc.get("files_from_stage"), "max_rss_mb": inc_rss,
                               "previous_build_total_secs": inc_prev["times"]["total_secs"] if inc_prev else None}
         t = inc["times"]
-        p(f"| monthly incremental (1 new file, {inc.get('files_from_stage')} from the stage) | {fmt(t['total_secs'], ' s')}: "
+        p(f"| monthly incremental (1 new file, {inc.get('files_from_stage')} from the stage; load {inc.get('load_mode', 'full')}: {inc.get('load_note') or ''}) | {fmt(t['total_secs'], ' s')}: "
           f"ingest {fmt(t['ingest_secs'], ' s')}, merge {fmt(t.get('merge_secs'), ' s')}, transform {fmt(t['transform_secs'], ' s')}, load {fmt(t['load_secs'], ' s')}; "
           f"CPU {fmt(cpu(r('inc.time')), ' s')}, load average before {fmt(load_before(r('inc.load')))} |")
     if duck:

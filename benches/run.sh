@@ -155,12 +155,14 @@ elif [ "$SKIP_INC" = 0 ]; then
   for d in $(ls "$RAW" | sort); do
     [ "$d" = "$LAST" ] || cp -al "$RAW/$d" "$DIR/inc/raw/$d"
   done
+  # Both runs ask for --incremental, as pipelines/monthly.toml does: the
+  # first has no previous database (a full build), the second updates it.
   if run_build inc_prev --input "$DIR/inc/raw" --db "$DIR/inc/national.db" --stage "$DIR/inc/stage" \
-       --report "$RES/inc_prev.report.json"; then
+       --incremental --report "$RES/inc_prev.report.json"; then
     cp -al "$RAW/$LAST" "$DIR/inc/raw/$LAST"
     sync
     run_build inc --input "$DIR/inc/raw" --db "$DIR/inc/national.db" --stage "$DIR/inc/stage" \
-      --report "$RES/inc.report.json" && INC_OK=1
+      --incremental --report "$RES/inc.report.json" && INC_OK=1
   fi
   rm -rf "$DIR/inc/raw" "$DIR/inc/stage"
   [ "$KEEP" = 1 ] || rm -f "$DIR/inc/national.db"
