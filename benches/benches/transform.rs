@@ -27,6 +27,7 @@ fn national(codes: usize, months: u32) -> National {
 
 fn input(n: &National) -> cnexport_transform::TransformInput {
     cnexport_transform::TransformInput {
+        summary: None,
         facts: monthly_facts(n),
         product_names: product_names(n),
         partner_names: partner_names(n),
@@ -104,7 +105,7 @@ fn transform_benches(c: &mut Criterion) {
         b.iter(|| {
             cnexport_transform::metrics::compute(
                 &input.facts,
-                &cnexport_transform::Summary::of(&input.facts),
+                &cnexport_transform::summarize(&input.facts),
                 reference,
             )
         })
@@ -124,7 +125,7 @@ fn transform_benches(c: &mut Criterion) {
         b.iter(|| {
             cnexport_transform::metrics::compute(
                 &facts24,
-                &cnexport_transform::Summary::of(&facts24),
+                &cnexport_transform::summarize(&facts24),
                 reference,
             )
         })

@@ -55,6 +55,7 @@ fn main() {
     );
     let facts = monthly_facts(&n);
     let names = product_names(&n);
+    let summary = cnexport_transform::summarize(&facts);
     eprintln!(
         "generated {} facts of {codes} codes in {:.1} s",
         facts.len(),
@@ -63,6 +64,9 @@ fn main() {
     let mut best = f64::INFINITY;
     for run in 1..=repeat.max(1) {
         let input = cnexport_transform::TransformInput {
+            // As in `cnexport build`, where the merge gathers it while
+            // writing the facts.
+            summary: Some(summary.clone()),
             facts: facts.clone(),
             product_names: names.clone(),
             partner_names: Default::default(),

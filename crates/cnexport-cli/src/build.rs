@@ -193,8 +193,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let digest = input_digest(&parsed);
     let reference = cnexport_core::reference::Reference::get();
     let new_partners: Vec<NewPartner> = {
-        cnexport_transform::partners_used(&merged.facts)
-            .into_iter()
+        merged
+            .summary
+            .partners
+            .iter()
+            .copied()
             .filter(|c| !reference.countries.contains_key(c))
             .map(|c| NewPartner {
                 code: c.to_string(),
@@ -228,6 +231,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         })
         .collect();
     let input = cnexport_transform::TransformInput {
+        summary: Some(merged.summary),
         facts: merged.facts,
         product_names: merged.product_names,
         partner_names: merged.partner_names,

@@ -200,3 +200,81 @@ pub struct CountMonthRow {
     pub quantity1: i64,
     pub quantity1_prev: i64,
 }
+
+/// What one pass over a build's merged facts tells: the months that occur,
+/// the codes and partners used (each sorted, each once), and whether the
+/// facts are in (code, partner, month) order. The merge fills it while it
+/// writes the facts (they are in cache then); `cnexport_transform::summarize`
+/// computes it for facts from elsewhere.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactSummary {
+    pub months: Vec<crate::Month>,
+    pub codes: Vec<crate::HsCode>,
+    pub partners: Vec<crate::PartnerCode>,
+    pub sorted: bool,
+}
+
+/// Flags of what a run of facts holds, to be combined into a [`FactSummary`].
+#[derive(Debug, Clone)]
+pub struct SummaryFlags {
+    months: Vec<bool>,
+    partners: Vec<bool>,
+    codes: Vec<crate::HsCode>,
+}
+
+/// Months are flagged by their index from January 1900 (`Month` allows
+/// years 1900-2999).
+const MONTH_FLAGS: usize = 1100 * 12;
+
+fn month_flag(m: crate::Month) -> usize {
+    ((m.year() - 1900) * 12 + m.month() - 1) as usize
+}
+
+impl Default for SummaryFlags {
+    fn default() -> SummaryFlags {
+        SummaryFlags {
+            months: vec![false; MONTH_FLAGS],
+            partners: vec![false; u16::MAX as usize + 1],
+            codes: Vec::new(),
+        }
+    }
+}
+
+impl SummaryFlags {
+    #[inline]
+    pub fn add(&mut self, f: &crate::MonthlyFact) {
+        self.months[month_flag(f.month)] = true;
+        self.partners[f.partner.0 as usize] = true;
+        if self.codes.last() != Some(&f.hs_code) {
+            self.codes.push(f.hs_code);
+        }
+    }
+
+    /// Adds another run's flags.
+    pub fn absorb(&mut self, other: SummaryFlags) {
+        for (a, b) in self.months.iter_mut().zip(&other.months) {
+            *a |= b;
+        }
+        for (a, b) in self.partners.iter_mut().zip(&other.partners) {
+            *a |= b;
+        }
+        self.codes.extend(other.codes);
+    }
+
+    pub fn finish(mut self, sorted: bool) -> FactSummary {
+        self.codes.sort_unstable();
+        self.codes.dedup();
+        FactSummary {
+            months: (0..MONTH_FLAGS)
+                .filter(|&i| self.months[i])
+                .filter_map(|i| crate::Month::new(1900 + (i / 12) as u32, (i % 12) as u32 + 1))
+                .collect(),
+            codes: self.codes,
+            partners: (0..self.partners.len())
+                .filter(|&i| self.partners[i])
+                .map(|i| crate::PartnerCode(i as u16))
+                .collect(),
+            sorted,
+        }
+    }
+}

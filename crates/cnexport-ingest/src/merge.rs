@@ -17,6 +17,7 @@
 //! whose value differs is a *revision*. The optional dimensions are then
 //! summed away.
 
+use cnexport_core::tables::{FactSummary, SummaryFlags};
 #[cfg(test)]
 use cnexport_core::Sym;
 use cnexport_core::{Fact, HeaderLanguage, HsCode, Month, MonthlyFact, ParsedFile, PartnerCode};
@@ -60,6 +61,8 @@ pub struct Merged {
     pub product_names: BTreeMap<HsCode, String>,
     /// Partner names as the files give them, the latest release wins.
     pub partner_names: BTreeMap<PartnerCode, String>,
+    /// Months, codes and partners of `facts`, gathered while writing them.
+    pub summary: FactSummary,
 }
 
 /// A row's optional dimensions (registration place, trade mode), compared
@@ -121,6 +124,7 @@ impl<'a> Cell<'a> {
 #[derive(Default)]
 struct Part {
     facts: Vec<MonthlyFact>,
+    flags: SummaryFlags,
     files: Vec<FileMergeStats>,
     duplicate_keys: u64,
     revised_keys: u64,
@@ -172,8 +176,10 @@ pub fn merge(files: &[ParsedFile]) -> Merged {
         .collect();
     drop(index);
     merged.facts = Vec::with_capacity(parts.iter().map(|p| p.facts.len()).sum());
+    let mut flags = SummaryFlags::default();
     for part in parts {
         merged.facts.extend(part.facts);
+        flags.absorb(part.flags);
         for (total, s) in merged.files.iter_mut().zip(&part.files) {
             total.rows_superseded += s.rows_superseded;
             total.value_superseded += s.value_superseded;
@@ -192,6 +198,8 @@ pub fn merge(files: &[ParsedFile]) -> Merged {
             merged.partner_names.insert(*code, name.clone());
         }
     }
+    // The index was sorted by (code, partner, month): so are the facts.
+    merged.summary = flags.finish(true);
     // Stable: a cell's revisions stay in release order.
     merged
         .revisions
@@ -237,6 +245,7 @@ fn merge_stretch<'a>(files: &'a [ParsedFile], index: &[RowKey]) -> Part {
                 first_value: f.fact.value,
                 source_file: f.file as u32,
             });
+            part.flags.add(part.facts.last().expect("just pushed"));
             i = end;
             continue;
         }
@@ -325,6 +334,7 @@ fn merge_stretch<'a>(files: &'a [ParsedFile], index: &[RowKey]) -> Part {
             f.unit2 = f.unit2.or(e.fact.unit2);
             f.source_file = f.source_file.max(e.file as u32);
         }
+        part.flags.add(&f);
         part.facts.push(f);
         i = end;
     }

@@ -8,7 +8,7 @@
 pub mod metrics;
 
 use cnexport_core::reference::{Reference, REFERENCE_VERSION};
-use cnexport_core::tables::{CountryRow, Database, ProductRow};
+use cnexport_core::tables::{CountryRow, Database, FactSummary, ProductRow, SummaryFlags};
 use cnexport_core::{Bloc, HsCode, Month, MonthlyFact, PartnerCode};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +24,9 @@ pub struct TransformInput {
     pub partner_names: BTreeMap<PartnerCode, String>,
     /// Extra `meta` entries (input digest, currency...).
     pub meta: Vec<(String, String)>,
+    /// The facts' summary, when the caller has it (the merge does); it must
+    /// describe `facts` exactly. `None`: computed here.
+    pub summary: Option<Summary>,
 }
 
 /// Builds every table of the database except the per-file ones (source
@@ -31,10 +34,14 @@ pub struct TransformInput {
 pub fn transform(input: TransformInput) -> Database {
     let reference = Reference::get();
     let mut facts = input.facts;
-    let mut summary = Summary::of(&facts);
+    // The merge's summary when it gave one (facts in order by construction).
+    let mut summary = match input.summary {
+        Some(s) if s.sorted => s,
+        _ => summarize(&facts),
+    };
     if !summary.sorted {
         facts.par_sort_unstable_by_key(|f| (f.hs_code, f.partner, f.month));
-        summary = Summary::of(&facts);
+        summary = summarize(&facts);
     }
 
     let mut meta = input.meta;
@@ -62,103 +69,51 @@ pub fn transform(input: TransformInput) -> Database {
     }
 }
 
-/// What one pass over the facts tells: the months that occur, the codes
-/// and partners used (each sorted, each once), and whether the facts are in
-/// (code, partner, month) order. The pass runs in parallel chunks.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub months: Vec<Month>,
-    pub codes: Vec<HsCode>,
-    pub partners: Vec<PartnerCode>,
-    pub sorted: bool,
-}
+/// The summary transform works from (see [`FactSummary`]).
+pub type Summary = FactSummary;
 
-/// Months are flagged by their index from January 1900 (`Month` allows
-/// years 1900-2999).
-const MONTH_FLAGS: usize = 1100 * 12;
-
-fn month_flag(m: Month) -> usize {
-    ((m.year() - 1900) * 12 + m.month() - 1) as usize
-}
-
-impl Summary {
-    pub fn of(facts: &[MonthlyFact]) -> Summary {
-        struct Part {
-            months: Vec<bool>,
-            partners: Vec<bool>,
-            codes: Vec<HsCode>,
-            sorted: bool,
-        }
-        let key = |f: &MonthlyFact| (f.hs_code, f.partner, f.month);
-        let chunk = (facts.len() / (rayon::current_num_threads() * 4).max(1)).max(1 << 16);
-        let parts: Vec<Part> = facts
-            .par_chunks(chunk)
-            .map(|c| {
-                let mut p = Part {
-                    months: vec![false; MONTH_FLAGS],
-                    partners: vec![false; u16::MAX as usize + 1],
-                    codes: Vec::new(),
-                    sorted: true,
-                };
-                let mut prev: Option<&MonthlyFact> = None;
-                for f in c {
-                    p.months[month_flag(f.month)] = true;
-                    p.partners[f.partner.0 as usize] = true;
-                    if p.codes.last() != Some(&f.hs_code) {
-                        p.codes.push(f.hs_code);
-                    }
-                    if let Some(q) = prev {
-                        p.sorted &= key(q) <= key(f);
-                    }
-                    prev = Some(f);
+/// Computes the summary of facts in one pass, in parallel chunks.
+pub fn summarize(facts: &[MonthlyFact]) -> Summary {
+    let key = |f: &MonthlyFact| (f.hs_code, f.partner, f.month);
+    let chunk = (facts.len() / (rayon::current_num_threads() * 4).max(1)).max(1 << 16);
+    let parts: Vec<(SummaryFlags, bool)> = facts
+        .par_chunks(chunk)
+        .map(|c| {
+            let mut flags = SummaryFlags::default();
+            let mut sorted = true;
+            let mut prev: Option<&MonthlyFact> = None;
+            for f in c {
+                flags.add(f);
+                if let Some(q) = prev {
+                    sorted &= key(q) <= key(f);
                 }
-                p
-            })
-            .collect();
-        let mut sorted = parts.iter().all(|p| p.sorted);
-        // Chunk boundaries.
-        let mut at = chunk;
-        while sorted && at < facts.len() {
-            sorted &= key(&facts[at - 1]) <= key(&facts[at]);
-            at += chunk;
-        }
-        let mut months = vec![false; MONTH_FLAGS];
-        let mut partners = vec![false; u16::MAX as usize + 1];
-        let mut codes: Vec<HsCode> = Vec::new();
-        for p in parts {
-            for (a, b) in months.iter_mut().zip(&p.months) {
-                *a |= b;
+                prev = Some(f);
             }
-            for (a, b) in partners.iter_mut().zip(&p.partners) {
-                *a |= b;
-            }
-            codes.extend(p.codes);
-        }
-        codes.sort_unstable();
-        codes.dedup();
-        Summary {
-            months: (0..MONTH_FLAGS)
-                .filter(|&i| months[i])
-                .filter_map(|i| Month::new(1900 + (i / 12) as u32, (i % 12) as u32 + 1))
-                .collect(),
-            codes,
-            partners: (0..partners.len())
-                .filter(|&i| partners[i])
-                .map(|i| PartnerCode(i as u16))
-                .collect(),
-            sorted,
-        }
+            (flags, sorted)
+        })
+        .collect();
+    let mut sorted = parts.iter().all(|p| p.1);
+    // Chunk boundaries.
+    let mut at = chunk;
+    while sorted && at < facts.len() {
+        sorted &= key(&facts[at - 1]) <= key(&facts[at]);
+        at += chunk;
     }
+    let mut all = SummaryFlags::default();
+    for (flags, _) in parts {
+        all.absorb(flags);
+    }
+    all.finish(sorted)
 }
 
 /// The partner codes the facts use, sorted, each once.
 pub fn partners_used(facts: &[MonthlyFact]) -> Vec<PartnerCode> {
-    Summary::of(facts).partners
+    summarize(facts).partners
 }
 
 /// The HS codes the facts use, sorted, each once.
 pub fn codes_used(facts: &[MonthlyFact]) -> Vec<HsCode> {
-    Summary::of(facts).codes
+    summarize(facts).codes
 }
 
 /// Every reference partner, plus the codes the bulletins use that the table

@@ -197,14 +197,16 @@ pub fn compute(
     let cal = Calendar { first, latest };
     let membership = Membership::new(reference, summary.partners.iter().copied());
 
-    // Facts arrive sorted by (code, partner, month): split them by chapter.
+    // Facts arrive sorted by (code, partner, month): split them by chapter,
+    // each boundary found by binary search (no pass over the facts).
     let mut chapters: Vec<&[MonthlyFact]> = Vec::new();
-    let mut start = 0;
-    for i in 1..=facts.len() {
-        if i == facts.len() || chapter(facts[i].hs_code) != chapter(facts[start].hs_code) {
-            chapters.push(&facts[start..i]);
-            start = i;
-        }
+    let mut rest = facts;
+    while let Some(first) = rest.first() {
+        let c = chapter(first.hs_code);
+        let end = rest.partition_point(|f| chapter(f.hs_code) <= c);
+        let (this, next) = rest.split_at(end);
+        chapters.push(this);
+        rest = next;
     }
     // Large chapters first, so the threads finish together; the results are
     // put back in code order below.
@@ -618,7 +620,7 @@ mod tests {
         facts: &[MonthlyFact],
         reference: &Reference,
     ) -> (Vec<BaseMetricsRow>, Vec<CountMonthRow>) {
-        let (b, c) = super::compute(facts, &crate::Summary::of(facts), reference);
+        let (b, c) = super::compute(facts, &crate::summarize(facts), reference);
         (b.to_vec(), c.to_vec())
     }
 
