@@ -518,7 +518,7 @@ pub fn monthly_facts(n: &National) -> Vec<cnexport_core::MonthlyFact> {
                 quantity2: v.q2,
                 unit2: p.unit2.as_deref().map(cnexport_core::Sym::new),
                 first_value: v.value,
-                source_file: t as u32,
+                source_file: t,
             })
         });
     }

@@ -141,13 +141,13 @@ mod tests {
             month: Month::from_yyyymm(202401 + i % 12).unwrap(),
             hs_code: HsCode(85171300 + i),
             partner: PartnerCode((100 + i % 700) as u16),
-            reg_place: (i % 3 == 0).then(|| Sym::new("11")),
-            trade_mode: (i % 5 == 0).then(|| Sym::new("一般贸易")),
+            reg_place: i.is_multiple_of(3).then(|| Sym::new("11")),
+            trade_mode: i.is_multiple_of(5).then(|| Sym::new("一般贸易")),
             value: i as i64 * 1_000_003 - 7,
             quantity1: i64::MAX - i as i64,
-            unit1: Some(Sym::new(if i % 2 == 0 { "千克" } else { "台" })),
+            unit1: Some(Sym::new(if i.is_multiple_of(2) { "千克" } else { "台" })),
             quantity2: i as i64,
-            unit2: (i % 4 == 0).then(|| Sym::new("个")),
+            unit2: i.is_multiple_of(4).then(|| Sym::new("个")),
             line: i + 2,
         }
     }
