@@ -116,8 +116,13 @@ fn update_copy(tmp: &Path, db: &Database, update: &Update) -> Result<LoadStats, 
     let lap = |what: &str| tracing::debug!(secs = step.elapsed().as_secs_f64(), "update: {what}");
     let mut conn = Connection::open(tmp).map_err(sqlite(tmp))?;
     conn.execute_batch(
+        // Reads through a memory map: the update touches pages all over a
+        // file of gigabytes once each, and a mapped page costs no read call
+        // and no copy (the copy is private to this build until renamed).
+        // Inserting a national month: 2.5 s instead of 4.6-5.7 s.
         "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
-         PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -1048576;",
+         PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -65536;
+         PRAGMA mmap_size = 17179869184;",
     )
     .map_err(sqlite(tmp))?;
     apply_update(&mut conn, db, update).map_err(sqlite(tmp))?;
