@@ -5,34 +5,21 @@
 
 mod common;
 
-use common::{cnexport, sample_dir, sha256};
+use common::{build_with_args, sample_dir, sha256};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 /// Runs `cnexport build`, which must succeed; returns its JSON report.
 fn build(input: &Path, db: &Path, stage: &Path, incremental: bool) -> serde_json::Value {
     let report = db.with_extension("report.json");
-    let mut cmd = cnexport();
-    cmd.args(["build", "--input"])
-        .arg(input)
-        .arg("--db")
-        .arg(db)
-        .arg("--stage")
-        .arg(stage)
-        .arg("--report")
-        .arg(&report);
+    let mut extra = vec![OsStr::new("--report"), report.as_os_str()];
     if incremental {
-        cmd.arg("--incremental");
+        extra.push(OsStr::new("--incremental"));
     }
-    let out = cmd.output().expect("run cnexport build");
-    assert!(
-        out.status.success(),
-        "cnexport build failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    build_with_args(input, db, Some(stage), &extra);
     serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("report JSON")
 }
 

@@ -106,16 +106,6 @@ pub fn summarize(facts: &[MonthlyFact]) -> Summary {
     all.finish(sorted)
 }
 
-/// The partner codes the facts use, sorted, each once.
-pub fn partners_used(facts: &[MonthlyFact]) -> Vec<PartnerCode> {
-    summarize(facts).partners
-}
-
-/// The HS codes the facts use, sorted, each once.
-pub fn codes_used(facts: &[MonthlyFact]) -> Vec<HsCode> {
-    summarize(facts).codes
-}
-
 /// Every reference partner, plus the codes the bulletins use that the table
 /// lacks (with the bulletin's name and the continent of the first digit).
 fn country_rows(

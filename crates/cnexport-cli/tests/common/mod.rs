@@ -30,6 +30,16 @@ pub fn sha256(path: &Path) -> String {
 
 /// `cnexport build --input INPUT --db DB [--stage STAGE]`, which must succeed.
 pub fn build(input: &Path, db: &Path, stage: Option<&Path>) -> Output {
+    build_with_args(input, db, stage, &[])
+}
+
+/// The same with more arguments (`--incremental`, `--report FILE`...).
+pub fn build_with_args(
+    input: &Path,
+    db: &Path,
+    stage: Option<&Path>,
+    extra: &[&std::ffi::OsStr],
+) -> Output {
     let mut cmd = cnexport();
     cmd.args(["build", "--input"])
         .arg(input)
@@ -38,6 +48,7 @@ pub fn build(input: &Path, db: &Path, stage: Option<&Path>) -> Output {
     if let Some(stage) = stage {
         cmd.arg("--stage").arg(stage);
     }
+    cmd.args(extra);
     let out = cmd.output().expect("run cnexport build");
     assert!(
         out.status.success(),
