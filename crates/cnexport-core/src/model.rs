@@ -118,6 +118,29 @@ impl Continent {
             Continent::Oceania => "大洋洲",
         }
     }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Continent::Asia => "Asia",
+            Continent::Africa => "Africa",
+            Continent::Europe => "Europe",
+            Continent::LatinAmerica => "Latin America",
+            Continent::NorthAmerica => "North America",
+            Continent::Oceania => "Oceania",
+        }
+    }
+
+    /// The column prefix in `hs_base_metrics`.
+    pub fn column(self) -> &'static str {
+        match self {
+            Continent::Asia => "asia",
+            Continent::Africa => "africa",
+            Continent::Europe => "europe",
+            Continent::LatinAmerica => "south_america",
+            Continent::NorthAmerica => "north_america",
+            Continent::Oceania => "oceania",
+        }
+    }
 }
 
 /// Trade blocs ("trade tags"). A country can carry several.
@@ -157,6 +180,91 @@ impl Bloc {
             Bloc::Eu => "欧盟",
             Bloc::Usmca => "美墨加",
         }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Bloc::MiddleEast => "Middle East",
+            Bloc::BeltRoad => "Belt and Road",
+            Bloc::Asean => "ASEAN",
+            Bloc::Eu => "EU",
+            Bloc::Usmca => "USMCA",
+        }
+    }
+
+    /// The column prefix in `hs_base_metrics`.
+    pub fn column(self) -> &'static str {
+        match self {
+            Bloc::MiddleEast => "middle_east",
+            Bloc::BeltRoad => "belt_road",
+            Bloc::Asean => "asean",
+            Bloc::Eu => "eu",
+            Bloc::Usmca => "usmca",
+        }
+    }
+}
+
+/// A region of the breakdowns: a continent or a trade bloc, with every name
+/// it goes by. The one list of regions for the metrics' columns, the API's
+/// keys, the OpenAPI document, the charts and the terminal tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Region {
+    Continent(Continent),
+    Bloc(Bloc),
+}
+
+impl Region {
+    /// Continents (in `Continent::ALL` order), then blocs (`Bloc::ALL`).
+    pub const ALL: [Region; 11] = [
+        Region::Continent(Continent::Asia),
+        Region::Continent(Continent::Europe),
+        Region::Continent(Continent::Africa),
+        Region::Continent(Continent::NorthAmerica),
+        Region::Continent(Continent::LatinAmerica),
+        Region::Continent(Continent::Oceania),
+        Region::Bloc(Bloc::MiddleEast),
+        Region::Bloc(Bloc::BeltRoad),
+        Region::Bloc(Bloc::Asean),
+        Region::Bloc(Bloc::Eu),
+        Region::Bloc(Bloc::Usmca),
+    ];
+
+    /// The API's key (`asia`, `southAmerica`, `beltRoad`...).
+    pub fn api_key(self) -> &'static str {
+        match self {
+            Region::Continent(c) => c.api_key(),
+            Region::Bloc(b) => b.api_key(),
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Region::Continent(c) => c.name_zh(),
+            Region::Bloc(b) => b.name_zh(),
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Region::Continent(c) => c.name_en(),
+            Region::Bloc(b) => b.name_en(),
+        }
+    }
+
+    /// The column prefix in `hs_base_metrics` (`asia` -> `asia_total`,
+    /// `asia_prev_total`).
+    pub fn column(self) -> &'static str {
+        match self {
+            Region::Continent(c) => c.column(),
+            Region::Bloc(b) => b.column(),
+        }
+    }
+
+    /// The region of an API key or a Chinese name.
+    pub fn parse(s: &str) -> Option<Region> {
+        Region::ALL
+            .into_iter()
+            .find(|r| r.api_key() == s || r.name_zh() == s)
     }
 }
 
