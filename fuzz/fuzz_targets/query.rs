@@ -32,7 +32,7 @@ fn conn() -> &'static Mutex<Connection> {
                 .expect("open CNEXPORT_FUZZ_DB"),
             None => {
                 let c = Connection::open_in_memory().unwrap();
-                c.execute_batch(cnexport_load::SCHEMA_SQL).unwrap();
+                c.execute_batch(&cnexport_load::schema_sql()).unwrap();
                 c
             }
         };

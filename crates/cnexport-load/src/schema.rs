@@ -1,156 +1,501 @@
-//! The database schema. Documented for analysts in `docs/schema.md`; keep
-//! the two in step.
+//! The database schema, declared once: each table's columns (name, SQL
+//! type, NOT NULL) together with how a row binds them, its primary key and
+//! whether it is `WITHOUT ROWID`. `CREATE TABLE`, the INSERT statements and
+//! the column lists used elsewhere are all derived from these declarations,
+//! so a column is added in one place and a column cannot be written without
+//! a value (each column's value is part of its declaration).
+//!
+//! Documented for analysts in `docs/schema.md` (a test checks that it
+//! names every declared column).
+
+use cnexport_core::tables::{
+    BaseMetricsRow, CountMonthRow, CountryRow, ProductRow, QuarantineRow, SourceFileRow,
+    WindowTotals,
+};
+use cnexport_core::{MonthlyFact, Region};
+use rusqlite::{Statement, ToSql};
+use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// Bumped on any change of tables or meanings.
 pub const SCHEMA_VERSION: u32 = 2;
 
-pub const SCHEMA_SQL: &str = "
-CREATE TABLE meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
+/// A column's declared SQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    Integer,
+    Real,
+    Text,
+}
 
-CREATE TABLE countries (
-  country_code TEXT PRIMARY KEY,
-  name_zh      TEXT NOT NULL,
-  name_en      TEXT,
-  name_pinyin  TEXT NOT NULL,
-  continent    TEXT,
-  continent_zh TEXT,
-  iso3         TEXT,
-  iso2         TEXT,
-  m49          TEXT,
-  in_reference INTEGER NOT NULL
-) WITHOUT ROWID;
+impl SqlType {
+    pub fn sql(self) -> &'static str {
+        match self {
+            SqlType::Integer => "INTEGER",
+            SqlType::Real => "REAL",
+            SqlType::Text => "TEXT",
+        }
+    }
+}
 
-CREATE TABLE country_tags (
-  country_code TEXT NOT NULL,
-  tag          TEXT NOT NULL,
-  tag_zh       TEXT NOT NULL,
-  PRIMARY KEY (country_code, tag)
-) WITHOUT ROWID;
+/// One column as `CREATE TABLE` declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: Cow<'static, str>,
+    pub sql_type: SqlType,
+    pub not_null: bool,
+}
 
-CREATE TABLE products (
-  hs_code     TEXT PRIMARY KEY,
-  level       INTEGER NOT NULL,
-  name_zh     TEXT,
-  name_en     TEXT,
-  name_source TEXT
-) WITHOUT ROWID;
+/// Binds a row's values to an INSERT statement, one column after the other.
+pub struct Binder<'s, 'c> {
+    statement: &'s mut Statement<'c>,
+    next: usize,
+}
 
-CREATE TABLE monthly_facts (
-  hs_code      TEXT    NOT NULL,
-  country_code TEXT    NOT NULL,
-  month        INTEGER NOT NULL,
-  value        INTEGER NOT NULL,
-  quantity1    INTEGER NOT NULL,
-  unit1        TEXT,
-  quantity2    INTEGER NOT NULL,
-  unit2        TEXT,
-  first_value  INTEGER NOT NULL,
-  source_file  INTEGER NOT NULL,
-  PRIMARY KEY (hs_code, country_code, month)
-) WITHOUT ROWID;
+impl Binder<'_, '_> {
+    /// Binds the next column's value.
+    #[inline]
+    pub fn bind<T: ToSql>(&mut self, value: T) -> rusqlite::Result<()> {
+        self.next += 1;
+        self.statement.raw_bind_parameter(self.next, value)
+    }
+}
 
-CREATE TABLE source_files (
-  release_order     INTEGER PRIMARY KEY,
-  path              TEXT NOT NULL,
-  sha256            TEXT NOT NULL,
-  size              INTEGER NOT NULL,
-  format            TEXT NOT NULL,
-  language          TEXT NOT NULL,
-  encoding          TEXT,
-  rows_read         INTEGER NOT NULL,
-  rows_loaded       INTEGER NOT NULL,
-  rows_quarantined  INTEGER NOT NULL,
-  rows_superseded   INTEGER NOT NULL,
-  value_loaded      INTEGER NOT NULL,
-  value_quarantined INTEGER NOT NULL,
-  value_superseded  INTEGER NOT NULL,
-  warnings          TEXT NOT NULL
-);
+/// Binds the values of one or more consecutive columns of a row `R`.
+type Bind<R> = fn(&R, &mut Binder<'_, '_>) -> rusqlite::Result<()>;
 
-CREATE TABLE hs_base_metrics (
-  hs_code                    TEXT    NOT NULL,
-  level                      INTEGER NOT NULL,
-  as_of_month                INTEGER NOT NULL,
-  recent12m_global_total     INTEGER NOT NULL,
-  prev12m_global_total       INTEGER NOT NULL,
-  yoy_growth_rate            REAL,
-  value_month                INTEGER NOT NULL,
-  value_prev_month           INTEGER NOT NULL,
-  mom_growth_rate            REAL,
-  active_countries_count     INTEGER NOT NULL,
-  active_countries_prev      INTEGER NOT NULL,
-  monthly_activity_count     INTEGER NOT NULL,
-  top3_concentration_percent REAL,
-  avg_country_active_months  REAL,
-  first_unit                 TEXT,
-  first_quantity             INTEGER,
-  second_unit                TEXT,
-  second_quantity            INTEGER,
-  asia_total INTEGER NOT NULL,
-  asia_prev_total INTEGER NOT NULL,
-  europe_total INTEGER NOT NULL,
-  europe_prev_total INTEGER NOT NULL,
-  africa_total INTEGER NOT NULL,
-  africa_prev_total INTEGER NOT NULL,
-  north_america_total INTEGER NOT NULL,
-  north_america_prev_total INTEGER NOT NULL,
-  south_america_total INTEGER NOT NULL,
-  south_america_prev_total INTEGER NOT NULL,
-  oceania_total INTEGER NOT NULL,
-  oceania_prev_total INTEGER NOT NULL,
-  middle_east_total INTEGER NOT NULL,
-  middle_east_prev_total INTEGER NOT NULL,
-  belt_road_total INTEGER NOT NULL,
-  belt_road_prev_total INTEGER NOT NULL,
-  asean_total INTEGER NOT NULL,
-  asean_prev_total INTEGER NOT NULL,
-  eu_total INTEGER NOT NULL,
-  eu_prev_total INTEGER NOT NULL,
-  usmca_total INTEGER NOT NULL,
-  usmca_prev_total INTEGER NOT NULL,
-  best_region                TEXT,
-  best_region_percent        REAL,
-  g3                         REAL NOT NULL,
-  g12                        REAL NOT NULL,
-  gb                         REAL NOT NULL,
-  momentum_score             REAL NOT NULL,
-  value_year_ago_month       INTEGER NOT NULL,
-  hhi                        REAL,
-  hhi_prev                   REAL,
-  effective_markets          REAL,
-  effective_markets_prev     REAL,
-  markets_entered            INTEGER NOT NULL,
-  markets_exited             INTEGER NOT NULL,
-  first_quantity_prev        INTEGER NOT NULL,
-  unit_both_windows          TEXT,
-  PRIMARY KEY (hs_code, as_of_month)
-) WITHOUT ROWID;
+/// Columns declared together with the code that binds their values: one
+/// column, or a run of columns that come from one list (the regions).
+struct Field<R> {
+    columns: Vec<Column>,
+    bind: Bind<R>,
+}
 
-CREATE TABLE hs_count_month (
-  hs_code          TEXT    NOT NULL,
-  level            INTEGER NOT NULL,
-  country_code     TEXT    NOT NULL,
-  as_of_month      INTEGER NOT NULL,
-  recent12m_total  INTEGER NOT NULL,
-  prev12m_total    INTEGER NOT NULL,
-  monthly_avg      REAL    NOT NULL,
-  three_year_cagr  REAL,
-  quantity1        INTEGER NOT NULL,
-  quantity1_prev   INTEGER NOT NULL,
-  PRIMARY KEY (hs_code, country_code)
-) WITHOUT ROWID;
+/// A table: its name, columns (with their values for a row `R`), key and
+/// storage.
+pub struct Table<R> {
+    pub name: &'static str,
+    fields: Vec<Field<R>>,
+    /// Primary key columns; one column is declared `PRIMARY KEY` in line.
+    pub primary_key: &'static [&'static str],
+    pub without_rowid: bool,
+}
 
-CREATE TABLE quarantine (
-  path   TEXT    NOT NULL,
-  line   INTEGER NOT NULL,
-  reason TEXT    NOT NULL,
-  detail TEXT    NOT NULL,
-  raw    TEXT    NOT NULL
-);
-";
+use SqlType::{Integer, Real, Text};
+const NOT_NULL: bool = true;
+const NULL: bool = false;
+
+fn col<R>(name: &'static str, sql_type: SqlType, not_null: bool, bind: Bind<R>) -> Field<R> {
+    Field {
+        columns: vec![Column {
+            name: Cow::Borrowed(name),
+            sql_type,
+            not_null,
+        }],
+        bind,
+    }
+}
+
+impl<R> Table<R> {
+    /// The columns in table order.
+    pub fn columns(&self) -> impl Iterator<Item = &Column> + '_ {
+        self.fields.iter().flat_map(|f| f.columns.iter())
+    }
+
+    /// The column names in table order.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns().map(|c| &*c.name).collect()
+    }
+
+    /// The `CREATE TABLE` statement.
+    pub fn create_sql(&self) -> String {
+        let inline_key = match self.primary_key {
+            [one] => Some(*one),
+            _ => None,
+        };
+        let mut lines: Vec<String> = self
+            .columns()
+            .map(|c| {
+                let mut line = format!("  {} {}", c.name, c.sql_type.sql());
+                if inline_key == Some(&*c.name) {
+                    line.push_str(" PRIMARY KEY");
+                } else if c.not_null {
+                    line.push_str(" NOT NULL");
+                }
+                line
+            })
+            .collect();
+        if inline_key.is_none() && !self.primary_key.is_empty() {
+            lines.push(format!("  PRIMARY KEY ({})", self.primary_key.join(", ")));
+        }
+        format!(
+            "CREATE TABLE {} (\n{}\n){};",
+            self.name,
+            lines.join(",\n"),
+            if self.without_rowid {
+                " WITHOUT ROWID"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// `verb INTO table (columns) VALUES (?1, ...)`; `verb` is `INSERT` or
+    /// `INSERT OR REPLACE`.
+    pub fn insert_sql(&self, verb: &str) -> String {
+        let names = self.column_names();
+        let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+        format!(
+            "{verb} INTO {} ({}) VALUES ({})",
+            self.name,
+            names.join(", "),
+            placeholders.join(", ")
+        )
+    }
+
+    /// Inserts `rows` with one prepared statement.
+    pub fn insert<'r>(
+        &self,
+        conn: &rusqlite::Connection,
+        verb: &str,
+        rows: impl IntoIterator<Item = &'r R>,
+    ) -> rusqlite::Result<()>
+    where
+        R: 'r,
+    {
+        let mut statement = conn.prepare(&self.insert_sql(verb))?;
+        for row in rows {
+            let mut binder = Binder {
+                statement: &mut statement,
+                next: 0,
+            };
+            for field in &self.fields {
+                (field.bind)(row, &mut binder)?;
+            }
+            statement.raw_execute()?;
+        }
+        Ok(())
+    }
+}
+
+/// A `meta` entry: key and value.
+pub type MetaRow = (String, String);
+
+/// A `country_tags` row: country code, tag key, tag name.
+pub type TagRow = (String, String, String);
+
+pub static META: LazyLock<Table<MetaRow>> = LazyLock::new(|| Table {
+    name: "meta",
+    fields: vec![
+        col("key", Text, NOT_NULL, |r, b| b.bind(&r.0)),
+        col("value", Text, NOT_NULL, |r, b| b.bind(&r.1)),
+    ],
+    primary_key: &["key"],
+    without_rowid: true,
+});
+
+pub static COUNTRIES: LazyLock<Table<CountryRow>> = LazyLock::new(|| Table {
+    name: "countries",
+    fields: vec![
+        col("country_code", Text, NOT_NULL, |r, b| b.bind(&r.code)),
+        col("name_zh", Text, NOT_NULL, |r, b| b.bind(&r.name_zh)),
+        col("name_en", Text, NULL, |r, b| b.bind(&r.name_en)),
+        col("name_pinyin", Text, NOT_NULL, |r, b| b.bind(&r.name_pinyin)),
+        col("continent", Text, NULL, |r, b| b.bind(&r.continent_key)),
+        col("continent_zh", Text, NULL, |r, b| b.bind(&r.continent_zh)),
+        col("iso3", Text, NULL, |r, b| b.bind(&r.iso3)),
+        col("iso2", Text, NULL, |r, b| b.bind(&r.iso2)),
+        col("m49", Text, NULL, |r, b| b.bind(&r.m49)),
+        col("in_reference", Integer, NOT_NULL, |r, b| {
+            b.bind(r.in_reference as i64)
+        }),
+    ],
+    primary_key: &["country_code"],
+    without_rowid: true,
+});
+
+pub static COUNTRY_TAGS: LazyLock<Table<TagRow>> = LazyLock::new(|| Table {
+    name: "country_tags",
+    fields: vec![
+        col("country_code", Text, NOT_NULL, |r, b| b.bind(&r.0)),
+        col("tag", Text, NOT_NULL, |r, b| b.bind(&r.1)),
+        col("tag_zh", Text, NOT_NULL, |r, b| b.bind(&r.2)),
+    ],
+    primary_key: &["country_code", "tag"],
+    without_rowid: true,
+});
+
+pub static PRODUCTS: LazyLock<Table<ProductRow>> = LazyLock::new(|| Table {
+    name: "products",
+    fields: vec![
+        col("hs_code", Text, NOT_NULL, |r, b| b.bind(&r.code)),
+        col("level", Integer, NOT_NULL, |r, b| b.bind(r.level)),
+        col("name_zh", Text, NULL, |r, b| b.bind(&r.name_zh)),
+        col("name_en", Text, NULL, |r, b| b.bind(&r.name_en)),
+        col("name_source", Text, NULL, |r, b| b.bind(&r.name_source)),
+    ],
+    primary_key: &["hs_code"],
+    without_rowid: true,
+});
+
+pub static MONTHLY_FACTS: LazyLock<Table<MonthlyFact>> = LazyLock::new(|| Table {
+    name: "monthly_facts",
+    fields: vec![
+        col("hs_code", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.hs_code.0, &mut [0u8; 8]))
+        }),
+        col("country_code", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.partner.0 as u32, &mut [0u8; 3]))
+        }),
+        col("month", Integer, NOT_NULL, |r, b| b.bind(r.month.yyyymm())),
+        col("value", Integer, NOT_NULL, |r, b| b.bind(r.value)),
+        col("quantity1", Integer, NOT_NULL, |r, b| b.bind(r.quantity1)),
+        col("unit1", Text, NULL, |r, b| b.bind(r.unit1.as_deref())),
+        col("quantity2", Integer, NOT_NULL, |r, b| b.bind(r.quantity2)),
+        col("unit2", Text, NULL, |r, b| b.bind(r.unit2.as_deref())),
+        col("first_value", Integer, NOT_NULL, |r, b| {
+            b.bind(r.first_value)
+        }),
+        col("source_file", Integer, NOT_NULL, |r, b| {
+            b.bind(r.source_file as i64)
+        }),
+    ],
+    primary_key: &["hs_code", "country_code", "month"],
+    without_rowid: true,
+});
+
+pub static SOURCE_FILES: LazyLock<Table<SourceFileRow>> = LazyLock::new(|| Table {
+    name: "source_files",
+    fields: vec![
+        col("release_order", Integer, NOT_NULL, |r, b| {
+            b.bind(r.release_order)
+        }),
+        col("path", Text, NOT_NULL, |r, b| b.bind(&r.path)),
+        col("sha256", Text, NOT_NULL, |r, b| b.bind(&r.sha256)),
+        col("size", Integer, NOT_NULL, |r, b| b.bind(r.size as i64)),
+        col("format", Text, NOT_NULL, |r, b| b.bind(&r.format)),
+        col("language", Text, NOT_NULL, |r, b| b.bind(&r.language)),
+        col("encoding", Text, NULL, |r, b| b.bind(&r.encoding)),
+        col("rows_read", Integer, NOT_NULL, |r, b| {
+            b.bind(r.rows_read as i64)
+        }),
+        col("rows_loaded", Integer, NOT_NULL, |r, b| {
+            b.bind(r.rows_loaded as i64)
+        }),
+        col("rows_quarantined", Integer, NOT_NULL, |r, b| {
+            b.bind(r.rows_quarantined as i64)
+        }),
+        col("rows_superseded", Integer, NOT_NULL, |r, b| {
+            b.bind(r.rows_superseded as i64)
+        }),
+        col("value_loaded", Integer, NOT_NULL, |r, b| {
+            b.bind(r.value_loaded as i64)
+        }),
+        col("value_quarantined", Integer, NOT_NULL, |r, b| {
+            b.bind(r.value_quarantined as i64)
+        }),
+        col("value_superseded", Integer, NOT_NULL, |r, b| {
+            b.bind(r.value_superseded as i64)
+        }),
+        col("warnings", Text, NOT_NULL, |r, b| {
+            b.bind(r.warnings.join("\n"))
+        }),
+    ],
+    // INTEGER PRIMARY KEY: the rowid itself.
+    primary_key: &["release_order"],
+    without_rowid: false,
+});
+
+/// The `<region>_total`, `<region>_prev_total` columns of every region, in
+/// `Region::ALL` order, with the row's totals in the same order.
+fn region_totals() -> Field<BaseMetricsRow> {
+    let columns = Region::ALL
+        .iter()
+        .flat_map(|region| {
+            ["_total", "_prev_total"].map(|suffix| Column {
+                name: Cow::Owned(format!("{}{suffix}", region.column())),
+                sql_type: Integer,
+                not_null: NOT_NULL,
+            })
+        })
+        .collect();
+    Field {
+        columns,
+        bind: |r, b| {
+            let totals: [&[WindowTotals]; 2] = [&r.regions, &r.blocs];
+            for w in totals.into_iter().flatten() {
+                b.bind(w.recent12)?;
+                b.bind(w.prev12)?;
+            }
+            Ok(())
+        },
+    }
+}
+
+pub static HS_BASE_METRICS: LazyLock<Table<BaseMetricsRow>> = LazyLock::new(|| Table {
+    name: "hs_base_metrics",
+    fields: vec![
+        col("hs_code", Text, NOT_NULL, |r, b| b.bind(&*r.hs_code)),
+        col("level", Integer, NOT_NULL, |r, b| b.bind(r.level as i64)),
+        col("as_of_month", Integer, NOT_NULL, |r, b| {
+            b.bind(r.as_of.yyyymm() as i64)
+        }),
+        col("recent12m_global_total", Integer, NOT_NULL, |r, b| {
+            b.bind(r.recent12)
+        }),
+        col("prev12m_global_total", Integer, NOT_NULL, |r, b| {
+            b.bind(r.prev12)
+        }),
+        col("yoy_growth_rate", Real, NULL, |r, b| b.bind(r.yoy_growth)),
+        col("value_month", Integer, NOT_NULL, |r, b| {
+            b.bind(r.value_month)
+        }),
+        col("value_prev_month", Integer, NOT_NULL, |r, b| {
+            b.bind(r.value_prev_month)
+        }),
+        col("mom_growth_rate", Real, NULL, |r, b| b.bind(r.mom_growth)),
+        col("active_countries_count", Integer, NOT_NULL, |r, b| {
+            b.bind(r.active_countries as i64)
+        }),
+        col("active_countries_prev", Integer, NOT_NULL, |r, b| {
+            b.bind(r.active_countries_prev as i64)
+        }),
+        col("monthly_activity_count", Integer, NOT_NULL, |r, b| {
+            b.bind(r.monthly_activity as i64)
+        }),
+        col("top3_concentration_percent", Real, NULL, |r, b| {
+            b.bind(r.top3_concentration)
+        }),
+        col("avg_country_active_months", Real, NULL, |r, b| {
+            b.bind(r.avg_country_active_months)
+        }),
+        col("first_unit", Text, NULL, |r, b| {
+            b.bind(r.first_unit.as_deref())
+        }),
+        col("first_quantity", Integer, NULL, |r, b| {
+            b.bind(r.first_quantity)
+        }),
+        col("second_unit", Text, NULL, |r, b| {
+            b.bind(r.second_unit.as_deref())
+        }),
+        col("second_quantity", Integer, NULL, |r, b| {
+            b.bind(r.second_quantity)
+        }),
+        region_totals(),
+        col("best_region", Text, NULL, |r, b| {
+            b.bind(r.best_region.map(|x| x.0))
+        }),
+        col("best_region_percent", Real, NULL, |r, b| {
+            b.bind(r.best_region.map(|x| x.1))
+        }),
+        col("g3", Real, NOT_NULL, |r, b| b.bind(r.g3)),
+        col("g12", Real, NOT_NULL, |r, b| b.bind(r.g12)),
+        col("gb", Real, NOT_NULL, |r, b| b.bind(r.gb)),
+        col("momentum_score", Real, NOT_NULL, |r, b| {
+            b.bind(r.momentum_score)
+        }),
+        col("value_year_ago_month", Integer, NOT_NULL, |r, b| {
+            b.bind(r.value_year_ago_month)
+        }),
+        col("hhi", Real, NULL, |r, b| b.bind(r.hhi)),
+        col("hhi_prev", Real, NULL, |r, b| b.bind(r.hhi_prev)),
+        col("effective_markets", Real, NULL, |r, b| {
+            b.bind(r.effective_markets)
+        }),
+        col("effective_markets_prev", Real, NULL, |r, b| {
+            b.bind(r.effective_markets_prev)
+        }),
+        col("markets_entered", Integer, NOT_NULL, |r, b| {
+            b.bind(r.markets_entered as i64)
+        }),
+        col("markets_exited", Integer, NOT_NULL, |r, b| {
+            b.bind(r.markets_exited as i64)
+        }),
+        col("first_quantity_prev", Integer, NOT_NULL, |r, b| {
+            b.bind(r.first_quantity_prev)
+        }),
+        col("unit_both_windows", Text, NULL, |r, b| {
+            b.bind(r.unit_both_windows.as_deref())
+        }),
+    ],
+    primary_key: &["hs_code", "as_of_month"],
+    without_rowid: true,
+});
+
+pub static HS_COUNT_MONTH: LazyLock<Table<CountMonthRow>> = LazyLock::new(|| Table {
+    name: "hs_count_month",
+    fields: vec![
+        col("hs_code", Text, NOT_NULL, |r, b| b.bind(&*r.hs_code)),
+        col("level", Integer, NOT_NULL, |r, b| b.bind(r.level)),
+        col("country_code", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.country_code.0 as u32, &mut [0u8; 3]))
+        }),
+        col("as_of_month", Integer, NOT_NULL, |r, b| {
+            b.bind(r.as_of.yyyymm())
+        }),
+        col("recent12m_total", Integer, NOT_NULL, |r, b| {
+            b.bind(r.recent12)
+        }),
+        col("prev12m_total", Integer, NOT_NULL, |r, b| b.bind(r.prev12)),
+        col("monthly_avg", Real, NOT_NULL, |r, b| b.bind(r.monthly_avg)),
+        col("three_year_cagr", Real, NULL, |r, b| {
+            b.bind(r.three_year_cagr)
+        }),
+        col("quantity1", Integer, NOT_NULL, |r, b| b.bind(r.quantity1)),
+        col("quantity1_prev", Integer, NOT_NULL, |r, b| {
+            b.bind(r.quantity1_prev)
+        }),
+    ],
+    primary_key: &["hs_code", "country_code"],
+    without_rowid: true,
+});
+
+pub static QUARANTINE: LazyLock<Table<QuarantineRow>> = LazyLock::new(|| Table {
+    name: "quarantine",
+    fields: vec![
+        col("path", Text, NOT_NULL, |r, b| b.bind(&r.path)),
+        col("line", Integer, NOT_NULL, |r, b| b.bind(r.line)),
+        col("reason", Text, NOT_NULL, |r, b| b.bind(&r.reason)),
+        col("detail", Text, NOT_NULL, |r, b| b.bind(&r.detail)),
+        col("raw", Text, NOT_NULL, |r, b| b.bind(&r.raw)),
+    ],
+    primary_key: &[],
+    without_rowid: false,
+});
+
+/// Every table's name and columns, in the order they are created.
+pub fn tables() -> Vec<(&'static str, Vec<Column>)> {
+    fn entry<R>(t: &Table<R>) -> (&'static str, Vec<Column>) {
+        (t.name, t.columns().cloned().collect())
+    }
+    vec![
+        entry(&META),
+        entry(&COUNTRIES),
+        entry(&COUNTRY_TAGS),
+        entry(&PRODUCTS),
+        entry(&MONTHLY_FACTS),
+        entry(&SOURCE_FILES),
+        entry(&HS_BASE_METRICS),
+        entry(&HS_COUNT_MONTH),
+        entry(&QUARANTINE),
+    ]
+}
+
+/// Every `CREATE TABLE` statement, in order.
+pub fn schema_sql() -> String {
+    [
+        META.create_sql(),
+        COUNTRIES.create_sql(),
+        COUNTRY_TAGS.create_sql(),
+        PRODUCTS.create_sql(),
+        MONTHLY_FACTS.create_sql(),
+        SOURCE_FILES.create_sql(),
+        HS_BASE_METRICS.create_sql(),
+        HS_COUNT_MONTH.create_sql(),
+        QUARANTINE.create_sql(),
+    ]
+    .join("\n\n")
+}
 
 /// Indexes, created after the rows are in (faster, and the same file).
 pub const INDEX_SQL: &str = "
@@ -158,3 +503,141 @@ CREATE INDEX monthly_facts_by_country ON monthly_facts (country_code, hs_code, m
 CREATE INDEX monthly_facts_by_month ON monthly_facts (month, hs_code);
 CREATE INDEX hs_base_metrics_by_month ON hs_base_metrics (as_of_month, level, hs_code);
 ";
+
+/// `n` as exactly `N` decimal digits, zero-padded (as `HsCode` and
+/// `PartnerCode` display), without allocating.
+pub(crate) fn fixed_digits<const N: usize>(mut n: u32, buf: &mut [u8; N]) -> &str {
+    for b in buf.iter_mut().rev() {
+        *b = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    std::str::from_utf8(buf).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_digits_pad_as_the_codes_display() {
+        use cnexport_core::{HsCode, PartnerCode};
+        let (mut a, mut b) = ([0u8; 8], [0u8; 3]);
+        for code in [0u32, 1012100, 85171300, 99999999] {
+            assert_eq!(fixed_digits(code, &mut a), HsCode(code).to_string());
+        }
+        for p in [0u16, 7, 116, 502, 999] {
+            assert_eq!(fixed_digits(p as u32, &mut b), PartnerCode(p).to_string());
+        }
+    }
+
+    #[test]
+    fn region_columns_follow_the_region_list() {
+        let names = HS_BASE_METRICS.column_names();
+        let at = names.iter().position(|n| *n == "asia_total").unwrap();
+        assert_eq!(
+            &names[at..at + 4],
+            [
+                "asia_total",
+                "asia_prev_total",
+                "europe_total",
+                "europe_prev_total"
+            ]
+        );
+        assert_eq!(names[at + 21], "usmca_prev_total");
+        assert_eq!(names[at + 22], "best_region");
+        assert_eq!(names.len(), 55);
+    }
+
+    #[test]
+    fn a_single_key_column_is_declared_in_line() {
+        let sql = SOURCE_FILES.create_sql();
+        assert!(
+            sql.contains("  release_order INTEGER PRIMARY KEY,\n"),
+            "{sql}"
+        );
+        assert!(!sql.contains("WITHOUT ROWID"));
+        let sql = HS_COUNT_MONTH.create_sql();
+        assert!(
+            sql.ends_with("  PRIMARY KEY (hs_code, country_code)\n) WITHOUT ROWID;"),
+            "{sql}"
+        );
+    }
+}
+
+/// `docs/schema.md` must describe the tables as declared here.
+#[cfg(test)]
+mod docs {
+    use super::*;
+
+    const DOCS: &str = include_str!("../../../docs/schema.md");
+
+    /// The text of the `### `table`` section of the docs.
+    fn section(table: &str) -> &'static str {
+        let heading = format!("### `{table}`");
+        let start = DOCS
+            .find(&heading)
+            .unwrap_or_else(|| panic!("docs/schema.md has no section {heading}"));
+        let rest = &DOCS[start + heading.len()..];
+        let end = rest.find("\n#").unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    fn words(text: &str) -> Vec<&str> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '<' || c == '>'))
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn every_declared_column_is_documented() {
+        let mut missing = Vec::new();
+        for (table, columns) in tables() {
+            let words = words(section(table));
+            for c in &columns {
+                let region = Region::ALL.iter().any(|r| {
+                    [
+                        format!("{}_total", r.column()),
+                        format!("{}_prev_total", r.column()),
+                    ]
+                    .contains(&c.name.to_string())
+                });
+                let named = if region {
+                    // One row documents the region columns as a pattern and lists the regions.
+                    let column = c
+                        .name
+                        .trim_end_matches("_prev_total")
+                        .trim_end_matches("_total");
+                    words.contains(&"<region>_total") && words.contains(&column)
+                } else {
+                    words.contains(&&*c.name)
+                };
+                if !named {
+                    missing.push(format!("{table}.{}", c.name));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "docs/schema.md does not name: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn the_documented_columns_exist() {
+        // The column tables of the docs list only declared columns.
+        for (table, columns) in tables() {
+            for line in section(table).lines().filter(|l| l.starts_with("| ")) {
+                let first = line.split('|').nth(1).unwrap_or_default();
+                for name in first.split(',').map(|w| w.trim().trim_matches('`')) {
+                    if name == "column" || name.starts_with("---") || name.starts_with("<region>") {
+                        continue;
+                    }
+                    assert!(
+                        columns.iter().any(|c| c.name == name),
+                        "docs/schema.md documents {table}.{name}, which the schema does not declare"
+                    );
+                }
+            }
+        }
+    }
+}
