@@ -1,499 +1,73 @@
-//! `cnexport build`: ingest every bulletin under a directory, merge,
-//! transform, and write the database atomically, with a build report.
+//! `cnexport build` and the build of `cnexport run`: runs the pipeline
+//! library with progress bars on a terminal, writes the JSON report and
+//! prints the summary.
 
-use crate::incremental::Plan;
-use crate::report::{BuildReport, FileReport, NewPartner, StageTimes};
-use anyhow::{bail, Context, Result};
-use cnexport_core::tables::{QuarantineRow, SourceFileRow};
-use cnexport_core::{Currency, HeaderLanguage, ParsedFile, SourceFormat};
-use cnexport_ingest::stage::{content_digest, Stage};
-use cnexport_ingest::{merge::merge, parse_bytes, IngestError};
+use anyhow::{Context, Result};
+use cnexport_pipeline::{BuildOptions, Progress, Step};
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::fs;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::process::ExitCode;
+use std::sync::Mutex;
 
-/// What a build needs.
-#[derive(Debug, Clone)]
-pub struct BuildOptions {
-    pub input: PathBuf,
-    pub db: PathBuf,
-    /// Where parsed files are staged; default `.cnexport-stage` beside the db.
-    pub stage: Option<PathBuf>,
-    /// The build's currency (files in another currency are an error).
-    pub currency: Currency,
-    /// Show progress bars (only on a terminal).
-    pub progress: bool,
-    /// A 12-month base below this (yuan) flags growth as low-base.
-    pub low_base_threshold: i64,
-    /// Update the previous database in place of writing a new one when it
-    /// was built by this version from the first files of this build (see
-    /// `crate::incremental`); otherwise, or when false, write a new one.
-    pub incremental: bool,
-}
-
-impl BuildOptions {
-    pub fn new(input: impl Into<PathBuf>, db: impl Into<PathBuf>) -> BuildOptions {
-        BuildOptions {
-            input: input.into(),
-            db: db.into(),
-            stage: None,
-            currency: Currency::Cny,
-            progress: std::io::stderr().is_terminal(),
-            low_base_threshold: 1_000_000,
-            incremental: false,
-        }
-    }
-
-    pub fn stage_dir(&self) -> PathBuf {
-        self.stage.clone().unwrap_or_else(|| {
-            let parent = self
-                .db
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            parent.join(".cnexport-stage")
-        })
-    }
-}
-
-/// A bulletin file: its path and its name relative to the input folder.
-pub type Bulletin = (PathBuf, String);
-
-/// Bulletin files under `dir`, recursively, in release order (path order),
-/// and the other files found (ignored).
-pub fn list_bulletins(dir: &Path) -> Result<(Vec<Bulletin>, Vec<String>)> {
-    let mut found = Vec::new();
-    let mut ignored = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = fs::read_dir(&d)
-            .with_context(|| format!("cannot read the input directory {}", d.display()))?;
-        for entry in entries {
-            let entry = entry?;
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') {
-                continue;
-            }
-            let rel = path
-                .strip_prefix(dir)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            if entry.file_type()?.is_dir() {
-                stack.push(path);
-            } else if cnexport_ingest::is_bulletin_path(&path) {
-                found.push((path, rel));
-            } else {
-                ignored.push(rel);
-            }
-        }
-    }
-    found.sort_by(|a, b| a.1.cmp(&b.1));
-    ignored.sort();
-    Ok((found, ignored))
-}
-
-/// Runs a build. On any fatal input error the database is left untouched.
-pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
-    let started = Instant::now();
-    let cpu_start = crate::report::cpu_secs();
-    if !opts.input.is_dir() {
-        bail!(
-            "--input {}: not a directory; give the folder that holds the downloaded bulletins",
-            opts.input.display()
-        );
-    }
-    let (files, ignored) = list_bulletins(&opts.input)?;
-    if files.is_empty() {
-        bail!(
-            "--input {}: no bulletin files (.csv, .xlsx, .xls, .html) found; download them from stats.customs.gov.cn into this folder",
-            opts.input.display()
-        );
-    }
-    let stage = Stage::open(&opts.stage_dir()).with_context(|| {
-        format!(
-            "cannot create the staging folder {}",
-            opts.stage_dir().display()
-        )
-    })?;
-
-    // Ingest: parse new or changed files, take the rest from the stage.
-    let t_ingest = Instant::now();
-    let bar = progress_bar(opts.progress, files.len() as u64, "ingest");
-    let results: Vec<Result<(ParsedFile, bool), IngestError>> = files
-        .par_iter()
-        .map(|(path, rel)| {
-            let result = ingest_one(&stage, path, rel);
-            tracing::debug!(file = %rel, ok = result.is_ok(), "ingested");
-            bar.inc(1);
-            result
-        })
-        .collect();
-    bar.finish_and_clear();
-    let mut parsed = Vec::with_capacity(results.len());
-    let mut errors = Vec::new();
-    let mut files_parsed = 0;
-    for r in results {
-        match r {
-            Ok((p, fresh)) => {
-                files_parsed += fresh as usize;
-                parsed.push(p);
-            }
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    for p in &parsed {
-        if p.currency != opts.currency {
-            errors.push(format!(
-                "{}: values are in {} but this build is in {}; download the file in {} or build its currency separately",
-                p.path,
-                p.currency.name_zh(),
-                opts.currency.name_zh(),
-                opts.currency.name_zh()
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        bail!(
-            "{} input file(s) cannot be used; the database {} was left as it was:\n  {}",
-            errors.len(),
-            opts.db.display(),
-            errors.join("\n  ")
-        );
-    }
-    let ingest_secs = t_ingest.elapsed().as_secs_f64();
-    let cpu_ingested = crate::report::cpu_secs();
-
-    // Merge (overlap rule) and transform.
-    tracing::info!(
-        files = parsed.len(),
-        parsed = files_parsed,
-        secs = ingest_secs,
-        "ingest done"
-    );
-    let spinner = stage_spinner(opts.progress, "merge and transform");
-    let t_merge = Instant::now();
-    let merged = merge(&parsed);
-    // Each file's own rows are not needed once merged (the merged facts hold
-    // what the rest uses): keep their counts and sums for the report and
-    // free them before the metrics (about 4 GB at national scale).
-    let loaded: Vec<(u64, i128)> = parsed
-        .iter()
-        .map(|p| (p.facts.len() as u64, p.value_loaded()))
-        .collect();
-    for p in &mut parsed {
-        p.facts = Vec::new();
-    }
-    let digest = input_digest(&parsed);
-    let reference = cnexport_core::reference::Reference::get();
-    let new_partners: Vec<NewPartner> = {
-        merged
-            .summary
-            .partners
-            .iter()
-            .copied()
-            .filter(|c| !reference.countries.contains_key(c))
-            .map(|c| NewPartner {
-                code: c.to_string(),
-                name: merged.partner_names.get(&c).cloned().unwrap_or_default(),
-                continent: c.continent().map(|x| x.name_zh().to_string()),
-            })
-            .collect()
-    };
-    let merged_stats = merged.files.clone();
-    let (duplicate_keys, revised_keys) = (merged.duplicate_keys, merged.revised_keys);
-    let mut revisions = merged.revisions.clone();
-    revisions.sort_by_key(|r| {
-        (
-            std::cmp::Reverse((r.new_value as i128 - r.old_value as i128).abs()),
-            r.month,
-            r.hs_code,
-            r.partner,
-        )
-    });
-    let largest_revisions: Vec<crate::report::RevisionReport> = revisions
-        .iter()
-        .take(20)
-        .map(|r| crate::report::RevisionReport {
-            month: r.month.to_string(),
-            hs_code: r.hs_code.to_string(),
-            country_code: r.partner.to_string(),
-            old_value: r.old_value,
-            new_value: r.new_value,
-            old_file: parsed[r.old_file].path.clone(),
-            new_file: parsed[r.new_file].path.clone(),
-        })
-        .collect();
-    let input = cnexport_transform::TransformInput {
-        summary: Some(merged.summary),
-        facts: merged.facts,
-        product_names: merged.product_names,
-        partner_names: merged.partner_names,
-        meta: vec![
-            ("input_digest".into(), digest.clone()),
-            (
-                "currency".into(),
-                format!("{:?}", opts.currency).to_uppercase(),
-            ),
-            ("currency_unit".into(), opts.currency.name_zh().into()),
-            ("source_file_count".into(), parsed.len().to_string()),
-            (
-                "low_base_threshold".into(),
-                opts.low_base_threshold.to_string(),
-            ),
-            (
-                "program_version".into(),
-                format!("cnexport {}", env!("CARGO_PKG_VERSION")),
-            ),
-        ],
-    };
-    let merge_secs = t_merge.elapsed().as_secs_f64();
-    let cpu_merged = crate::report::cpu_secs();
-    let t_transform = Instant::now();
-    let mut db = cnexport_transform::transform(input);
-    let transform_secs = t_transform.elapsed().as_secs_f64();
-    let cpu_transformed = crate::report::cpu_secs();
-
-    let mut file_reports = Vec::new();
-    for (i, (p, s)) in parsed.iter().zip(&merged_stats).enumerate() {
-        let (rows_loaded, value_loaded) = loaded[i];
-        let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-        for q in &p.quarantined {
-            *reasons.entry(q.reason.code().to_string()).or_default() += 1;
-            db.quarantine.push(QuarantineRow {
-                path: p.path.clone(),
-                line: q.line,
-                reason: q.reason.code().to_string(),
-                detail: q.detail.clone(),
-                raw: q.raw.clone(),
-            });
-        }
-        db.source_files.push(SourceFileRow {
-            release_order: i as u32,
-            path: p.path.clone(),
-            sha256: p.sha256.clone(),
-            size: p.size,
-            format: format_name(p.format).into(),
-            language: match p.language {
-                HeaderLanguage::Chinese => "zh",
-                HeaderLanguage::English => "en",
-            }
-            .into(),
-            encoding: p.encoding.clone(),
-            rows_read: p.rows_read,
-            rows_loaded,
-            rows_quarantined: p.quarantined.len() as u64,
-            rows_superseded: s.rows_superseded,
-            value_loaded,
-            value_quarantined: p.value_quarantined(),
-            value_superseded: s.value_superseded,
-            warnings: p.warnings.clone(),
-        });
-        file_reports.push(FileReport {
-            path: p.path.clone(),
-            format: format_name(p.format).into(),
-            encoding: p.encoding.clone(),
-            rows_read: p.rows_read,
-            rows_loaded,
-            rows_quarantined: p.quarantined.len() as u64,
-            quarantined_by_reason: reasons,
-            rows_superseded: s.rows_superseded,
-            value_loaded: value_loaded.to_string(),
-            value_quarantined: p.value_quarantined().to_string(),
-            value_superseded: s.value_superseded.to_string(),
-            value_effective: (value_loaded - s.value_superseded).to_string(),
-            reconciled: p.rows_read == rows_loaded + p.quarantined.len() as u64,
-            warnings: p.warnings.clone(),
-        });
-    }
-
-    // Load: temporary file, check, atomic rename.
-    spinner.finish_and_clear();
-    tracing::info!(
-        facts = db.facts.len(),
-        metric_rows = db.base_metrics.len(),
-        secs = transform_secs,
-        "transform done"
-    );
-    let spinner = stage_spinner(opts.progress, "load");
-    let t_load = Instant::now();
-    let cpu_load_start = crate::report::cpu_secs();
-    if let Some(parent) = opts.db.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let total_value: i128 = db.facts.iter().map(|f| f.value as i128).sum();
-    let (stats, load_mode, load_note) = if opts.incremental {
-        match crate::incremental::plan(&opts.db, &parsed, &db) {
-            Plan::UpToDate => {
-                let bytes = fs::metadata(&opts.db)
-                    .with_context(|| format!("cannot read {}", opts.db.display()))?
-                    .len();
-                let stats = cnexport_load::LoadStats {
-                    facts: db.facts.len() as u64,
-                    countries: db.countries.len() as u64,
-                    products: db.products.len() as u64,
-                    bytes,
-                };
-                let note = "the database already holds these files; left as it was";
-                (stats, "up to date", Some(note.to_string()))
-            }
-            Plan::Update(update) => {
-                let note = format!(
-                    "{} facts and {} metric rows written into a copy of the previous database",
-                    update.facts.len(),
-                    update.base_metrics.len()
-                );
-                // The update holds the facts it writes: free the rest for
-                // SQLite's page cache.
-                db.facts = Vec::new();
-                let stats = cnexport_load::update_database(&opts.db, &db, &update)?;
-                (stats, "incremental", Some(note))
-            }
-            Plan::Full(reason) => (
-                cnexport_load::write_database(&opts.db, &db)?,
-                "full",
-                Some(reason),
-            ),
-        }
+/// Builds, writes the report (default `<db>.report.json`) and prints the
+/// summary on stderr.
+pub fn run_build(opts: &BuildOptions, report_path: Option<&Path>) -> Result<ExitCode> {
+    let report = if std::io::stderr().is_terminal() {
+        cnexport_pipeline::build_with_progress(opts, &Bars::default())?
     } else {
-        (cnexport_load::write_database(&opts.db, &db)?, "full", None)
+        cnexport_pipeline::build(opts)?
     };
-    tracing::info!(mode = load_mode, note = ?load_note, "load planned and done");
-    let load_secs = t_load.elapsed().as_secs_f64();
-    let cpu_loaded = crate::report::cpu_secs();
-    spinner.finish_and_clear();
-    tracing::info!(bytes = stats.bytes, secs = load_secs, db = %opts.db.display(), "load done");
-
-    let keep: Vec<&str> = parsed.iter().map(|p| p.sha256.as_str()).collect();
-    let _ = stage.prune(&keep);
-    let _ = stage.save_digests();
-
-    let value_effective: i128 = loaded
-        .iter()
-        .zip(&merged_stats)
-        .map(|((_, v), s)| v - s.value_superseded)
-        .sum();
-    let meta = |k: &str| {
-        db.meta
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
-    Ok(BuildReport {
-        database: opts.db.display().to_string(),
-        input: opts.input.display().to_string(),
-        input_digest: digest,
-        data_first_month: meta("data_first_month"),
-        data_latest_month: meta("data_latest_month"),
-        files_read: parsed.len(),
-        files_parsed,
-        files_from_stage: parsed.len() - files_parsed,
-        files_ignored: ignored,
-        rows_read: parsed.iter().map(|p| p.rows_read).sum(),
-        rows_loaded: loaded.iter().map(|(n, _)| n).sum(),
-        rows_quarantined: parsed.iter().map(|p| p.quarantined.len() as u64).sum(),
-        quarantined_by_reason: {
-            let mut m: BTreeMap<String, u64> = BTreeMap::new();
-            for f in &file_reports {
-                for (k, v) in &f.quarantined_by_reason {
-                    *m.entry(k.clone()).or_default() += v;
-                }
-            }
-            m
-        },
-        duplicate_keys,
-        revised_keys,
-        facts: stats.facts,
-        total_value: total_value.to_string(),
-        reconciled: value_effective == total_value && file_reports.iter().all(|f| f.reconciled),
-        new_partner_codes: new_partners,
-        warnings: parsed
-            .iter()
-            .flat_map(|p| p.warnings.iter().cloned())
-            .collect(),
-        largest_revisions,
-        times: StageTimes {
-            ingest_secs,
-            merge_secs,
-            transform_secs,
-            load_secs,
-            total_secs: started.elapsed().as_secs_f64(),
-            ingest_cpu_secs: crate::report::cpu_delta(cpu_start, cpu_ingested),
-            merge_cpu_secs: crate::report::cpu_delta(cpu_ingested, cpu_merged),
-            transform_cpu_secs: crate::report::cpu_delta(cpu_merged, cpu_transformed),
-            load_cpu_secs: crate::report::cpu_delta(cpu_load_start, cpu_loaded),
-            total_cpu_secs: crate::report::cpu_delta(cpu_start, crate::report::cpu_secs()),
-        },
-        peak_memory_mb: crate::report::peak_memory_mb(),
-        load_mode: load_mode.to_string(),
-        load_note,
-        database_bytes: stats.bytes,
-        files: file_reports,
-    })
+    let report_path = report_path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(format!("{}.report.json", opts.db.display())));
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&report_path, json)
+        .with_context(|| format!("cannot write the report {}", report_path.display()))?;
+    eprint!("{}", report.summary());
+    eprintln!("  report      {}", report_path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
-fn ingest_one(stage: &Stage, path: &Path, rel: &str) -> Result<(ParsedFile, bool), IngestError> {
-    let io_error = |e: std::io::Error| IngestError {
-        path: rel.to_string(),
-        kind: cnexport_ingest::IngestErrorKind::Io,
-        message: format!("cannot read the file: {e}"),
-    };
-    let meta = fs::metadata(path).map_err(io_error)?;
-    // Unchanged since the last run (same size and modification time): the
-    // staged parse, without reading the file.
-    if let Some(digest) = stage.known_digest(rel, &meta) {
-        if let Some(p) = stage.get(&digest, rel) {
-            return Ok((p, false));
+/// Terminal progress: a bar of files for the ingest, a spinner for the
+/// other steps.
+#[derive(Default)]
+struct Bars {
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    fn set(&self, bar: Option<ProgressBar>) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = std::mem::replace(&mut *current, bar) {
+            old.finish_and_clear();
         }
     }
-    let bytes = fs::read(path).map_err(io_error)?;
-    let digest = content_digest(&bytes);
-    stage.remember_digest(rel, &meta, &digest);
-    if let Some(p) = stage.get(&digest, rel) {
-        return Ok((p, false));
-    }
-    let parsed = parse_bytes(&bytes, rel)?;
-    // A stage that cannot be written only costs a re-parse next time.
-    let _ = stage.put(&parsed);
-    Ok((parsed, true))
 }
 
-fn format_name(f: SourceFormat) -> &'static str {
-    match f {
-        SourceFormat::Csv => "csv",
-        SourceFormat::Xlsx => "xlsx",
-        SourceFormat::Xls => "xls",
-        SourceFormat::Html => "html",
+impl Progress for Bars {
+    fn start(&self, step: Step) {
+        let bar = match step {
+            Step::Ingest { files } => files_bar(files, "ingest"),
+            Step::MergeAndTransform => spinner("merge and transform"),
+            Step::Load => spinner("load"),
+        };
+        self.set(Some(bar));
+    }
+
+    fn file_done(&self) {
+        if let Some(bar) = &*self.current.lock().unwrap_or_else(|e| e.into_inner()) {
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self, _: Step) {
+        self.set(None);
     }
 }
 
-/// A digest of the inputs: file paths in release order with their content
-/// digests, the reference tables and the stage format.
-fn input_digest(parsed: &[ParsedFile]) -> String {
-    let mut h = Sha256::new();
-    h.update(format!(
-        "cnexport inputs v1\nreference {}\nstage {}\n",
-        cnexport_core::reference::REFERENCE_VERSION,
-        cnexport_ingest::stage::STAGE_FORMAT_VERSION
-    ));
-    for p in parsed {
-        h.update(format!("{}\t{}\n", p.path, p.sha256));
-    }
-    hex::encode(h.finalize())
-}
-
-/// A spinner for a stage without a count (hidden when not a terminal).
-fn stage_spinner(enabled: bool, what: &str) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
+/// A spinner for a step without a count.
+fn spinner(what: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
         bar.set_style(style);
@@ -503,10 +77,7 @@ fn stage_spinner(enabled: bool, what: &str) -> ProgressBar {
     bar
 }
 
-fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
+fn files_bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     if let Ok(style) =
         ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} files ({elapsed})")

@@ -3,12 +3,10 @@
 //! together and decides exit codes.
 
 mod build;
-mod incremental;
-mod pipeline;
-mod report;
 
 use anyhow::{Context, Result};
-use build::{build, BuildOptions};
+use build::run_build;
+use cnexport_pipeline::{BuildOptions, Pipeline};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -273,7 +271,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             into,
             db,
         } => {
-            let mut p = pipeline::Pipeline::load(&pipeline)?;
+            let mut p = Pipeline::load(&pipeline)?;
             if let Some(name) = &p.name {
                 eprintln!("pipeline {name} ({})", pipeline.display());
             }
@@ -523,19 +521,6 @@ fn parse_currency(s: &str) -> cnexport_core::Currency {
     } else {
         cnexport_core::Currency::Cny
     }
-}
-
-fn run_build(opts: &BuildOptions, report_path: Option<&Path>) -> Result<ExitCode> {
-    let report = build(opts)?;
-    let report_path = report_path
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(format!("{}.report.json", opts.db.display())));
-    let json = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&report_path, json)
-        .with_context(|| format!("cannot write the report {}", report_path.display()))?;
-    eprint!("{}", report.summary());
-    eprintln!("  report      {}", report_path.display());
-    Ok(ExitCode::SUCCESS)
 }
 
 fn open_read_only(db: &Path) -> Result<rusqlite::Connection> {

@@ -6,6 +6,7 @@
 //! or the new one. Rows go in in a fixed order with fixed settings, so the
 //! same tables give a byte-identical file.
 
+mod incremental;
 mod schema;
 
 use cnexport_core::tables::BaseMetricsRow;
@@ -15,6 +16,7 @@ use rusqlite::Connection;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub use incremental::{plan, Plan};
 pub use schema::{schema_sql, tables, Column, SqlType, Table, INDEX_SQL, SCHEMA_VERSION};
 
 /// What went wrong while writing the database.

@@ -1,6 +1,6 @@
-//! `cnexport build --incremental`: update the previous database instead of
-//! writing a new one, when it was built by this version from the first
-//! files of this build (a monthly run adds the new release's files).
+//! The incremental plan: update the previous database instead of writing a
+//! new one, when it was built by this version from the first files of this
+//! build (a monthly run adds the new release's files).
 //!
 //! The plan is exact, not a guess: a cell (month, code, country) can only
 //! change when a new file has a row for it, and then the merge records that
@@ -12,9 +12,9 @@
 //! as-of month only: all of it changes when the latest month moves, else
 //! only the touched codes' rows. Everything else is rewritten whole.
 
+use crate::Update;
 use cnexport_core::tables::Database;
-use cnexport_core::{HsCode, Month, ParsedFile};
-use cnexport_load::Update;
+use cnexport_core::{HsCode, Month};
 use rusqlite::{Connection, OpenFlags};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -42,15 +42,17 @@ const SAME_META: [&str; 6] = [
     "data_first_month",
 ];
 
-/// Decides how to load `db` (built from `parsed`) over the database at `target`.
-pub fn plan(target: &Path, parsed: &[ParsedFile], db: &Database) -> Plan {
-    match try_plan(target, parsed, db) {
+/// Decides how to load `db` over the database at `target`. The files of
+/// the build are `db.source_files`, in release order.
+pub fn plan(target: &Path, db: &Database) -> Plan {
+    match try_plan(target, db) {
         Ok(plan) => plan,
         Err(e) => Plan::Full(format!("the previous database cannot be read ({e})")),
     }
 }
 
-fn try_plan(target: &Path, parsed: &[ParsedFile], db: &Database) -> rusqlite::Result<Plan> {
+fn try_plan(target: &Path, db: &Database) -> rusqlite::Result<Plan> {
+    let this_build = &db.source_files;
     if !target.is_file() {
         return Ok(Plan::Full("no previous database".into()));
     }
@@ -67,7 +69,7 @@ fn try_plan(target: &Path, parsed: &[ParsedFile], db: &Database) -> rusqlite::Re
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    current.insert("schema_version", cnexport_load::SCHEMA_VERSION.to_string());
+    current.insert("schema_version", crate::SCHEMA_VERSION.to_string());
     for key in SAME_META {
         if previous.get(key) != current.get(key) {
             return Ok(Plan::Full(format!(
@@ -82,17 +84,17 @@ fn try_plan(target: &Path, parsed: &[ParsedFile], db: &Database) -> rusqlite::Re
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let k = files.len();
-    let prefix = k <= parsed.len()
+    let prefix = k <= this_build.len()
         && files
             .iter()
-            .zip(parsed)
+            .zip(this_build)
             .all(|((path, sha), p)| *path == p.path && *sha == p.sha256);
     if !prefix {
         return Ok(Plan::Full(
             "the previous database's files are not the first files of this build (a file changed, went away or sorts before a new one)".into(),
         ));
     }
-    if k == parsed.len() {
+    if k == this_build.len() {
         return Ok(
             if previous.get("input_digest") == current.get("input_digest") {
                 Plan::UpToDate

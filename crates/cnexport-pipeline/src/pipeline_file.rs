@@ -2,9 +2,26 @@
 //! problem listed at once. Relative paths are taken from the pipeline
 //! file's own folder, so a pipeline runs the same from any directory.
 
-use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+
+/// A pipeline file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineFileError {
+    #[error("cannot read the pipeline {}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a valid pipeline file", .path.display())]
+    Syntax {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    /// Values out of range, every one listed (`<key> = <value>: <what is allowed>`).
+    #[error("{}:\n  {}", .path.display(), .problems.join("\n  "))]
+    Values { path: PathBuf, problems: Vec<String> },
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,11 +79,17 @@ pub struct BuildSection {
 }
 
 impl Pipeline {
-    pub fn load(path: &Path) -> Result<Pipeline> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the pipeline {}", path.display()))?;
-        let mut p: Pipeline = toml::from_str(&text)
-            .with_context(|| format!("{}: not a valid pipeline file", path.display()))?;
+    /// Reads and checks the pipeline at `path`, with its relative paths
+    /// resolved from its folder.
+    pub fn load(path: &Path) -> Result<Pipeline, PipelineFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PipelineFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut p: Pipeline = toml::from_str(&text).map_err(|source| PipelineFileError::Syntax {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -109,7 +132,10 @@ impl Pipeline {
             }
         }
         if !problems.is_empty() {
-            bail!("{}:\n  {}", path.display(), problems.join("\n  "));
+            return Err(PipelineFileError::Values {
+                path: path.to_path_buf(),
+                problems,
+            });
         }
         Ok(p)
     }
@@ -171,14 +197,15 @@ mod tests {
             "[build]\ninput = \"x\"\ndb = \"y.db\"\nthreads = 3\n",
         )
         .unwrap();
-        let err = format!("{:#}", Pipeline::load(&path).unwrap_err());
+        let err = Pipeline::load(&path).unwrap_err();
+        let err = format!("{err}: {}", std::error::Error::source(&err).unwrap());
         assert!(err.contains("threads"), "{err}");
         std::fs::write(
             &path,
             "[build]\ninput = \"x\"\ndb = \"y.db\"\ncurrency = \"EUR\"\n",
         )
         .unwrap();
-        let err = format!("{:#}", Pipeline::load(&path).unwrap_err());
+        let err = Pipeline::load(&path).unwrap_err().to_string();
         assert!(err.contains("currency"), "{err}");
     }
 }
