@@ -7,8 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{cnexport, sample_dir, sha256};
+use crate::common::{cnexport, sample_dir, sha256};
 
 fn build_with(input: &Path, db: &Path, stage: &Path, threads: &str) -> std::process::Output {
     let out = cnexport()

@@ -12,10 +12,10 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-mod common;
-use common::{cnexport, realdata_dir};
+use crate::common;
+use crate::common::{cnexport, realdata_dir};
 
-fn build(input: &Path, db: &Path) -> std::process::Output {
+fn build(input: &Path, db: &Path) -> cnexport_pipeline::BuildReport {
     common::build(input, db, None)
 }
 
@@ -72,9 +72,8 @@ fn real_downloads_build_and_answer_the_worked_example() {
 fn every_real_download_builds_together() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("all.db");
-    let out = build(&realdata_dir(), &db);
-    let summary = String::from_utf8_lossy(&out.stderr);
-    assert!(summary.contains("reconciled  yes"), "{summary}");
+    let report = build(&realdata_dir(), &db);
+    assert!(report.reconciled, "{}", report.summary());
 }
 
 /// A build on generated bulletins agrees with the generator's truth for
@@ -219,8 +218,8 @@ fn rebuilding_gives_a_byte_identical_database() {
     let b = dir.path().join("b.db");
     build(&input, &a);
     // The second build takes every file from the stage.
-    let out = build(&input, &b);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("0 parsed"));
+    let report = build(&input, &b);
+    assert_eq!(report.files_parsed, 0, "{}", report.summary());
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
 

@@ -8,11 +8,11 @@
 //!
 //! The recorded files hold the request targets too, so the check replays
 //! exactly the recorded requests whatever the database's layout becomes.
-//! `CNEXPORT_GOLDEN=record cargo test -p cnexport-cli --test golden`
+//! `CNEXPORT_GOLDEN=record cargo test -p cnexport-cli --test integration golden::`
 //! records them again (only for a deliberate change of an answer: say why
 //! in the commit).
 
-mod common;
+use crate::common;
 
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-mod common;
-use common::{cnexport, realdata_dir};
+use crate::common;
+use crate::common::{cnexport, realdata_dir};
 
 fn build(input: &Path, db: &Path, stage: &Path) {
     common::build(input, db, Some(stage));

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-mod common;
-use common::{cnexport, realdata_dir, router, sample_db, sample_dir};
+use crate::common;
+use crate::common::{cnexport, realdata_dir, router, sample_db, sample_dir};
 
 fn build(input: &Path, db: &Path, stage: &Path) {
     common::build(input, db, Some(stage));

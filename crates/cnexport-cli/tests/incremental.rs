@@ -3,24 +3,18 @@
 //! (every table compared, row by row), on the sample bulletins and on
 //! generated bulletins with restatements; anything else is a full build.
 
-mod common;
 
-use common::{build_with_args, sample_dir, sha256};
+use crate::common::{build_with, sample_dir, sha256};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-/// Runs `cnexport build`, which must succeed; returns its JSON report.
+/// Builds (in process), which must succeed; returns the report as the
+/// JSON that `cnexport build --report` writes.
 fn build(input: &Path, db: &Path, stage: &Path, incremental: bool) -> serde_json::Value {
-    let report = db.with_extension("report.json");
-    let mut extra = vec![OsStr::new("--report"), report.as_os_str()];
-    if incremental {
-        extra.push(OsStr::new("--incremental"));
-    }
-    build_with_args(input, db, Some(stage), &extra);
-    serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("report JSON")
+    let report = build_with(input, db, Some(stage), |o| o.incremental = incremental);
+    serde_json::to_value(&report).expect("report JSON")
 }
 
 /// Every row of every table (and the schema), as text, sorted: what two

@@ -7,14 +7,14 @@
 //!    bulletin, built and compared the same way;
 //! 3. tiny hand-computed fixtures with the expected numbers written out.
 
-mod oracle;
+use crate::oracle;
 
 use cnexport_core::reference::Reference;
 use cnexport_core::PartnerCode;
-use oracle::bulletin::{build, build_from_facts, country_tags, open};
-use oracle::compare::Diffs;
-use oracle::rng::SplitMix;
-use oracle::{month_index, month_text, region_keys, Fact, Oracle, SortBy, TopQuery, View};
+use crate::oracle::bulletin::{build, build_from_facts, country_tags, open};
+use crate::oracle::compare::Diffs;
+use crate::oracle::rng::SplitMix;
+use crate::oracle::{month_index, month_text, region_keys, Fact, Oracle, SortBy, TopQuery, View};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -17,8 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-mod common;
-use common::{cnexport, sample_db};
+use crate::common::{cnexport, sample_db};
 
 fn export_all(db: &Path, format: &str, out: &Path) -> std::process::Output {
     let output = cnexport()

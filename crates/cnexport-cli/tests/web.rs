@@ -9,8 +9,7 @@ use axum::http::{header, HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
-mod common;
-use common::router;
+use crate::common::router;
 
 async fn get(target: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut req = Request::builder().uri(target);

@@ -1,11 +1,11 @@
 //! What the integration tests share: the binary, the sample and real data,
-//! a build that must succeed, and the sample database built once per test
-//! binary. Each test file uses the part it needs.
-#![allow(dead_code)]
+//! a build that must succeed (in-process, through the pipeline library),
+//! and the sample database built once for all the tests.
 
+use cnexport_pipeline::{BuildOptions, BuildReport};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 /// The `cnexport` binary of this build.
@@ -28,38 +28,27 @@ pub fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).expect("read")))
 }
 
-/// `cnexport build --input INPUT --db DB [--stage STAGE]`, which must succeed.
-pub fn build(input: &Path, db: &Path, stage: Option<&Path>) -> Output {
-    build_with_args(input, db, stage, &[])
+/// Builds `db` from `input` (staging in `stage`, default beside the db)
+/// in this process, as `cnexport build` does; panics when it fails.
+pub fn build(input: &Path, db: &Path, stage: Option<&Path>) -> BuildReport {
+    build_with(input, db, stage, |_| {})
 }
 
-/// The same with more arguments (`--incremental`, `--report FILE`...).
-pub fn build_with_args(
+/// The same, with options set by `configure` (`incremental`, ...).
+pub fn build_with(
     input: &Path,
     db: &Path,
     stage: Option<&Path>,
-    extra: &[&std::ffi::OsStr],
-) -> Output {
-    let mut cmd = cnexport();
-    cmd.args(["build", "--input"])
-        .arg(input)
-        .arg("--db")
-        .arg(db);
-    if let Some(stage) = stage {
-        cmd.arg("--stage").arg(stage);
-    }
-    cmd.args(extra);
-    let out = cmd.output().expect("run cnexport build");
-    assert!(
-        out.status.success(),
-        "cnexport build failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    configure: impl FnOnce(&mut BuildOptions),
+) -> BuildReport {
+    let mut opts = BuildOptions::new(input, db);
+    opts.stage = stage.map(Path::to_path_buf);
+    configure(&mut opts);
+    cnexport_pipeline::build(&opts)
+        .unwrap_or_else(|e| panic!("the build of {} failed: {e}", db.display()))
 }
 
-/// The sample database, built once per test binary.
+/// The sample database, built once for every test.
 pub fn sample_db() -> &'static Path {
     static DB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &DB.get_or_init(|| {

@@ -6,7 +6,6 @@ use super::Fact;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 const HEADER: &str = "\"数据年月\",\"贸易伙伴编码\",\"贸易伙伴名称\",\"商品编码\",\"商品名称\",\"第一数量\",\"第一计量单位\",\"第二数量\",\"第二计量单位\",\"人民币\",";
 
@@ -67,22 +66,10 @@ pub fn csv_text(
     out
 }
 
-/// Runs `cnexport build --input INPUT --db DB`; panics with its output on
-/// failure.
+/// Builds `db` from `input` in this process, as `cnexport build --input
+/// INPUT --db DB` does; panics when it fails.
 pub fn build(input: &Path, db: &Path) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cnexport"))
-        .args(["build", "--input"])
-        .arg(input)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .expect("run cnexport build");
-    assert!(
-        out.status.success(),
-        "cnexport build failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::build(input, db, None);
 }
 
 /// Opens a built database read-only.
@@ -107,7 +94,7 @@ pub fn country_tags(conn: &Connection) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Writes `facts` as one bulletin under `dir/input`, builds `dir/db.sqlite`
-/// with the binary, checks that every fact was loaded, and opens it.
+/// (in process), checks that every fact was loaded, and opens it.
 pub fn build_from_facts(
     dir: &Path,
     facts: &[Fact],
