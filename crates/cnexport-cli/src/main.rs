@@ -6,8 +6,8 @@ mod build;
 
 use anyhow::{Context, Result};
 use build::run_build;
-use cnexport_pipeline::{BuildOptions, Pipeline};
 use clap::{Parser, Subcommand};
+use cnexport_pipeline::{BuildOptions, Pipeline};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -3,7 +3,6 @@
 //! (every table compared, row by row), on the sample bulletins and on
 //! generated bulletins with restatements; anything else is a full build.
 
-
 use crate::common::{build_with, sample_dir, sha256};
 use rusqlite::types::Value;
 use rusqlite::Connection;

@@ -9,12 +9,12 @@
 
 use crate::oracle;
 
-use cnexport_core::reference::Reference;
-use cnexport_core::PartnerCode;
 use crate::oracle::bulletin::{build, build_from_facts, country_tags, open};
 use crate::oracle::compare::Diffs;
 use crate::oracle::rng::SplitMix;
 use crate::oracle::{month_index, month_text, region_keys, Fact, Oracle, SortBy, TopQuery, View};
+use cnexport_core::reference::Reference;
+use cnexport_core::PartnerCode;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
 //! The rows of the database a build writes. Transform produces them, load
-//! writes them; neither knows the other. `docs/schema.md` documents the
-//! tables.
+//! writes them; neither knows the other. The columns each field goes to
+//! are declared once, in `cnexport_load`'s schema; `docs/schema.md`
+//! documents the tables.
 
 use crate::model::MonthlyFact;
 
@@ -159,7 +160,8 @@ pub struct BaseMetricsRow {
     pub second_quantity: Option<i64>,
     /// In the order of `Continent::ALL`.
     pub regions: [WindowTotals; 6],
-    /// In the order of `Bloc::ALL`.
+    /// In the order of `Bloc::ALL` (with `regions`, the order of
+    /// `Region::ALL`, which names the columns).
     pub blocs: [WindowTotals; 5],
     /// Continent API key of the largest share, and that share.
     pub best_region: Option<(&'static str, f64)>,

@@ -506,3 +506,67 @@ fn input_digest(parsed: &[ParsedFile]) -> String {
     }
     hex::encode(h.finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_or_empty_input_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        let missing = dir.path().join("missing");
+        let err = build(&BuildOptions::new(&missing, &db)).unwrap_err();
+        assert!(
+            matches!(err, BuildError::InputNotADirectory { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains(&*missing.to_string_lossy()),
+            "{err}"
+        );
+
+        let empty = dir.path().join("empty");
+        fs::create_dir_all(empty.join("sub")).unwrap();
+        fs::write(empty.join("sub/notes.txt"), "not a bulletin").unwrap();
+        let err = build(&BuildOptions::new(&empty, &db)).unwrap_err();
+        assert!(matches!(err, BuildError::NoBulletins { .. }), "{err}");
+        assert!(!db.exists());
+    }
+
+    #[test]
+    fn bulletins_are_listed_in_path_order_and_other_files_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "2025/b.csv",
+            "2024/z.xlsx",
+            "2024/a.html",
+            "readme.txt",
+            ".hidden.csv",
+        ] {
+            let path = dir.path().join(f);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "").unwrap();
+        }
+        let (found, ignored) = list_bulletins(dir.path()).unwrap();
+        let names: Vec<&str> = found.iter().map(|(_, rel)| rel.as_str()).collect();
+        assert_eq!(names, ["2024/a.html", "2024/z.xlsx", "2025/b.csv"]);
+        assert_eq!(ignored, ["readme.txt"]);
+    }
+
+    #[test]
+    fn an_unreadable_file_stops_the_build_and_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        fs::create_dir_all(&input).unwrap();
+        fs::write(input.join("broken.csv"), "not,a,bulletin\n1,2,3\n").unwrap();
+        let db = dir.path().join("x.db");
+        let err = build(&BuildOptions::new(&input, &db)).unwrap_err();
+        let BuildError::UnusableInputs { problems, .. } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(problems.len(), 1);
+        assert!(err.to_string().contains("broken.csv"), "{err}");
+        assert!(!db.exists());
+    }
+}

@@ -10,7 +10,7 @@ pub mod pipeline_file;
 mod progress;
 pub mod report;
 
-pub use build::{build, build_with_progress, list_bulletins, Bulletin, BuildOptions};
+pub use build::{build, build_with_progress, list_bulletins, BuildOptions, Bulletin};
 pub use error::{BuildError, InputProblem};
 pub use pipeline_file::{Pipeline, PipelineFileError};
 pub use progress::{NoProgress, Progress, Step};

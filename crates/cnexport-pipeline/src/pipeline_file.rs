@@ -20,7 +20,10 @@ pub enum PipelineFileError {
     },
     /// Values out of range, every one listed (`<key> = <value>: <what is allowed>`).
     #[error("{}:\n  {}", .path.display(), .problems.join("\n  "))]
-    Values { path: PathBuf, problems: Vec<String> },
+    Values {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,10 +89,11 @@ impl Pipeline {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut p: Pipeline = toml::from_str(&text).map_err(|source| PipelineFileError::Syntax {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let mut p: Pipeline =
+            toml::from_str(&text).map_err(|source| PipelineFileError::Syntax {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: &mut PathBuf| {
             if p.is_relative() {
