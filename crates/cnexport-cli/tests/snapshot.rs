@@ -239,7 +239,7 @@ fn snapshots_hold_every_row_and_agree_with_the_api() {
                 })
                 .unwrap();
             assert_eq!(entry.rows, count as u64, "{}", entry.name);
-            let declared: Vec<(String, String)> = conn
+            let in_file: Vec<(String, String)> = conn
                 .prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")
                 .unwrap()
                 .query_map([&entry.name], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -250,6 +250,17 @@ fn snapshots_hold_every_row_and_agree_with_the_api() {
                 .columns
                 .iter()
                 .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect();
+            assert_eq!(listed, in_file, "{}", entry.name);
+            // And the columns are the schema's declaration.
+            let schema = cnexport_load::tables();
+            let (_, declared) = schema
+                .iter()
+                .find(|(name, _)| *name == entry.name)
+                .unwrap_or_else(|| panic!("{} is not a declared table", entry.name));
+            let declared: Vec<(String, String)> = declared
+                .iter()
+                .map(|c| (c.name.to_string(), c.sql_type.sql().to_string()))
                 .collect();
             assert_eq!(listed, declared, "{}", entry.name);
 

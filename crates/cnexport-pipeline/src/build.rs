@@ -3,11 +3,12 @@
 
 use crate::error::{BuildError, InputProblem};
 use crate::progress::{NoProgress, Progress, Step};
-use crate::report::{BuildReport, FileReport, NewPartner, StageTimes};
-use cnexport_core::tables::{QuarantineRow, SourceFileRow};
+use crate::report::{BuildReport, FileReport, NewPartner, RevisionReport, StageTimes};
+use cnexport_core::tables::{Database, QuarantineRow, SourceFileRow};
 use cnexport_core::{Currency, HeaderLanguage, ParsedFile, SourceFormat};
+use cnexport_ingest::merge::{merge, FileMergeStats, Merged, Revision};
 use cnexport_ingest::stage::{content_digest, Stage};
-use cnexport_ingest::{merge::merge, parse_bytes, IngestError};
+use cnexport_ingest::{parse_bytes, IngestError};
 use cnexport_load::Plan;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -129,47 +130,7 @@ pub fn build_with_progress(
 
     // Ingest: parse new or changed files, take the rest from the stage.
     let t_ingest = Instant::now();
-    let ingest = Step::Ingest {
-        files: files.len() as u64,
-    };
-    progress.start(ingest);
-    let results: Vec<Result<(ParsedFile, bool), IngestError>> = files
-        .par_iter()
-        .map(|(path, rel)| {
-            let result = ingest_one(&stage, path, rel);
-            tracing::debug!(file = %rel, ok = result.is_ok(), "ingested");
-            progress.file_done();
-            result
-        })
-        .collect();
-    progress.finish(ingest);
-    let mut parsed = Vec::with_capacity(results.len());
-    let mut errors = Vec::new();
-    let mut files_parsed = 0;
-    for r in results {
-        match r {
-            Ok((p, fresh)) => {
-                files_parsed += fresh as usize;
-                parsed.push(p);
-            }
-            Err(e) => errors.push(InputProblem::Ingest(e)),
-        }
-    }
-    for p in &parsed {
-        if p.currency != opts.currency {
-            errors.push(InputProblem::Currency {
-                path: p.path.clone(),
-                found: p.currency,
-                build: opts.currency,
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(BuildError::UnusableInputs {
-            db: opts.db.clone(),
-            problems: errors,
-        });
-    }
+    let (mut parsed, files_parsed) = ingest(&files, &stage, opts, progress)?;
     let ingest_secs = t_ingest.elapsed().as_secs_f64();
     let cpu_ingested = crate::report::cpu_secs();
 
@@ -194,45 +155,10 @@ pub fn build_with_progress(
         p.facts = Vec::new();
     }
     let digest = input_digest(&parsed);
-    let reference = cnexport_core::reference::Reference::get();
-    let new_partners: Vec<NewPartner> = {
-        merged
-            .summary
-            .partners
-            .iter()
-            .copied()
-            .filter(|c| !reference.countries.contains_key(c))
-            .map(|c| NewPartner {
-                code: c.to_string(),
-                name: merged.partner_names.get(&c).cloned().unwrap_or_default(),
-                continent: c.continent().map(|x| x.name_zh().to_string()),
-            })
-            .collect()
-    };
+    let new_partners = new_partners(&merged);
     let merged_stats = merged.files.clone();
     let (duplicate_keys, revised_keys) = (merged.duplicate_keys, merged.revised_keys);
-    let mut revisions = merged.revisions.clone();
-    revisions.sort_by_key(|r| {
-        (
-            std::cmp::Reverse((r.new_value as i128 - r.old_value as i128).abs()),
-            r.month,
-            r.hs_code,
-            r.partner,
-        )
-    });
-    let largest_revisions: Vec<crate::report::RevisionReport> = revisions
-        .iter()
-        .take(20)
-        .map(|r| crate::report::RevisionReport {
-            month: r.month.to_string(),
-            hs_code: r.hs_code.to_string(),
-            country_code: r.partner.to_string(),
-            old_value: r.old_value,
-            new_value: r.new_value,
-            old_file: parsed[r.old_file].path.clone(),
-            new_file: parsed[r.new_file].path.clone(),
-        })
-        .collect();
+    let largest_revisions = largest_revisions(&merged.revisions, &parsed);
     let input = cnexport_transform::TransformInput {
         summary: Some(merged.summary),
         facts: merged.facts,
@@ -263,58 +189,7 @@ pub fn build_with_progress(
     let transform_secs = t_transform.elapsed().as_secs_f64();
     let cpu_transformed = crate::report::cpu_secs();
 
-    let mut file_reports = Vec::new();
-    for (i, (p, s)) in parsed.iter().zip(&merged_stats).enumerate() {
-        let (rows_loaded, value_loaded) = loaded[i];
-        let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-        for q in &p.quarantined {
-            *reasons.entry(q.reason.code().to_string()).or_default() += 1;
-            db.quarantine.push(QuarantineRow {
-                path: p.path.clone(),
-                line: q.line,
-                reason: q.reason.code().to_string(),
-                detail: q.detail.clone(),
-                raw: q.raw.clone(),
-            });
-        }
-        db.source_files.push(SourceFileRow {
-            release_order: i as u32,
-            path: p.path.clone(),
-            sha256: p.sha256.clone(),
-            size: p.size,
-            format: format_name(p.format).into(),
-            language: match p.language {
-                HeaderLanguage::Chinese => "zh",
-                HeaderLanguage::English => "en",
-            }
-            .into(),
-            encoding: p.encoding.clone(),
-            rows_read: p.rows_read,
-            rows_loaded,
-            rows_quarantined: p.quarantined.len() as u64,
-            rows_superseded: s.rows_superseded,
-            value_loaded,
-            value_quarantined: p.value_quarantined(),
-            value_superseded: s.value_superseded,
-            warnings: p.warnings.clone(),
-        });
-        file_reports.push(FileReport {
-            path: p.path.clone(),
-            format: format_name(p.format).into(),
-            encoding: p.encoding.clone(),
-            rows_read: p.rows_read,
-            rows_loaded,
-            rows_quarantined: p.quarantined.len() as u64,
-            quarantined_by_reason: reasons,
-            rows_superseded: s.rows_superseded,
-            value_loaded: value_loaded.to_string(),
-            value_quarantined: p.value_quarantined().to_string(),
-            value_superseded: s.value_superseded.to_string(),
-            value_effective: (value_loaded - s.value_superseded).to_string(),
-            reconciled: p.rows_read == rows_loaded + p.quarantined.len() as u64,
-            warnings: p.warnings.clone(),
-        });
-    }
+    let file_reports = record_files(&parsed, &merged_stats, &loaded, &mut db);
 
     // Load: temporary file, check, atomic rename.
     progress.finish(Step::MergeAndTransform);
@@ -404,12 +279,173 @@ pub fn build_with_progress(
     })
 }
 
+/// The partner codes of the data that the reference table does not know.
+fn new_partners(merged: &Merged) -> Vec<NewPartner> {
+    let reference = cnexport_core::reference::Reference::get();
+    merged
+        .summary
+        .partners
+        .iter()
+        .copied()
+        .filter(|c| !reference.countries.contains_key(c))
+        .map(|c| NewPartner {
+            code: c.to_string(),
+            name: merged.partner_names.get(&c).cloned().unwrap_or_default(),
+            continent: c.continent().map(|x| x.name_zh().to_string()),
+        })
+        .collect()
+}
+
+/// The 20 largest restatements (by the change of value), for the report.
+fn largest_revisions(revisions: &[Revision], parsed: &[ParsedFile]) -> Vec<RevisionReport> {
+    let mut revisions = revisions.to_vec();
+    revisions.sort_by_key(|r| {
+        (
+            std::cmp::Reverse((r.new_value as i128 - r.old_value as i128).abs()),
+            r.month,
+            r.hs_code,
+            r.partner,
+        )
+    });
+    revisions
+        .iter()
+        .take(20)
+        .map(|r| RevisionReport {
+            month: r.month.to_string(),
+            hs_code: r.hs_code.to_string(),
+            country_code: r.partner.to_string(),
+            old_value: r.old_value,
+            new_value: r.new_value,
+            old_file: parsed[r.old_file].path.clone(),
+            new_file: parsed[r.new_file].path.clone(),
+        })
+        .collect()
+}
+
+/// Reads every file (in parallel): parses new or changed ones, takes the
+/// rest from the stage. Returns the files in release order and how many
+/// were parsed, or every file that cannot be used (unreadable, malformed, or
+/// in another currency than the build's).
+fn ingest(
+    files: &[Bulletin],
+    stage: &Stage,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<(Vec<ParsedFile>, usize), BuildError> {
+    let ingest = Step::Ingest {
+        files: files.len() as u64,
+    };
+    progress.start(ingest);
+    let results: Vec<Result<(ParsedFile, bool), IngestError>> = files
+        .par_iter()
+        .map(|(path, rel)| {
+            let result = ingest_one(stage, path, rel);
+            tracing::debug!(file = %rel, ok = result.is_ok(), "ingested");
+            progress.file_done();
+            result
+        })
+        .collect();
+    progress.finish(ingest);
+    let mut parsed = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    let mut files_parsed = 0;
+    for r in results {
+        match r {
+            Ok((p, fresh)) => {
+                files_parsed += fresh as usize;
+                parsed.push(p);
+            }
+            Err(e) => errors.push(InputProblem::Ingest(e)),
+        }
+    }
+    for p in &parsed {
+        if p.currency != opts.currency {
+            errors.push(InputProblem::Currency {
+                path: p.path.clone(),
+                found: p.currency,
+                build: opts.currency,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(BuildError::UnusableInputs {
+            db: opts.db.clone(),
+            problems: errors,
+        });
+    }
+    Ok((parsed, files_parsed))
+}
+
+/// Adds each file's row to `source_files` and its quarantined rows to
+/// `quarantine`, and returns the files' reports. `loaded` holds each
+/// file's loaded rows and value (its facts are freed by then).
+fn record_files(
+    parsed: &[ParsedFile],
+    merged_stats: &[FileMergeStats],
+    loaded: &[(u64, i128)],
+    db: &mut Database,
+) -> Vec<FileReport> {
+    let mut file_reports = Vec::new();
+    for (i, (p, s)) in parsed.iter().zip(merged_stats).enumerate() {
+        let (rows_loaded, value_loaded) = loaded[i];
+        let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+        for q in &p.quarantined {
+            *reasons.entry(q.reason.code().to_string()).or_default() += 1;
+            db.quarantine.push(QuarantineRow {
+                path: p.path.clone(),
+                line: q.line,
+                reason: q.reason.code().to_string(),
+                detail: q.detail.clone(),
+                raw: q.raw.clone(),
+            });
+        }
+        db.source_files.push(SourceFileRow {
+            release_order: i as u32,
+            path: p.path.clone(),
+            sha256: p.sha256.clone(),
+            size: p.size,
+            format: format_name(p.format).into(),
+            language: match p.language {
+                HeaderLanguage::Chinese => "zh",
+                HeaderLanguage::English => "en",
+            }
+            .into(),
+            encoding: p.encoding.clone(),
+            rows_read: p.rows_read,
+            rows_loaded,
+            rows_quarantined: p.quarantined.len() as u64,
+            rows_superseded: s.rows_superseded,
+            value_loaded,
+            value_quarantined: p.value_quarantined(),
+            value_superseded: s.value_superseded,
+            warnings: p.warnings.clone(),
+        });
+        file_reports.push(FileReport {
+            path: p.path.clone(),
+            format: format_name(p.format).into(),
+            encoding: p.encoding.clone(),
+            rows_read: p.rows_read,
+            rows_loaded,
+            rows_quarantined: p.quarantined.len() as u64,
+            quarantined_by_reason: reasons,
+            rows_superseded: s.rows_superseded,
+            value_loaded: value_loaded.to_string(),
+            value_quarantined: p.value_quarantined().to_string(),
+            value_superseded: s.value_superseded.to_string(),
+            value_effective: (value_loaded - s.value_superseded).to_string(),
+            reconciled: p.rows_read == rows_loaded + p.quarantined.len() as u64,
+            warnings: p.warnings.clone(),
+        });
+    }
+    file_reports
+}
+
 /// Writes `db` to `opts.db`: a new file, or (`opts.incremental`) an update
 /// of the previous one where the plan allows. Returns the row counts, the
 /// load mode and a note for the report.
 fn load(
     opts: &BuildOptions,
-    db: &mut cnexport_core::tables::Database,
+    db: &mut Database,
 ) -> Result<(cnexport_load::LoadStats, &'static str, Option<String>), BuildError> {
     if let Some(parent) = opts.db.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|source| BuildError::CreateDatabaseFolder {
