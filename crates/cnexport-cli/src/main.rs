@@ -456,20 +456,20 @@ fn usage_error(message: &str) -> ! {
 /// `cnexport export --all`: a bulk snapshot with a progress bar on a terminal.
 fn run_snapshot(db: &Path, out: &Path, format: Option<&str>, bom: bool) -> Result<ExitCode> {
     let format = match format {
-        Some("parquet") => cnexport_report::SnapshotFormat::Parquet,
-        Some("csv") => cnexport_report::SnapshotFormat::Csv,
+        Some("parquet") => cnexport_snapshot::SnapshotFormat::Parquet,
+        Some("csv") => cnexport_snapshot::SnapshotFormat::Csv,
         Some(other) => usage_error(&format!(
             "--all writes parquet or csv files, not {other}: use --format parquet or --format csv"
         )),
         None => usage_error("--all needs --format parquet or --format csv"),
     };
-    if bom && format != cnexport_report::SnapshotFormat::Csv {
+    if bom && format != cnexport_snapshot::SnapshotFormat::Csv {
         usage_error("--bom is for CSV files: use it with --format csv");
     }
     if !db.is_file() {
         anyhow::bail!("--db {}: no such database; build one first with `cnexport build --input DIR --db FILE`", db.display());
     }
-    let mut options = cnexport_report::SnapshotOptions::new(format);
+    let mut options = cnexport_snapshot::SnapshotOptions::new(format);
     options.csv_bom = bom;
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let bar = indicatif::ProgressBar::new(0);
@@ -483,7 +483,7 @@ fn run_snapshot(db: &Path, out: &Path, format: Option<&str>, bom: bool) -> Resul
         indicatif::ProgressBar::hidden()
     };
     let started = std::time::Instant::now();
-    let manifest = cnexport_report::export_all_with(db, out, &options, &mut |p| {
+    let manifest = cnexport_snapshot::export_all_with(db, out, &options, &mut |p| {
         bar.set_length(p.rows_total);
         bar.set_position(p.rows_done);
         if bar.message() != p.table {
