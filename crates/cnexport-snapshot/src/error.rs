@@ -7,13 +7,13 @@ use std::path::PathBuf;
 pub enum SnapshotError {
     #[error("unknown snapshot format `{0}` (use parquet or csv)")]
     UnknownFormat(String),
-    #[error("cannot open the database {} read-only: {source} (build one with `cnexport build --input DIR --db FILE`)", path.display())]
+    #[error("cannot open the database {} read-only (build one with `cnexport build --input DIR --db FILE`)", path.display())]
     Open {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("cannot read {what} from the database: {source}")]
+    #[error("cannot read {what} from the database")]
     Sqlite {
         what: String,
         #[source]
@@ -39,13 +39,13 @@ pub enum SnapshotError {
         written: u64,
         counted: u64,
     },
-    #[error("cannot write the Parquet file {}: {source}", path.display())]
+    #[error("cannot write the Parquet file {}", path.display())]
     Parquet {
         path: PathBuf,
         #[source]
         source: parquet::errors::ParquetError,
     },
-    #[error("cannot write {}: {source} (check that the folder is writable and the disk has room)", path.display())]
+    #[error("cannot write {} (check that the folder is writable and the disk has room)", path.display())]
     Io {
         path: PathBuf,
         #[source]
