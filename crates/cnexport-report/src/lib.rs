@@ -54,6 +54,8 @@ mod export;
 mod table;
 mod terminal;
 
+pub use table::group_thousands;
+
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
