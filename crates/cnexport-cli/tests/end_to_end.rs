@@ -83,11 +83,10 @@ fn check_generated(seed: u64) {
     let generated = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::small(seed));
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("landing");
-    for (rel, bytes) in &generated.files {
-        let path = input.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
+    cnexport_testkit::write_tree(
+        &input,
+        generated.files.iter().map(|(rel, bytes)| (rel, bytes)),
+    );
     let db = dir.path().join("gen.db");
     build(&input, &db);
 
@@ -210,11 +209,10 @@ fn rebuilding_gives_a_byte_identical_database() {
     let dir = tempfile::tempdir().unwrap();
     let generated = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::small(3));
     let input = dir.path().join("in");
-    for (rel, bytes) in &generated.files {
-        let path = input.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
+    cnexport_testkit::write_tree(
+        &input,
+        generated.files.iter().map(|(rel, bytes)| (rel, bytes)),
+    );
     let a = dir.path().join("a.db");
     let b = dir.path().join("b.db");
     build(&input, &a);
