@@ -51,21 +51,7 @@ fn xlsx(build: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
 }
 
 fn xlsx_header(ws: &mut rust_xlsxwriter::Worksheet) {
-    for (i, h) in [
-        "数据年月",
-        "贸易伙伴编码",
-        "贸易伙伴名称",
-        "商品编码",
-        "商品名称",
-        "第一数量",
-        "第一计量单位",
-        "第二数量",
-        "第二计量单位",
-        "人民币",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, h) in cnexport_testkit::bulletin::HEADERS.iter().enumerate() {
         ws.write_string(0, i as u16, *h).unwrap();
     }
 }
