@@ -154,7 +154,11 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
     let etag = generation.input_digest.as_deref().map(|d| {
         // The program's version is hashed in too: an upgrade may change answers.
         let key = format!("{}\n{target}", env!("CARGO_PKG_VERSION"));
-        format!("W/\"{}-{:016x}\"", d.get(..16).unwrap_or(d), fnv1a(&key))
+        format!(
+            "W/\"{}-{:016x}\"",
+            d.get(..16).unwrap_or(d),
+            web::fnv64(&[&key])
+        )
     });
     if let Some(tag) = &etag {
         if if_none_match(req.headers(), tag) {
@@ -242,13 +246,6 @@ fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|t| t.trim() == "*" || bare(t) == ours)
-}
-
-/// 64-bit FNV-1a: a small, stable hash of the request target.
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// The access-log row of one request, written exactly once: with the
