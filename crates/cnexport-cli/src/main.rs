@@ -112,6 +112,8 @@ enum Command {
     /// When a build replaces the database file the server switches to it without a
     /// restart (it checks the file twice a second; SIGHUP switches at once). SIGTERM or
     /// Ctrl-C: stop accepting, finish requests in flight, write every access-log row, exit.
+    /// Events (database switches, access-log write failures) go to stderr; RUST_LOG
+    /// filters them (RUST_LOG=cnexport_serve=warn hides the switches).
     Serve {
         /// The database written by `cnexport build`.
         #[arg(long)]

@@ -38,6 +38,11 @@
 //! never leaves a folder that looks like a whole snapshot. A previous
 //! snapshot at `out` (a folder holding `manifest.json`) is replaced; any
 //! other non-empty folder is left alone and the export refused.
+//!
+//! The modules follow the steps: `reader` lists the tables and checks each
+//! cell, `csv_writer` and `parquet_writer` write one table each through the
+//! hashing file of `sink`, `manifest` describes the result, and `publish`
+//! stages the folder and swaps it into place.
 
 mod csv_writer;
 mod error;
