@@ -25,19 +25,7 @@ fn codes() -> usize {
 fn xlsx(n: &National, t: u32, max_rows: usize) -> (Vec<u8>, u64) {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    let headers = [
-        "数据年月",
-        "贸易伙伴编码",
-        "贸易伙伴名称",
-        "商品编码",
-        "商品名称",
-        "第一数量",
-        "第一计量单位",
-        "第二数量",
-        "第二计量单位",
-        "人民币",
-    ];
-    for (i, h) in headers.iter().enumerate() {
+    for (i, h) in cnexport_testkit::bulletin::HEADERS.iter().enumerate() {
         ws.write_string(0, i as u16, *h).expect("xlsx");
     }
     let month = n.month(t).yyyymm() as f64;

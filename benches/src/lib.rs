@@ -29,6 +29,7 @@
 
 use cnexport_core::reference::Reference;
 use cnexport_core::{HsCode, Month, PartnerCode};
+use cnexport_testkit::rng::{mix, SplitMix64, GOLDEN};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
@@ -37,38 +38,29 @@ pub const NATIONAL_CODES: usize = 25_000;
 /// The number of months at national scale.
 pub const NATIONAL_MONTHS: u32 = 48;
 
-/// splitmix64.
+/// Draws on the shared splitmix64 stream.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
-
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(SplitMix64::new(seed))
     }
 
     /// An independent stream for (label, a, b).
     pub fn derive(seed: u64, label: u64, a: u64, b: u64) -> Rng {
-        Rng(mix(
+        Rng::new(mix(
             mix(mix(seed ^ label.wrapping_mul(GOLDEN)) ^ a) ^ b.wrapping_add(GOLDEN)
         ))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(GOLDEN);
-        mix(self.0)
+        self.0.next_u64()
     }
 
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.0.unit()
     }
 
     /// Uniform in [0, n).
@@ -433,7 +425,7 @@ pub struct Values {
 }
 
 /// The header of a platform CSV (Chinese interface, RMB, 分月展示).
-pub const CSV_HEADER: &str = "\"数据年月\",\"贸易伙伴编码\",\"贸易伙伴名称\",\"商品编码\",\"商品名称\",\"第一数量\",\"第一计量单位\",\"第二数量\",\"第二计量单位\",\"人民币\",\n";
+pub use cnexport_testkit::bulletin::CSV_HEADER;
 
 fn csv_row(line: &mut String, month: &str, p: &Product, c: &Partner, v: &Values) {
     line.push('"');

@@ -110,6 +110,8 @@ enum Command {
     /// When a build replaces the database file the server switches to it without a
     /// restart (it checks the file twice a second; SIGHUP switches at once). SIGTERM or
     /// Ctrl-C: stop accepting, finish requests in flight, write every access-log row, exit.
+    /// Events (database switches, access-log write failures) go to stderr; RUST_LOG
+    /// filters them (RUST_LOG=cnexport_serve=warn hides the switches).
     Serve {
         /// The database written by `cnexport build`.
         #[arg(long)]
@@ -212,11 +214,13 @@ cnexport export --db out/sample.db --all --format parquet --out out/snapshot",
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Logs go to stderr, filtered by RUST_LOG (e.g. RUST_LOG=info); quiet by default.
+    // Logs go to stderr, filtered by RUST_LOG (e.g. RUST_LOG=info or
+    // RUST_LOG=cnexport_serve=warn). By default only warnings, plus the
+    // server's own events (database switches), which scripts watch for.
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,cnexport_serve=info")),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -365,9 +369,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "cnexport serve: listening on http://{}",
                     listener.local_addr()?
                 );
-                cnexport_serve::serve(opts, listener, cnexport_serve::shutdown_signal())
-                    .await
-                    .map_err(anyhow::Error::msg)
+                anyhow::Ok(
+                    cnexport_serve::serve(opts, listener, cnexport_serve::shutdown_signal())
+                        .await?,
+                )
             })?;
             eprintln!(
                 "cnexport serve: stopped; {} access-log rows written, {} lost, {} database switches",
@@ -411,7 +416,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 usage_error("--format parquet writes a bulk snapshot of every table: add --all and give a folder as --out");
             }
             let format = match format.as_deref() {
-                Some(f) => f.parse::<cnexport_report::ExportFormat>().map_err(anyhow::Error::msg)?,
+                Some(f) => f.parse::<cnexport_report::ExportFormat>()?,
                 None => cnexport_report::ExportFormat::from_path(&out).ok_or_else(|| {
                     anyhow::anyhow!("--out {}: give --format csv|xlsx|json, or a file ending in .csv, .xlsx or .json", out.display())
                 })?,
@@ -454,20 +459,20 @@ fn usage_error(message: &str) -> ! {
 /// `cnexport export --all`: a bulk snapshot with a progress bar on a terminal.
 fn run_snapshot(db: &Path, out: &Path, format: Option<&str>, bom: bool) -> Result<ExitCode> {
     let format = match format {
-        Some("parquet") => cnexport_report::SnapshotFormat::Parquet,
-        Some("csv") => cnexport_report::SnapshotFormat::Csv,
+        Some("parquet") => cnexport_snapshot::SnapshotFormat::Parquet,
+        Some("csv") => cnexport_snapshot::SnapshotFormat::Csv,
         Some(other) => usage_error(&format!(
             "--all writes parquet or csv files, not {other}: use --format parquet or --format csv"
         )),
         None => usage_error("--all needs --format parquet or --format csv"),
     };
-    if bom && format != cnexport_report::SnapshotFormat::Csv {
+    if bom && format != cnexport_snapshot::SnapshotFormat::Csv {
         usage_error("--bom is for CSV files: use it with --format csv");
     }
     if !db.is_file() {
         anyhow::bail!("--db {}: no such database; build one first with `cnexport build --input DIR --db FILE`", db.display());
     }
-    let mut options = cnexport_report::SnapshotOptions::new(format);
+    let mut options = cnexport_snapshot::SnapshotOptions::new(format);
     options.csv_bom = bom;
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let bar = indicatif::ProgressBar::new(0);
@@ -481,7 +486,7 @@ fn run_snapshot(db: &Path, out: &Path, format: Option<&str>, bom: bool) -> Resul
         indicatif::ProgressBar::hidden()
     };
     let started = std::time::Instant::now();
-    let manifest = cnexport_report::export_all_with(db, out, &options, &mut |p| {
+    let manifest = cnexport_snapshot::export_all_with(db, out, &options, &mut |p| {
         bar.set_length(p.rows_total);
         bar.set_position(p.rows_done);
         if bar.message() != p.table {
@@ -489,7 +494,7 @@ fn run_snapshot(db: &Path, out: &Path, format: Option<&str>, bom: bool) -> Resul
         }
     });
     bar.finish_and_clear();
-    let manifest = manifest.map_err(anyhow::Error::msg)?;
+    let manifest = manifest?;
     eprintln!(
         "wrote {} tables, {} rows, {} bytes of {format} to {} in {:.1}s (manifest.json: row counts and sha256)",
         manifest.tables.len(),
@@ -505,7 +510,7 @@ fn run_snapshot(db: &Path, out: &Path, format: Option<&str>, bom: bool) -> Resul
 fn run_fetch(opts: &cnexport_fetch::FetchOptions) -> Result<bool> {
     let mut opts = opts.clone();
     opts.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let report = cnexport_fetch::fetch(&opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = cnexport_fetch::fetch(&opts)?;
     eprint!("{}", report.summary());
     if !report.is_success() {
         for (url, reason) in &report.failed {

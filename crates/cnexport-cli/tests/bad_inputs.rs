@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const HEADER: &str = "\"数据年月\",\"贸易伙伴编码\",\"贸易伙伴名称\",\"商品编码\",\"商品名称\",\"第一数量\",\"第一计量单位\",\"第二数量\",\"第二计量单位\",\"人民币\",\n";
+use cnexport_testkit::bulletin::CSV_HEADER as HEADER;
+use cnexport_testkit::zip::{zip, Entry};
 
 fn row(month: &str, partner: &str, hs: &str, value: &str) -> String {
     format!("\"{month}\",\"{partner}\",\"美国\",\"{hs}\",\"种用大豆\",\"10\",\"千克\",\"0\",\"?\",\"{value}\",\n")
@@ -50,21 +51,7 @@ fn xlsx(build: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
 }
 
 fn xlsx_header(ws: &mut rust_xlsxwriter::Worksheet) {
-    for (i, h) in [
-        "数据年月",
-        "贸易伙伴编码",
-        "贸易伙伴名称",
-        "商品编码",
-        "商品名称",
-        "第一数量",
-        "第一计量单位",
-        "第二数量",
-        "第二计量单位",
-        "人民币",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, h) in cnexport_testkit::bulletin::HEADERS.iter().enumerate() {
         ws.write_string(0, i as u16, *h).unwrap();
     }
 }
@@ -223,13 +210,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "zip bomb: a deflated sheet that inflates to 20 MB but declares 1 KB",
             file: "liar.xlsx",
-            bytes: zip_deflated(&minimal_workbook(&format!("<worksheet><sheetData>{}</sheetData></worksheet>", " ".repeat(20 << 20))), "xl/worksheets/sheet1.xml", 1024),
+            bytes: deflated_workbook(&format!("<worksheet><sheetData>{}</sheetData></worksheet>", " ".repeat(20 << 20)), "xl/worksheets/sheet1.xml", 1024),
             expect: Expect::Fatal(&["liar.xlsx", "declared"]),
         },
         Case {
             name: "an .xlsx of two cells, at A1 and XFD1048576 (a 17-billion-cell span)",
             file: "sparse.xlsx",
-            bytes: zip_deflated(&minimal_workbook(r#"<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#), "", 0),
+            bytes: deflated_workbook(r#"<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#, "", 0),
             expect: Expect::Fatal(&["sparse.xlsx", "span"]),
         },
         Case {
@@ -281,108 +268,32 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// A stored zip whose entries declare `declared` bytes uncompressed.
+/// A stored zip whose entries declare `declared` bytes uncompressed (and a
+/// wrong CRC).
 fn zip_declaring(entries: &[(&str, &[u8])], declared: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in entries {
-        let offset = out.len() as u32;
-        let mut common = Vec::new();
-        common.extend_from_slice(&20u16.to_le_bytes());
-        common.extend_from_slice(&0u16.to_le_bytes());
-        common.extend_from_slice(&0u16.to_le_bytes());
-        common.extend_from_slice(&0u32.to_le_bytes());
-        common.extend_from_slice(&0u32.to_le_bytes()); // crc (wrong on purpose)
-        common.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        common.extend_from_slice(&declared.to_le_bytes());
-        common.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        common.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(b"PK\x03\x04");
-        out.extend_from_slice(&common);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(data);
-        central.extend_from_slice(b"PK\x01\x02");
-        central.extend_from_slice(&20u16.to_le_bytes());
-        central.extend_from_slice(&common);
-        central.extend_from_slice(&[0u8; 6]);
-        central.extend_from_slice(&0u32.to_le_bytes());
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_offset = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06");
-    out.extend_from_slice(&[0u8; 4]);
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
+    let entries: Vec<Entry<'_>> = entries
+        .iter()
+        .map(|(name, data)| Entry::stored(name, *data).with_crc(0).declaring(declared))
+        .collect();
+    zip(&entries)
 }
 
-/// The parts of a one-sheet .xlsx, with `sheet` as its worksheet.
-fn minimal_workbook(sheet: &str) -> Vec<(&'static str, Vec<u8>)> {
-    let ns = "http://schemas.openxmlformats.org";
-    vec![
-        ("[Content_Types].xml", format!(r#"<Types xmlns="{ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#).into_bytes()),
-        ("_rels/.rels", format!(r#"<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#).into_bytes()),
-        ("xl/workbook.xml", format!(r#"<workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#).into_bytes()),
-        ("xl/_rels/workbook.xml.rels", format!(r#"<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#).into_bytes()),
-        ("xl/worksheets/sheet1.xml", sheet.as_bytes().to_vec()),
-    ]
-}
-
-/// A zip of deflated entries with true CRCs and sizes, except that the
-/// entry `liar` declares `declared` bytes uncompressed.
-fn zip_deflated(entries: &[(&str, Vec<u8>)], liar: &str, declared: u32) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in entries {
-        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-        enc.write_all(data).unwrap();
-        let packed = enc.finish().unwrap();
-        let mut crc = flate2::Crc::new();
-        crc.update(data);
-        let size = if *name == liar {
-            declared
-        } else {
-            data.len() as u32
-        };
-        let offset = out.len() as u32;
-        let mut common = Vec::new();
-        common.extend_from_slice(&20u16.to_le_bytes());
-        common.extend_from_slice(&0u16.to_le_bytes());
-        common.extend_from_slice(&8u16.to_le_bytes()); // deflate
-        common.extend_from_slice(&0u32.to_le_bytes());
-        common.extend_from_slice(&crc.sum().to_le_bytes());
-        common.extend_from_slice(&(packed.len() as u32).to_le_bytes());
-        common.extend_from_slice(&size.to_le_bytes());
-        common.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        common.extend_from_slice(&0u16.to_le_bytes());
-        out.extend_from_slice(b"PK\x03\x04");
-        out.extend_from_slice(&common);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&packed);
-        central.extend_from_slice(b"PK\x01\x02");
-        central.extend_from_slice(&20u16.to_le_bytes());
-        central.extend_from_slice(&common);
-        central.extend_from_slice(&[0u8; 6]);
-        central.extend_from_slice(&0u32.to_le_bytes());
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_offset = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06");
-    out.extend_from_slice(&[0u8; 4]);
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
+/// A one-sheet .xlsx of deflated parts with true CRCs and sizes, except
+/// that the part `liar` declares `declared` bytes uncompressed.
+fn deflated_workbook(sheet: &str, liar: &str, declared: u32) -> Vec<u8> {
+    let parts = cnexport_testkit::xlsx::parts(sheet.as_bytes(), None);
+    let entries: Vec<Entry<'_>> = parts
+        .iter()
+        .map(|(name, data)| {
+            let e = Entry::deflated(name, data.as_slice());
+            if *name == liar {
+                e.declaring(declared)
+            } else {
+                e
+            }
+        })
+        .collect();
+    zip(&entries)
 }
 
 fn sha256(path: &Path) -> String {

@@ -10,7 +10,7 @@
 use cnexport_core::{HsCode, Month, PartnerCode};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::common;
 use crate::common::{cnexport, realdata_dir};
@@ -36,16 +36,23 @@ fn query(db: &Path, target: &str) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), body)
 }
 
-#[test]
-fn real_downloads_build_and_answer_the_worked_example() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("raw");
+/// A landing folder `dir/raw` holding the real export bulletins of 2024
+/// and 2025.
+fn real_exports(dir: &Path) -> PathBuf {
+    let input = dir.join("raw");
     std::fs::create_dir_all(&input).unwrap();
-    // Only the export files: the import files carry the same keys for the
-    // other direction of trade, which a bulletin does not mark.
     for f in ["2024out.csv", "2025out.csv"] {
         std::fs::copy(realdata_dir().join(f), input.join(f)).unwrap();
     }
+    input
+}
+
+#[test]
+fn real_downloads_build_and_answer_the_worked_example() {
+    let dir = tempfile::tempdir().unwrap();
+    // Only the export files: the import files carry the same keys for the
+    // other direction of trade, which a bulletin does not mark.
+    let input = real_exports(dir.path());
     let db = dir.path().join("real.db");
     build(&input, &db);
     let (status, body) = query(&db, "/skill/history?hsCode=12019020&countryCode=502");
@@ -82,11 +89,10 @@ fn check_generated(seed: u64) {
     let generated = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::small(seed));
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("landing");
-    for (rel, bytes) in &generated.files {
-        let path = input.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
+    cnexport_testkit::write_tree(
+        &input,
+        generated.files.iter().map(|(rel, bytes)| (rel, bytes)),
+    );
     let db = dir.path().join("gen.db");
     build(&input, &db);
 
@@ -209,11 +215,10 @@ fn rebuilding_gives_a_byte_identical_database() {
     let dir = tempfile::tempdir().unwrap();
     let generated = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::small(3));
     let input = dir.path().join("in");
-    for (rel, bytes) in &generated.files {
-        let path = input.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
+    cnexport_testkit::write_tree(
+        &input,
+        generated.files.iter().map(|(rel, bytes)| (rel, bytes)),
+    );
     let a = dir.path().join("a.db");
     let b = dir.path().join("b.db");
     build(&input, &a);
@@ -226,11 +231,7 @@ fn rebuilding_gives_a_byte_identical_database() {
 #[test]
 fn exports_charts_and_help() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("raw");
-    std::fs::create_dir_all(&input).unwrap();
-    for f in ["2024out.csv", "2025out.csv"] {
-        std::fs::copy(realdata_dir().join(f), input.join(f)).unwrap();
-    }
+    let input = real_exports(dir.path());
     let db = dir.path().join("real.db");
     build(&input, &db);
     let target = "/skill/history?hsCode=12019020&countryCode=502";

@@ -198,11 +198,7 @@ fn monthly_runs_on_generated_bulletins_with_restatements() {
         let g = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::small(seed));
         let dir = tempfile::tempdir().unwrap();
         let source = dir.path().join("source");
-        for (rel, bytes) in &g.files {
-            let path = source.join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, bytes).unwrap();
-        }
+        cnexport_testkit::write_tree(&source, g.files.iter().map(|(rel, bytes)| (rel, bytes)));
         let n = releases(&source).len();
         let modes = monthly_runs(
             &source,

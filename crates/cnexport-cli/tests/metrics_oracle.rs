@@ -303,11 +303,7 @@ fn check_generated(seed: u64) {
     let g = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::small(seed));
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("landing");
-    for (rel, bytes) in &g.files {
-        let path = input.join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, bytes).expect("write");
-    }
+    cnexport_testkit::write_tree(&input, g.files.iter().map(|(rel, bytes)| (rel, bytes)));
     let db = dir.path().join("gen.db");
     build(&input, &db);
     let conn = open(&db);

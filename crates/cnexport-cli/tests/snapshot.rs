@@ -10,7 +10,7 @@
 //! - the same database gives byte-identical snapshots;
 //! - wrong combinations of options are usage errors.
 
-use cnexport_report::Manifest;
+use cnexport_snapshot::Manifest;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use sha2::{Digest, Sha256};
@@ -121,7 +121,7 @@ fn parquet_rows(path: &Path) -> Vec<Vec<Cell>> {
         .collect()
 }
 
-fn csv_rows(path: &Path, entry: &cnexport_report::snapshot::TableEntry) -> Vec<Vec<Cell>> {
+fn csv_rows(path: &Path, entry: &cnexport_snapshot::TableEntry) -> Vec<Vec<Cell>> {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let header: Vec<String> = reader
         .headers()

@@ -377,13 +377,22 @@ async fn fetch_one(shared: &Shared, index: usize, url: &Url) -> Outcome {
             shared.folder.display()
         ));
     }
-    let part = PartFile(
-        shared
-            .folder
-            .join(format!(".{name}.part-{}-{index}", std::process::id())),
-    );
+    // Removed when dropped unless `place` moved it away; the process id in
+    // the name lets `remove_stale_parts` clear what a killed run left.
+    let part = match tempfile::Builder::new()
+        .prefix(&format!(".{name}.part-{}-{index}-", std::process::id()))
+        .tempfile_in(&shared.folder)
+    {
+        Ok(file) => file.into_temp_path(),
+        Err(e) => {
+            return Outcome::Failed(format!(
+                "cannot create a file in {}: {e}",
+                shared.folder.display()
+            ))
+        }
+    };
     let got = download::get(&shared.client, url, &cond, &shared.limits, || {
-        fs::File::create(&part.0).map(io::BufWriter::new)
+        fs::File::create(&part).map(io::BufWriter::new)
     })
     .await;
     let body = match got {
@@ -397,7 +406,7 @@ async fn fetch_one(shared: &Shared, index: usize, url: &Url) -> Outcome {
         .map_err(|e| e.into_error())
         .and_then(|f| f.sync_all())
     {
-        return Outcome::Failed(format!("cannot write {}: {e}", part.0.display()));
+        return Outcome::Failed(format!("cannot write {}: {e}", part.display()));
     }
 
     let mut manifest = shared.state.lock().expect("manifest lock");
@@ -419,7 +428,7 @@ async fn fetch_one(shared: &Shared, index: usize, url: &Url) -> Outcome {
         return Outcome::Unchanged;
     }
 
-    let stored = match place(&part.0, &shared.folder, &name, &body.sha256) {
+    let stored = match place(&part, &shared.folder, &name, &body.sha256) {
         Ok(stored) => stored,
         Err(e) => return Outcome::Failed(format!("cannot store the file as {name}: {e}")),
     };
@@ -445,15 +454,6 @@ async fn fetch_one(shared: &Shared, index: usize, url: &Url) -> Outcome {
         Outcome::Changed(file)
     } else {
         Outcome::Downloaded(file)
-    }
-}
-
-/// A temporary download, removed when dropped unless it was moved away.
-struct PartFile(PathBuf);
-
-impl Drop for PartFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
     }
 }
 

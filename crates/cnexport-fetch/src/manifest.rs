@@ -62,19 +62,18 @@ impl Manifest {
     /// over the old one, so a crash leaves the old or the new manifest whole.
     pub fn save(&self, into: &Path) -> Result<(), String> {
         let path = into.join(MANIFEST_FILE);
-        let tmp = into.join(format!(".{MANIFEST_FILE}.tmp-{}", std::process::id()));
+        // The temporary file is removed when it drops, unless persisted.
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(&format!(".{MANIFEST_FILE}.tmp-"))
+                .tempfile_in(into)?;
             let mut json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
             json.push(b'\n');
-            f.write_all(&json)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)
+            tmp.write_all(&json)?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(&path).map(drop).map_err(|e| e.error)
         };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            format!("cannot write {}: {e}", path.display())
-        })
+        write().map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 
     /// The newest entry for a URL.

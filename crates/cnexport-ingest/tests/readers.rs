@@ -39,18 +39,7 @@ fn platform_csv(header: &[&str], rows: &[&[&str]], eol: &str) -> String {
     out
 }
 
-const ZH_HEADER: [&str; 10] = [
-    "数据年月",
-    "贸易伙伴编码",
-    "贸易伙伴名称",
-    "商品编码",
-    "商品名称",
-    "第一数量",
-    "第一计量单位",
-    "第二数量",
-    "第二计量单位",
-    "人民币",
-];
+use cnexport_testkit::bulletin::HEADERS as ZH_HEADER;
 
 #[track_caller]
 fn parse(bytes: &[u8], name: &str) -> ParsedFile {
@@ -928,60 +917,21 @@ fn truncated_or_damaged_xlsx_fails_cleanly() {
     }
 }
 
-/// A stored (uncompressed) zip with the given entries.
+/// A stored (uncompressed) zip with the given entries, each declaring
+/// `declared_size` bytes uncompressed when given.
 fn zip(entries: &[(&str, &[u8])], declared_size: Option<u32>) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in data {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
+    use cnexport_testkit::zip::Entry;
+    let entries: Vec<Entry<'_>> = entries
+        .iter()
+        .map(|(name, data)| {
+            let e = Entry::stored(name, *data);
+            match declared_size {
+                Some(size) => e.declaring(size),
+                None => e,
             }
-        }
-        !crc
-    }
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in entries {
-        let offset = out.len() as u32;
-        let crc = crc32(data);
-        let size = data.len() as u32;
-        let mut common = Vec::new();
-        common.extend_from_slice(&20u16.to_le_bytes()); // version needed
-        common.extend_from_slice(&0u16.to_le_bytes()); // flags
-        common.extend_from_slice(&0u16.to_le_bytes()); // stored
-        common.extend_from_slice(&0u32.to_le_bytes()); // time, date
-        common.extend_from_slice(&crc.to_le_bytes());
-        common.extend_from_slice(&size.to_le_bytes());
-        common.extend_from_slice(&declared_size.unwrap_or(size).to_le_bytes());
-        common.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        common.extend_from_slice(&0u16.to_le_bytes()); // extra
-        out.extend_from_slice(b"PK\x03\x04");
-        out.extend_from_slice(&common);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(data);
-        central.extend_from_slice(b"PK\x01\x02");
-        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
-        central.extend_from_slice(&common);
-        central.extend_from_slice(&[0u8; 6]); // comment length, disk, internal attributes
-        central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_offset = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06");
-    out.extend_from_slice(&[0u8; 4]);
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
+        })
+        .collect();
+    cnexport_testkit::zip::zip(&entries)
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The build report: a JSON file and a readable summary on the terminal.
 
+use cnexport_report::group_thousands;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -202,19 +203,4 @@ impl BuildReport {
         }
         s
     }
-}
-
-fn group_thousands(digits: &str) -> String {
-    let (sign, body) = digits
-        .strip_prefix('-')
-        .map(|b| ("-", b))
-        .unwrap_or(("", digits));
-    let mut out = String::new();
-    for (i, c) in body.chars().enumerate() {
-        if i > 0 && (body.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}")
 }

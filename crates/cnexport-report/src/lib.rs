@@ -21,10 +21,8 @@
 //!   display width (a Chinese character takes two cells), amounts with
 //!   thousands separators, growth and shares as percentages, null as `—`.
 //!
-//! - [`export_all`] writes a bulk snapshot: every table of a database as
-//!   Parquet or CSV files plus `manifest.json` (row counts, columns, sha256),
-//!   written atomically and byte-identically for the same database; see the
-//!   [`snapshot`] module.
+//! Bulk snapshots of a whole database (Parquet or CSV files with a manifest)
+//! are the `cnexport-snapshot` crate's job.
 //!
 //! The same answer always gives the same bytes, in every format.
 //!
@@ -53,13 +51,10 @@
 
 mod chart;
 mod export;
-pub mod snapshot;
 mod table;
 mod terminal;
 
-pub use snapshot::{
-    export_all, export_all_with, Manifest, SnapshotError, SnapshotFormat, SnapshotOptions,
-};
+pub use table::group_thousands;
 
 use serde_json::Value;
 use std::fmt;

@@ -2,15 +2,15 @@
 //! IEEE operations only, so the generated files are byte-identical on every
 //! platform (the platform `libm` may differ in the last bit).
 
-/// splitmix64: tiny, fast, and its stream never changes.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
+use cnexport_testkit::rng::{mix, SplitMix64};
 
-const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+/// Draws on the shared splitmix64 stream.
+#[derive(Debug, Clone)]
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(SplitMix64::new(seed))
     }
 
     /// An independent stream for one part of the generation, so that a change
@@ -21,17 +21,16 @@ impl Rng {
             h = mix(h ^ b as u64);
         }
         h = mix(h ^ index);
-        Rng(mix(h))
+        Rng::new(mix(h))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(GOLDEN);
-        mix(self.0)
+        self.0.next_u64()
     }
 
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.0.unit()
     }
 
     /// Uniform integer in [0, n) (n > 0).
@@ -93,12 +92,6 @@ impl Rng {
         }
         out
     }
-}
-
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 const LN2: f64 = std::f64::consts::LN_2;

@@ -11,6 +11,25 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+/// Why the access log cannot be started.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessLogError {
+    #[error("cannot create the folder {} of the access log", path.display())]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("access log {}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot start the access-log writer")]
+    Thread(#[source] std::io::Error),
+}
+
 /// Rows written per transaction at most.
 const BATCH: usize = 1000;
 /// How long a row may wait for its batch.
@@ -68,14 +87,17 @@ pub struct WriterStats {
 
 impl AccessLog {
     /// Opens (creating it if needed) the log file and starts the writer.
-    pub fn start(path: &Path, anonymize: bool) -> Result<(AccessLog, AccessLogWriter), String> {
+    pub fn start(
+        path: &Path,
+        anonymize: bool,
+    ) -> Result<(AccessLog, AccessLogWriter), AccessLogError> {
         let conn = open_log(path)?;
         let (tx, rx) = mpsc::channel();
         let path = path.to_path_buf();
         let handle = std::thread::Builder::new()
             .name("access-log".into())
             .spawn(move || writer(conn, path, rx))
-            .map_err(|e| format!("cannot start the access-log writer: {e}"))?;
+            .map_err(AccessLogError::Thread)?;
         Ok((
             AccessLog {
                 tx: tx.clone(),
@@ -122,14 +144,21 @@ impl AccessLogWriter {
     }
 }
 
-fn open_log(path: &Path) -> Result<Connection, String> {
+fn open_log(path: &Path) -> Result<Connection, AccessLogError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|source| AccessLogError::Folder {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
-    let conn = Connection::open(path).map_err(|e| format!("access log {}: {e}", path.display()))?;
+    let sqlite = |source| AccessLogError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(sqlite)?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         .and_then(|_| conn.execute_batch(SCHEMA))
-        .map_err(|e| format!("access log {}: {e}", path.display()))?;
+        .map_err(sqlite)?;
     Ok(conn)
 }
 
@@ -160,9 +189,11 @@ fn writer(mut conn: Connection, path: PathBuf, rx: Receiver<Msg>) -> WriterStats
                 }
                 Err(e) => {
                     // Keep the rows and try again on the next round.
-                    eprintln!(
-                        "cnexport serve: access log {}: {e}; will retry",
-                        path.display()
+                    tracing::warn!(
+                        path = %path.display(),
+                        error = %e,
+                        rows = pending.len(),
+                        "cannot write to the access log; will retry"
                     );
                     if shutting_down {
                         stats.failed += pending.len() as u64;
@@ -245,28 +276,15 @@ fn truncate(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
-/// `YYYY-MM-DD HH:MM:SS.mmm` in UTC.
+/// `YYYY-MM-DD HH:MM:SS.mmm` in UTC (milliseconds truncated); a time before
+/// 1970 is written as the epoch.
 pub fn utc_timestamp(t: SystemTime) -> String {
     let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    chrono::DateTime::from_timestamp(secs, d.subsec_nanos())
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -281,6 +299,9 @@ mod tests {
             utc_timestamp(SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29 00:00:00.000"
         );
+        // Milliseconds are cut, never rounded up into the next second.
+        let t = SystemTime::UNIX_EPOCH + Duration::from_nanos(1_700_000_000_999_999_999);
+        assert_eq!(utc_timestamp(t), "2023-11-14 22:13:20.999");
         assert_eq!(
             anonymize("203.0.113.77".parse().unwrap()).to_string(),
             "203.0.113.0"

@@ -7,6 +7,35 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+/// Why a database file cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The file is missing or unreadable.
+    #[error("{}", path.display())]
+    Stat {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite cannot open the file read-only.
+    #[error("{}: cannot open", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file opens but has no readable `meta` table.
+    #[error("{}: not a cnexport database", path.display())]
+    NotCnexport {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A thread panicked while it held the connection pool.
+    #[error("the connection pool of {} is poisoned", path.display())]
+    PoolPoisoned { path: PathBuf },
+}
+
 /// Most idle connections kept per generation.
 const POOL_MAX_IDLE: usize = 16;
 
@@ -121,13 +150,19 @@ pub struct DbGeneration {
 
 impl DbGeneration {
     /// Opens a generation, checking that the file is a cnexport database.
-    pub fn open(path: &Path, generation: u64, cache_bytes: usize) -> Result<DbGeneration, String> {
-        let identity = FileIdentity::of(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn open(path: &Path, generation: u64, cache_bytes: usize) -> Result<DbGeneration, DbError> {
+        let identity = FileIdentity::of(path).map_err(|source| DbError::Stat {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let conn = open_read_only(path)?;
-        let meta = |key: &str| -> Result<Option<String>, String> {
+        let meta = |key: &str| -> Result<Option<String>, DbError> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()
-                .map_err(|e| format!("{}: not a cnexport database ({e})", path.display()))
+                .map_err(|source| DbError::NotCnexport {
+                    path: path.to_path_buf(),
+                    source,
+                })
         };
         let data_month = meta("data_latest_month")?;
         let input_digest = meta("input_digest")?;
@@ -143,11 +178,13 @@ impl DbGeneration {
     }
 
     /// Runs `f` with a pooled connection of this generation.
-    pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> Result<T, String> {
+    pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> Result<T, DbError> {
         let conn = self
             .idle
             .lock()
-            .map_err(|_| "pool poisoned".to_string())?
+            .map_err(|_| DbError::PoolPoisoned {
+                path: self.path.clone(),
+            })?
             .pop();
         let conn = match conn {
             Some(c) => c,
@@ -163,14 +200,17 @@ impl DbGeneration {
     }
 }
 
-fn open_read_only(path: &Path) -> Result<Connection, String> {
+fn open_read_only(path: &Path) -> Result<Connection, DbError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI,
     )
-    .map_err(|e| format!("{}: cannot open ({e})", path.display()))?;
+    .map_err(|source| DbError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     // Bound the work of any one query.
     let _ = conn.busy_timeout(std::time::Duration::from_secs(2));
     Ok(conn)
@@ -184,22 +224,25 @@ pub struct ServedDb {
 }
 
 /// What a reload did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Reload {
     Unchanged,
-    Switched { generation: u64 },
-    Failed(String),
+    Switched {
+        generation: u64,
+    },
+    /// The file on disk cannot be served; the current generation stays.
+    Failed(DbError),
 }
 
 impl ServedDb {
     /// Opens the file with the default answer cache.
-    pub fn open(path: &Path) -> Result<ServedDb, String> {
+    pub fn open(path: &Path) -> Result<ServedDb, DbError> {
         ServedDb::open_with_cache(path, DEFAULT_CACHE_BYTES)
     }
 
     /// Opens the file; each generation caches answers up to `cache_bytes`
     /// (0: no cache).
-    pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<ServedDb, String> {
+    pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<ServedDb, DbError> {
         let generation = DbGeneration::open(path, 1, cache_bytes)?;
         Ok(ServedDb {
             cache_bytes,
@@ -222,7 +265,12 @@ impl ServedDb {
         let now = self.current();
         let identity = match FileIdentity::of(&self.path) {
             Ok(i) => i,
-            Err(e) => return Reload::Failed(format!("{}: {e}", self.path.display())),
+            Err(source) => {
+                return Reload::Failed(DbError::Stat {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
         };
         if identity == now.identity && !force {
             return Reload::Unchanged;

@@ -12,7 +12,7 @@ pub mod openapi;
 pub mod rate_limit;
 pub mod web;
 
-use access_log::{AccessLog, AccessLogWriter, WriterStats};
+use access_log::{AccessLog, AccessLogError, AccessLogWriter, WriterStats};
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
@@ -20,7 +20,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use db::{CachedAnswer, Reload, ServedDb};
+use db::{CachedAnswer, DbError, Reload, ServedDb};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,6 +29,15 @@ use std::time::{Duration, Instant};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot serve the database")]
+    Db(#[from] DbError),
+    #[error("cannot start the access log")]
+    AccessLog(#[from] AccessLogError),
+}
 
 /// How `serve` runs.
 #[derive(Debug, Clone)]
@@ -145,7 +154,11 @@ async fn skill(State(state): State<AppState>, req: Request) -> Response {
     let etag = generation.input_digest.as_deref().map(|d| {
         // The program's version is hashed in too: an upgrade may change answers.
         let key = format!("{}\n{target}", env!("CARGO_PKG_VERSION"));
-        format!("W/\"{}-{:016x}\"", d.get(..16).unwrap_or(d), fnv1a(&key))
+        format!(
+            "W/\"{}-{:016x}\"",
+            d.get(..16).unwrap_or(d),
+            web::fnv64(&[&key])
+        )
     });
     if let Some(tag) = &etag {
         if if_none_match(req.headers(), tag) {
@@ -201,11 +214,11 @@ async fn answer_from_db(generation: Arc<db::DbGeneration>, target: String) -> Ar
     let answer = Arc::new(match answered {
         Ok(Ok(answer)) => answer,
         Ok(Err(e)) => {
-            eprintln!("cnexport serve: {e}");
+            tracing::error!(error = %error_chain(&e), "cannot answer a request from the database");
             unavailable("数据库暂不可用 (database unavailable, try again)")
         }
         Err(e) => {
-            eprintln!("cnexport serve: request failed: {e}");
+            tracing::error!(error = %e, "request failed");
             unavailable("服务暂不可用 (try again)")
         }
     });
@@ -233,13 +246,6 @@ fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|t| t.trim() == "*" || bare(t) == ours)
-}
-
-/// 64-bit FNV-1a: a small, stable hash of the request target.
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// The access-log row of one request, written exactly once: with the
@@ -324,7 +330,7 @@ pub async fn serve(
     opts: ServeOptions,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<ServeStats, String> {
+) -> Result<ServeStats, ServeError> {
     let db = Arc::new(ServedDb::open_with_cache(&opts.db, opts.cache_bytes)?);
     let (log, writer): (Option<AccessLog>, Option<AccessLogWriter>) = match &opts.access_log {
         Some(path) => {
@@ -377,7 +383,7 @@ async fn accept_loop(
                 Ok(a) => a,
                 Err(e) => {
                     // Out of file descriptors and the like: wait, keep serving.
-                    eprintln!("cnexport serve: accept failed: {e}");
+                    tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -436,16 +442,32 @@ async fn watch(db: Arc<ServedDb>, poll: Duration, reloads: Arc<std::sync::atomic
             Ok(Reload::Switched { generation }) => {
                 reloads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let g = db.current();
-                eprintln!(
-                    "cnexport serve: switched to generation {generation} (data month {}, digest {})",
-                    g.data_month.as_deref().unwrap_or("-"),
-                    g.input_digest.as_deref().map(|d| &d[..d.len().min(12)]).unwrap_or("-")
+                // scripts/load.sh counts the "switched to generation" lines.
+                tracing::info!(
+                    data_month = %g.data_month.as_deref().unwrap_or("-"),
+                    digest = %g.input_digest.as_deref().map(|d| &d[..d.len().min(12)]).unwrap_or("-"),
+                    "switched to generation {generation}"
                 );
             }
-            Ok(Reload::Failed(e)) => eprintln!("cnexport serve: keeping the current database: {e}"),
+            Ok(Reload::Failed(e)) => tracing::warn!(
+                error = %error_chain(&e),
+                "keeping the current database"
+            ),
             _ => {}
         }
     }
+}
+
+/// An error and its sources, `outer: inner: innermost`, for a log field.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

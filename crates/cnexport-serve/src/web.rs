@@ -35,7 +35,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      form-action 'none'; frame-ancestors 'none'";
 
 /// FNV-1a, 64 bits: a content fingerprint for ETags and `?v=`, not security.
-fn fnv64(parts: &[&str]) -> u64 {
+pub(crate) fn fnv64(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for p in parts {
         for b in p.bytes() {

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const HEADER: &str = "\"数据年月\",\"贸易伙伴编码\",\"贸易伙伴名称\",\"商品编码\",\"商品名称\",\"第一数量\",\"第一计量单位\",\"第二数量\",\"第二计量单位\",\"人民币\",";
+use cnexport_testkit::bulletin::CSV_HEADER;
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
@@ -35,8 +35,7 @@ pub fn csv_text(
     country_names: &BTreeMap<String, String>,
     separators: bool,
 ) -> String {
-    let mut out = String::from(HEADER);
-    out.push('\n');
+    let mut out = String::from(CSV_HEADER);
     for f in facts {
         let fields = [
             f.month.to_string(),

@@ -1,18 +1,16 @@
-//! A small deterministic PRNG (splitmix64) for the property test.
+//! Draws for the property test, on the shared splitmix64 stream.
 
-pub struct SplitMix(u64);
+use cnexport_testkit::rng::SplitMix64;
+
+pub struct SplitMix(SplitMix64);
 
 impl SplitMix {
     pub fn new(seed: u64) -> SplitMix {
-        SplitMix(seed)
+        SplitMix(SplitMix64::new(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (n > 0).
