@@ -1,4 +1,4 @@
-//! Issue 9's figures, recomputed naively from the dense series of a view:
+//! docs/metrics.md's figures, recomputed naively from the dense series of a view:
 //! low-base flags, same-month YoY, momentum components, concentration (HHI,
 //! effective markets, entered/exited), unit values and the price/volume
 //! split, per code and per market, and the contributions answer. Written
