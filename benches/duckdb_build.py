@@ -28,7 +28,7 @@ import time
 import duckdb
 
 CONTINENTS = ["asia", "europe", "africa", "north_america", "south_america", "oceania"]
-# first digit of the partner code -> continent (SPEC 2); 7xx in none
+# first digit of the partner code -> continent (docs/contract.md, section 2); 7xx in none
 DIGIT_CONTINENT = {"1": "asia", "2": "africa", "3": "europe", "4": "south_america",
                    "5": "north_america", "6": "oceania"}
 BLOCS = ["middle_east", "belt_road", "asean", "eu", "usmca"]

@@ -1,5 +1,5 @@
 //! A deterministic national-scale generator of China customs export
-//! bulletins, for the benchmarks (issue 6).
+//! bulletins, for the benchmarks (docs/performance.md).
 //!
 //! National scale is about 25,000 8-digit HS codes (the 8,957 of the HS 2023
 //! reference table plus synthetic codes under real 6-digit headings, as the

@@ -1,6 +1,6 @@
-//! The figures beyond SPEC section 4 (issue 9): low-base flags, same-month
+//! The figures of docs/metrics.md (beyond docs/contract.md 3.2): low-base flags, same-month
 //! year-on-year growth, momentum components, concentration, unit values and
-//! the price/volume split. All additive: SPEC fields keep their meaning.
+//! the price/volume split. All additive: the contract's fields keep their meaning.
 
 use cnexport_core::round::{growth_pct, ratio_2dp, round_2dp};
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 /// (databases record theirs in `meta.low_base_threshold`).
 pub const DEFAULT_LOW_BASE: i64 = 1_000_000;
 
-/// Extra columns of `hs_base_metrics` read after the SPEC ones.
+/// Extra columns of `hs_base_metrics` read after the contract's ones.
 pub const EXTRA_COLUMNS: &[&str] = &[
     "value_month",
     "value_prev_month",

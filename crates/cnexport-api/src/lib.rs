@@ -1,6 +1,6 @@
 //! The API's query layer: `answer` turns a request target
 //! (`/skill/trend?hsCode=..&countryCode=..`) into the status and the exact
-//! JSON body of SPEC section 4. `cnexport query` prints it; `cnexport serve`
+//! JSON body of docs/contract.md, section 4. `cnexport query` prints it; `cnexport serve`
 //! sends it over HTTP; both call this one function, so they cannot disagree.
 //!
 //! Every body is the envelope `{"code": <status>, "message": <text>, "data": ...}`.

@@ -1,4 +1,4 @@
-//! What a build holds, and the answers that go with it (issue 9):
+//! What a build holds, and the answers that go with it (docs/metrics.md):
 //! `/skill/meta` (is month X in?), `/skill/contributions` (which markets
 //! drove a product's growth) and `/skill/countries` (every partner with the
 //! codes other datasets use).

@@ -363,7 +363,7 @@ pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     Ok(Value::Array(out))
 }
 
-/// Comma-separated bloc keys -> their Chinese names, in the order SPEC 4
+/// Comma-separated bloc keys -> their Chinese names, in the order section 4.6 of docs/contract.md
 /// lists them (一带一路, 东盟, 欧盟, 美墨加, 中东).
 pub fn tags_zh(keys: &str) -> Vec<&'static str> {
     let keys: Vec<&str> = keys.split(',').collect();

@@ -1,4 +1,4 @@
-//! The guarantees of SPEC section 5: reproducible (same bytes, whatever the
+//! The guarantees of docs/contract.md, section 5: reproducible (same bytes, whatever the
 //! thread count), crash-safe (a killed build leaves the served database as
 //! it was; the next build completes), incremental (unchanged files are not
 //! parsed again).

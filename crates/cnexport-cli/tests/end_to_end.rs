@@ -1,7 +1,7 @@
 //! End to end: bulletin files -> `cnexport build` -> `cnexport query`.
 //!
 //! - the real platform downloads (fixtures of cnexport-ingest) build and
-//!   answer the spec's worked example;
+//!   answer the README's worked example (history 12019020 to 502, 202401: 456041);
 //! - bulletins the pipeline has never seen (the sample generator with other
 //!   seeds: every form, overlapping downloads, restated months, province and
 //!   trade-mode splits) build, and every trend and history answer equals a

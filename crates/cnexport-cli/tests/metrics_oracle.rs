@@ -1,5 +1,5 @@
-//! The aggregates (SPEC 3) and the dashboard / markets / topProducts
-//! answers (SPEC 4) against an independent, naive oracle (`oracle/`):
+//! The metrics (docs/contract.md, section 3) and the dashboard / markets
+//! / topProducts answers (section 4) against a naive oracle (`oracle/`):
 //!
 //! 1. bulletins the pipeline has never seen (the sample generator, other
 //!    seeds), built with the real binary, every code and roll-up compared;
@@ -75,7 +75,7 @@ fn compare_dataset(conn: &Connection, o: &Oracle, d: &mut Diffs) {
     }
 }
 
-/// The identities of issue 9 on the API's own answers: the markets'
+/// The identities of docs/metrics.md on the API's own answers: the markets'
 /// contributions add up to the YoY growth, and the price and volume parts
 /// to the value change (each up to its rounding).
 fn check_identities(conn: &Connection, code: &str, d: &mut Diffs) {
@@ -1289,7 +1289,7 @@ fn hand_computed_cagr_and_early_months() {
 }
 
 /// Markets needs only recent12 (and the CAGR base, null when outside the
-/// data): SPEC 3 puts no 24-month condition on `hs_count_month`, and SPEC 4
+/// data): docs/contract.md (3.3) sets no 24-month condition on `hs_count_month`, and (4.6)
 /// keeps 404 for unknown codes. With 13 months of data (202401..202501),
 /// recent12 = 202402..202501 lies inside the data.
 ///
@@ -1321,7 +1321,7 @@ fn markets_with_less_than_24_months_of_data() {
     d.finish("markets with 13 months of data");
 }
 
-/// Issue 9's figures on a fixture small enough to compute by hand (the
+/// docs/metrics.md's figures on a fixture small enough to compute by hand (the
 /// arithmetic is in the comments), and checked against the oracle too.
 ///
 /// 85171300 (千克), months 202301..202412, as-of 202412:
@@ -1490,7 +1490,7 @@ fn hand_computed_issue9_figures() {
         (dec["firstPublished"].clone(), dec["revision"].clone()),
         (json!(1_500_000), json!(0))
     );
-    // Without vintages=true, the SPEC answer is unchanged.
+    // Without vintages=true, the plain answer is unchanged.
     let plain = cnexport_api::answer(&conn, "/skill/history?hsCode=85171300&countryCode=502");
     assert!(plain.body["data"]["monthlyDetail"][0]
         .get("firstPublished")
@@ -1511,7 +1511,7 @@ fn hand_computed_issue9_figures() {
             &meta.body["data"],
         ),
     );
-    d.finish("issue 9 figures by hand");
+    d.finish("docs/metrics.md figures by hand");
 }
 
 /// `actual` with only the top-level keys of `expected` (to compare a few

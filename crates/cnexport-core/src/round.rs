@@ -1,4 +1,4 @@
-//! Rounding as SPEC section 3 says: 2 decimals, half away from zero (as SQL's
+//! Rounding as docs/contract.md, section 3.1: 2 decimals, half away from zero (as SQL's
 //! ROUND and Excel do). Ratios of integers are rounded exactly, without
 //! passing through a binary float, so results never depend on float noise.
 

@@ -1,4 +1,4 @@
-//! Fetch stage (SPEC section 5): read a listing page, download the bulletin
+//! Fetch stage (docs/contract.md, section 5.1): read a listing page, download the bulletin
 //! files it links into `<into>/<release date>/`, and record them in
 //! `<into>/manifest.json`.
 //!

@@ -1,6 +1,6 @@
 //! Ingest: customs bulletin files -> normalized monthly facts.
 //!
-//! `parse_file` reads one file in any of the platform's forms (see SPEC
+//! `parse_file` reads one file in any of the platform's forms (see docs/contract.md,
 //! section 1); `stage` caches parsed files by content digest so a re-run
 //! parses only new or changed files; `merge` applies the overlap rule
 //! (later release wins, nothing counted twice).

@@ -18,7 +18,7 @@
 //! required columns (month, HS code, partner code, value), so a title row
 //! above the header is skipped.
 //!
-//! Row rules (decisions where SPEC section 1 is silent are marked *):
+//! Row rules (decisions where docs/contract.md, section 1 is silent are marked *):
 //! - values and quantities: thousands separators (`,` `，` spaces) are
 //!   dropped; a fractional number is rounded half away from zero to a whole
 //!   unit (* `12.5` -> `13`); scientific notation in text (`1.65E+10`, what

@@ -89,7 +89,7 @@ pub struct StageTimes {
     /// The overlap rule (the last step of ingest: one fact per cell, the
     /// later release winning), reported apart from parsing.
     pub merge_secs: f64,
-    /// The aggregates from the merged facts.
+    /// The metrics (docs/contract.md, section 3) from the merged facts.
     pub transform_secs: f64,
     pub load_secs: f64,
     pub total_secs: f64,

@@ -113,7 +113,9 @@ pub fn render(cfg: &GenConfig, g: &Generated) -> String {
          reference tables in `crates/cnexport-core/data/` (the HS 2023 8-digit table and the \
          customs partner list). The files imitate what a user downloads from the customs \
          statistics platform (stats.customs.gov.cn): export, RMB, 分月展示 ticked, one file per \
-         query. See `../shared/realdata/` for real downloads of the same forms.\n"
+         query. Real downloads of the Chinese-header CSV form are in \
+         `crates/cnexport-ingest/tests/fixtures/realdata/`; the data contract is \
+         `docs/contract.md`.\n"
     );
     let _ = writeln!(s, "## Contents\n");
     let _ = writeln!(s, "- months: {first} to {last} ({} months)", cfg.months);

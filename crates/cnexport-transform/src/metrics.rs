@@ -1,4 +1,4 @@
-//! The aggregates of SPEC section 3, per code (8-digit and 2/4/6-digit
+//! The metrics of docs/contract.md, section 3, per code (8-digit and 2/4/6-digit
 //! roll-ups) and as-of month, in parallel across HS chapters.
 //!
 //! Each code's facts become dense monthly series per country over the

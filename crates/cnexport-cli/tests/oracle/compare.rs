@@ -125,7 +125,7 @@ impl Diffs {
         }
     }
 
-    /// Compares two JSON values (the SPEC fields; see `ADDITIVE_FIELDS`); `ctx` names the request.
+    /// Compares two JSON values (contract fields; see `ADDITIVE_FIELDS`); `ctx` names the request.
     pub fn check(&mut self, ctx: &str, expected: &Value, actual: &Value) {
         self.walk(ctx, "data", "", expected, actual);
     }
@@ -141,7 +141,7 @@ impl Diffs {
                     }
                 }
                 for k in ao.keys() {
-                    // Issue 9's additive figures have their own checks.
+                    // docs/metrics.md's additive figures have their own checks.
                     if !eo.contains_key(k) && !ADDITIVE_FIELDS.contains(&k.as_str()) {
                         let p = format!("{path}.{k}");
                         self.fail(
@@ -154,7 +154,7 @@ impl Diffs {
                 }
             }
             (Value::Array(ea), Value::Array(aa)) if key == "tradeTags" => {
-                // The SPEC names the tags but not their order: compare sets.
+                // Compare the tags as sets: the oracle does not order them.
                 self.fields += 1;
                 let mut es: Vec<String> = ea.iter().map(|v| v.to_string()).collect();
                 let mut as_: Vec<String> = aa.iter().map(|v| v.to_string()).collect();
@@ -270,9 +270,9 @@ impl Diffs {
     }
 }
 
-/// Fields beyond SPEC section 4 (issue 9): compared when the expected answer
+/// Fields of docs/metrics.md beyond the contract's: compared when the expected answer
 /// has them (the oracle's do), tolerated when it does not (hand-written
-/// fixtures that spell out only the SPEC fields; ISO codes are lookups).
+/// fixtures that spell out only the contract's fields; ISO codes are lookups).
 pub const ADDITIVE_FIELDS: &[&str] = &[
     "prev12mTotal",
     // /skill/meta's facts about the build rather than the data.

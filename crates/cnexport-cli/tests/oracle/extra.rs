@@ -1,4 +1,4 @@
-//! Issue 9's figures, recomputed naively from the dense series of a view:
+//! docs/metrics.md's figures, recomputed naively from the dense series of a view:
 //! low-base flags, same-month YoY, momentum components, concentration (HHI,
 //! effective markets, entered/exited), unit values and the price/volume
 //! split, per code and per market, and the contributions answer. Written
@@ -62,7 +62,7 @@ fn unit_value(unit: Option<String>, v1: i64, v0: i64, q1: i64, q0: i64) -> (Valu
     )
 }
 
-/// The dashboard's issue-9 fields at as-of month `m`; `per` holds
+/// The dashboard's docs/metrics.md fields at as-of month `m`; `per` holds
 /// (partner, recent12, prev12, active months) for every partner.
 pub fn dashboard_extra(
     v: &View,

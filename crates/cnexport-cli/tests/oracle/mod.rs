@@ -1,6 +1,6 @@
-//! An independent, deliberately naive re-implementation of SPEC section 3
+//! An independent, deliberately naive re-implementation of docs/contract.md, section 3
 //! (the aggregates) and of the dashboard / markets / topProducts answers of
-//! SPEC section 4, written from the SPEC and not from the production code.
+//! section 4, written from the contract and not from the production code.
 //!
 //! It works from a plain list of facts (month, 8-digit code, partner,
 //! value, quantities and units). Every figure is recomputed with plain
@@ -188,7 +188,7 @@ pub struct Metrics {
     pub regions: Vec<(&'static str, i64, i64)>,
     pub best: Option<(&'static str, Cents)>,
     pub momentum: f64,
-    /// Issue 9's figures (lowBase, monthYoyGrowthRate, momentumComponents,
+    /// docs/metrics.md's figures (lowBase, monthYoyGrowthRate, momentumComponents,
     /// concentration, unitValue, priceVolume...), as the dashboard sends them.
     pub extra: Map<String, Value>,
 }
@@ -417,7 +417,7 @@ pub struct TopQuery {
     pub max_concentration: Option<f64>,
     pub limit: usize,
     pub offset: usize,
-    /// Growth rankings leave out bases below this (issue 9; default 1,000,000).
+    /// Growth rankings leave out bases below this (docs/metrics.md; default 1,000,000).
     pub min_base: i64,
 }
 
