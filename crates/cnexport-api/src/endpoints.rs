@@ -193,11 +193,11 @@ pub struct HistoryMonth {
     pub amount: i64,
     /// with vintages=true only: the value first published for the month (0 for a month never published)
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = "yuan")]
+    #[schema(format = "yuan", nullable = false)]
     pub first_published: Option<i64>,
     /// with vintages=true only: amount - firstPublished
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = "yuan")]
+    #[schema(format = "yuan", nullable = false)]
     pub revision: Option<i64>,
 }
 

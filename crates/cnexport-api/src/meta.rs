@@ -92,12 +92,15 @@ pub struct MetaAnswer {
     pub low_base_threshold: i64,
     /// with month= only: the month asked about
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub month: Option<String>,
     /// with month= only: the month is in the data
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub month_present: Option<bool>,
     /// with month= only
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub month_status: Option<MonthStatus>,
 }
 

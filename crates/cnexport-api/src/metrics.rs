@@ -493,7 +493,7 @@ pub struct TopProduct {
     pub momentum_components: MomentumComponents,
     /// with regionFilter only: the region's recent-12-month total (yuan)
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = "yuan")]
+    #[schema(format = "yuan", nullable = false)]
     pub region_total: Option<i64>,
     /// with regionFilter only: the region's share of the product's total, in percent
     #[serde(skip_serializing_if = "Option::is_none")]
