@@ -274,9 +274,7 @@ fn object(endpoint: Endpoint, data: &Value) -> Result<&Map<String, Value>, Repor
 /// contributions.
 pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
     match endpoint {
-        Endpoint::Markets | Endpoint::TopProducts | Endpoint::Search | Endpoint::Countries => {
-            list_table(endpoint, data)
-        }
+        e if e.is_list() => list_table(endpoint, data),
         Endpoint::Dashboard | Endpoint::Meta => {
             object(endpoint, data)?;
             Ok(Table::from_records(vec![flattened(data)]))
@@ -291,6 +289,8 @@ pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError
         // The product's totals share the markets' field names (change,
         // yoyGrowthRate): the rows are the markets alone.
         Endpoint::Contributions => list_table(endpoint, &object(endpoint, data)?["markets"]),
+        // The lists: one row per element.
+        _ => list_table(endpoint, data),
     }
 }
 
