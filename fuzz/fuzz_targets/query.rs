@@ -1,28 +1,16 @@
 //! The query-string parser and every endpoint behind it.
 //!
-//! The first byte picks an endpoint; the rest is the query string. The
-//! parameters are checked by every accessor, then the whole request is
-//! answered against a database: the sample database when
+//! The first byte picks an endpoint (`Endpoint::ALL`, or a path that is
+//! none); the rest is the query string. It is parsed with the endpoint's
+//! parameter type, then the whole request is answered against a database: the sample database when
 //! `CNEXPORT_FUZZ_DB` names one (scripts/fuzz.sh builds it), else an empty
 //! one with the schema. Any answer is fine except a 5xx or a panic.
 #![no_main]
 
+use cnexport_api::{Endpoint, Query};
 use libfuzzer_sys::fuzz_target;
 use rusqlite::{Connection, OpenFlags};
 use std::sync::{Mutex, OnceLock};
-
-const PATHS: &[&str] = &[
-    "/skill/dashboard",
-    "/skill/markets",
-    "/skill/trend",
-    "/skill/topProducts",
-    "/skill/history",
-    "/skill/search",
-    "/skill/meta",
-    "/skill/contributions",
-    "/skill/countries",
-    "/skill/unknown",
-];
 
 fn conn() -> &'static Mutex<Connection> {
     static CONN: OnceLock<Mutex<Connection>> = OnceLock::new();
@@ -47,18 +35,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(query) = std::str::from_utf8(rest) else {
         return;
     };
-    if let Ok(p) = cnexport_api::Params::parse(query) {
-        let _ = p.hs_code(&[2, 4, 6, 8]);
-        let _ = p.hs_code(&[8]);
-        let _ = p.country_code();
-        let _ = p.month("currentMonth");
-        let _ = p.get("sortBy");
-        let _ = p.require("regionFilter", "a region");
-        let _ = p.integer("limit", 10, 1, 100);
-        let _ = p.integer("minAmount", 0, 0, i64::MAX);
-        let _ = p.number("maxConcentration", 0.0, 1.0);
+    let endpoint = Endpoint::ALL.get(usize::from(pick) % (Endpoint::ALL.len() + 1));
+    if let (Some(e), Ok(q)) = (endpoint, Query::parse(query)) {
+        // Parameter errors are 400s with a message naming the parameter.
+        if let Err(err) = e.parse(&q) {
+            assert_eq!(err.status, 400, "{query:?}: {err}");
+        }
     }
-    let path = PATHS[usize::from(pick) % PATHS.len()];
+    let path = endpoint.map_or("/skill/unknown", |e| e.path());
     let target = format!("{path}?{query}");
     let conn = conn().lock().unwrap();
     let r = cnexport_api::answer(&conn, &target);

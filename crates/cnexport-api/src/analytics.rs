@@ -1,16 +1,16 @@
-//! The figures of docs/metrics.md (beyond docs/contract.md 3.2): low-base flags, same-month
+//! The figures beyond the core metrics: low-base flags, same-month
 //! year-on-year growth, momentum components, concentration, unit values and
-//! the price/volume split. All additive: the contract's fields keep their meaning.
+//! the price/volume split.
 
+use crate::model::{Concentration, MomentumComponents, MomentumWeights, PriceVolume, UnitValue};
 use cnexport_core::round::{growth_pct, ratio_2dp, round_2dp};
 use rusqlite::{Connection, OptionalExtension, Row};
-use serde_json::{json, Value};
 
 /// Default threshold of a 12-month base below which growth is flagged
 /// (databases record theirs in `meta.low_base_threshold`).
 pub const DEFAULT_LOW_BASE: i64 = 1_000_000;
 
-/// Extra columns of `hs_base_metrics` read after the contract's ones.
+/// The columns of `hs_base_metrics` that [`Extra`] reads.
 pub const EXTRA_COLUMNS: &[&str] = &[
     "value_month",
     "value_prev_month",
@@ -53,25 +53,25 @@ pub struct Extra {
 }
 
 impl Extra {
-    pub fn read(row: &Row, at: usize) -> rusqlite::Result<Extra> {
+    pub fn read(row: &Row) -> rusqlite::Result<Extra> {
         Ok(Extra {
-            value_month: row.get(at)?,
-            value_prev_month: row.get(at + 1)?,
-            value_year_ago_month: row.get(at + 2)?,
-            g3: row.get(at + 3)?,
-            g12: row.get(at + 4)?,
-            gb: row.get(at + 5)?,
-            hhi: row.get(at + 6)?,
-            hhi_prev: row.get(at + 7)?,
-            effective_markets: row.get(at + 8)?,
-            effective_markets_prev: row.get(at + 9)?,
-            markets_entered: row.get(at + 10)?,
-            markets_exited: row.get(at + 11)?,
-            quantity1: row.get(at + 12)?,
-            quantity1_prev: row.get(at + 13)?,
-            unit_both: row.get(at + 14)?,
-            prev12: row.get(at + 15)?,
-            recent12: row.get(at + 16)?,
+            value_month: row.get("value_month")?,
+            value_prev_month: row.get("value_prev_month")?,
+            value_year_ago_month: row.get("value_year_ago_month")?,
+            g3: row.get("g3")?,
+            g12: row.get("g12")?,
+            gb: row.get("gb")?,
+            hhi: row.get("hhi")?,
+            hhi_prev: row.get("hhi_prev")?,
+            effective_markets: row.get("effective_markets")?,
+            effective_markets_prev: row.get("effective_markets_prev")?,
+            markets_entered: row.get("markets_entered")?,
+            markets_exited: row.get("markets_exited")?,
+            quantity1: row.get("first_quantity")?,
+            quantity1_prev: row.get("first_quantity_prev")?,
+            unit_both: row.get("unit_both_windows")?,
+            prev12: row.get("prev12m_global_total")?,
+            recent12: row.get("recent12m_global_total")?,
         })
     }
 
@@ -79,29 +79,29 @@ impl Extra {
         growth_pct(self.value_month as i128, self.value_year_ago_month as i128)
     }
 
-    pub fn momentum_components(&self) -> Value {
-        json!({
-            "g3": round4(self.g3),
-            "g12": round4(self.g12),
-            "gb": round4(self.gb),
-            "weights": {"g3": 0.5, "g12": 0.3, "gb": 0.2},
-        })
+    pub fn momentum_components(&self) -> MomentumComponents {
+        MomentumComponents {
+            g3: round4(self.g3),
+            g12: round4(self.g12),
+            gb: round4(self.gb),
+            weights: MomentumWeights::SCORE,
+        }
     }
 
-    pub fn concentration(&self) -> Value {
-        json!({
-            "hhi": self.hhi,
-            "hhiPrev": self.hhi_prev,
-            "effectiveMarkets": self.effective_markets,
-            "effectiveMarketsPrev": self.effective_markets_prev,
-            "marketsEntered": self.markets_entered,
-            "marketsExited": self.markets_exited,
-        })
+    pub fn concentration(&self) -> Concentration {
+        Concentration {
+            hhi: self.hhi,
+            hhi_prev: self.hhi_prev,
+            effective_markets: self.effective_markets,
+            effective_markets_prev: self.effective_markets_prev,
+            markets_entered: self.markets_entered,
+            markets_exited: self.markets_exited,
+        }
     }
 
     /// Unit value and price/volume split of the code's recent12 vs prev12.
-    pub fn unit_value(&self) -> (Value, Value) {
-        unit_value_json(
+    pub fn unit_value(&self) -> (Option<UnitValue>, Option<PriceVolume>) {
+        unit_value(
             self.unit_both.as_deref(),
             self.recent12,
             self.prev12,
@@ -127,9 +127,15 @@ fn round4(x: f64) -> f64 {
 /// {valueChange, priceEffect, volumeEffect} in log points (100 * ln ratio):
 /// ln(V1/V0) = ln(P1/P0) + ln(Q1/Q0). `null` where a quantity or value is 0
 /// or the unit is not one and the same in both windows.
-pub fn unit_value_json(unit: Option<&str>, v1: i64, v0: i64, q1: i64, q0: i64) -> (Value, Value) {
+pub fn unit_value(
+    unit: Option<&str>,
+    v1: i64,
+    v0: i64,
+    q1: i64,
+    q0: i64,
+) -> (Option<UnitValue>, Option<PriceVolume>) {
     let Some(unit) = unit else {
-        return (Value::Null, Value::Null);
+        return (None, None);
     };
     let per = |v: i64, q: i64| {
         if q > 0 {
@@ -138,19 +144,23 @@ pub fn unit_value_json(unit: Option<&str>, v1: i64, v0: i64, q1: i64, q0: i64) -
             None
         }
     };
-    let unit_value = json!({"unit": unit, "recent12": per(v1, q1), "prev12": per(v0, q0)});
+    let unit_value = UnitValue {
+        unit: unit.to_string(),
+        recent12: per(v1, q1),
+        prev12: per(v0, q0),
+    };
     if v1 <= 0 || v0 <= 0 || q1 <= 0 || q0 <= 0 {
-        return (unit_value, Value::Null);
+        return (Some(unit_value), None);
     }
     let value_change = (v1 as f64 / v0 as f64).ln() * 100.0;
     let volume = (q1 as f64 / q0 as f64).ln() * 100.0;
     let price = value_change - volume;
     (
-        unit_value,
-        json!({
-            "valueChange": round_2dp(value_change),
-            "priceEffect": round_2dp(price),
-            "volumeEffect": round_2dp(volume),
+        Some(unit_value),
+        Some(PriceVolume {
+            value_change: round_2dp(value_change),
+            price_effect: round_2dp(price),
+            volume_effect: round_2dp(volume),
         }),
     )
 }

@@ -1,31 +1,16 @@
-//! The endpoints. Each takes validated parameters and reads the database.
+//! trend and history (a product to one destination), and the lookups the
+//! other endpoints share: the latest month, code ranges, country names.
 
-use crate::params::CountryParam;
-use crate::{ApiError, Params, NO_RECORD_MESSAGE};
+use crate::endpoint::{Answered, Handler};
+use crate::model::{MonthAmount, CURRENCY_UNIT};
+use crate::params::{CountryParam, HistoryParams, PairParams};
+use crate::{ApiError, NO_RECORD_MESSAGE};
 use cnexport_core::round::ratio_2dp;
 use cnexport_core::Month;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::collections::BTreeMap;
-
-pub fn dispatch(conn: &Connection, path: &str, params: &Params) -> Result<Value, ApiError> {
-    match path.trim_end_matches('/') {
-        "/skill/trend" => trend(conn, params),
-        "/skill/history" => history(conn, params),
-        "/skill/dashboard" => crate::metrics::dashboard(conn, params),
-        "/skill/markets" => crate::metrics::markets(conn, params),
-        "/skill/topProducts" => crate::metrics::top_products(conn, params),
-        "/skill/search" => crate::search::search(conn, params),
-        "/skill/meta" => crate::meta::meta(conn, params),
-        "/skill/contributions" => crate::meta::contributions(conn, params),
-        "/skill/countries" => crate::meta::countries(conn, params),
-        "/skill/series" => crate::series::series(conn, params),
-        other => Err(ApiError::not_found(format!(
-            "未知接口 {other:.80} (unknown endpoint; available: {})",
-            crate::ENDPOINTS.join(", ")
-        ))),
-    }
-}
+use utoipa::ToSchema;
 
 /// The latest data month of the database.
 pub fn latest_month(conn: &Connection) -> Result<Month, ApiError> {
@@ -54,18 +39,6 @@ pub struct CountryInfo {
     pub m49: Option<String>,
 }
 
-impl CountryInfo {
-    /// Adds `countryNameEn`, `iso3`, `iso2` and `m49` to an answer object.
-    pub fn add_codes(&self, obj: &mut Value) {
-        if let Some(o) = obj.as_object_mut() {
-            o.insert("countryNameEn".into(), json!(self.name_en));
-            o.insert("iso3".into(), json!(self.iso3));
-            o.insert("iso2".into(), json!(self.iso2));
-            o.insert("m49".into(), json!(self.m49));
-        }
-    }
-}
-
 /// The names and codes of a partner; its code as the name when unknown.
 pub fn country_info(conn: &Connection, code: &str) -> Result<CountryInfo, ApiError> {
     let mut st = conn.prepare_cached(
@@ -74,11 +47,11 @@ pub fn country_info(conn: &Connection, code: &str) -> Result<CountryInfo, ApiErr
     Ok(st
         .query_row([code], |r| {
             Ok(CountryInfo {
-                name_zh: r.get(0)?,
-                name_en: r.get(1)?,
-                iso3: r.get(2)?,
-                iso2: r.get(3)?,
-                m49: r.get(4)?,
+                name_zh: r.get("name_zh")?,
+                name_en: r.get("name_en")?,
+                iso3: r.get("iso3")?,
+                iso2: r.get("iso2")?,
+                m49: r.get("m49")?,
             })
         })
         .optional()?
@@ -89,14 +62,14 @@ pub fn country_info(conn: &Connection, code: &str) -> Result<CountryInfo, ApiErr
 }
 
 /// The customs partner code of a `countryCode` parameter (ISO3 resolved).
-pub fn resolve_country(conn: &Connection, params: &Params) -> Result<String, ApiError> {
-    match params.country_code()? {
-        CountryParam::Customs(code) => Ok(code),
+pub fn resolve_country(conn: &Connection, country: &CountryParam) -> Result<String, ApiError> {
+    match country {
+        CountryParam::Customs(code) => Ok(code.clone()),
         CountryParam::Iso3(iso3) => conn
             .query_row(
                 "SELECT country_code FROM countries WHERE iso3 = ?1
                  ORDER BY in_reference DESC, country_code LIMIT 1",
-                [&iso3],
+                [iso3],
                 |r| r.get(0),
             )
             .optional()?
@@ -131,15 +104,15 @@ fn pair_monthly(
         return Ok(None);
     }
     let mut st = conn.prepare_cached(
-        "SELECT month, SUM(value), SUM(first_value) FROM monthly_facts
+        "SELECT month, SUM(value) AS value, SUM(first_value) AS first_value FROM monthly_facts
          WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 AND month BETWEEN ?4 AND ?5
          GROUP BY month",
     )?;
     let rows = st.query_map(params![country, lo, hi, from.yyyymm(), to.yyyymm()], |r| {
         Ok((
-            r.get::<_, u32>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
+            r.get::<_, u32>("month")?,
+            r.get::<_, i64>("value")?,
+            r.get::<_, i64>("first_value")?,
         ))
     })?;
     let mut out = BTreeMap::new();
@@ -152,118 +125,224 @@ fn pair_monthly(
     Ok(Some(out))
 }
 
-fn month_entry(m: Month, amount: i64) -> Value {
-    json!({"month": m.to_string(), "amount": amount})
+/// GET /skill/trend: the 12 months M-11..M of a product to one
+/// destination, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrendAnswer {
+    pub hs_code: String,
+    pub country_name: String,
+    pub country_code: String,
+    #[schema(value_type = String, example = "人民币")]
+    pub currency_unit: &'static str,
+    /// 12 months, oldest first
+    #[schema(min_items = 12, max_items = 12)]
+    pub monthly_data: Vec<MonthAmount>,
+    pub country_name_en: Option<String>,
+    /// ISO 3166-1 alpha-3
+    pub iso3: Option<String>,
+    /// ISO 3166-1 alpha-2
+    pub iso2: Option<String>,
+    /// UN M49 numeric code
+    pub m49: Option<String>,
 }
 
-/// GET /skill/trend: the 12 months M-11..M, oldest first.
-fn trend(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    let hs = params.hs_code(&[2, 4, 6, 8])?;
-    let country = resolve_country(conn, params)?;
-    let latest = latest_month(conn)?;
-    let first = latest.minus(11);
-    let values = pair_monthly(conn, &hs, &country, first, latest)?
-        .ok_or_else(|| ApiError::not_found(NO_RECORD_MESSAGE))?;
-    let monthly: Vec<Value> = (0..12)
-        .map(|i| {
-            let m = first.plus(i);
-            month_entry(m, values.get(&m).map_or(0, |v| v.0))
-        })
-        .collect();
-    let info = country_info(conn, &country)?;
-    let mut out = json!({
-        "hsCode": hs,
-        "countryName": info.name_zh,
-        "countryCode": country,
-        "currencyUnit": "人民币",
-        "monthlyData": monthly,
-    });
-    info.add_codes(&mut out);
-    Ok(out)
+pub struct Trend;
+
+impl Handler for Trend {
+    type Params = PairParams;
+    type Data = TrendAnswer;
+
+    fn answer(&self, conn: &Connection, p: &PairParams) -> Result<Answered<TrendAnswer>, ApiError> {
+        let hs = &p.hs_code.0;
+        let country = resolve_country(conn, &p.country_code)?;
+        let latest = latest_month(conn)?;
+        let first = latest.minus(11);
+        let values = pair_monthly(conn, hs, &country, first, latest)?
+            .ok_or_else(|| ApiError::not_found(NO_RECORD_MESSAGE))?;
+        let monthly_data = (0..12)
+            .map(|i| {
+                let m = first.plus(i);
+                MonthAmount::new(m, values.get(&m).map_or(0, |v| v.0))
+            })
+            .collect();
+        let info = country_info(conn, &country)?;
+        Ok(Answered::data(TrendAnswer {
+            hs_code: hs.clone(),
+            country_name: info.name_zh,
+            country_code: country,
+            currency_unit: CURRENCY_UNIT,
+            monthly_data,
+            country_name_en: info.name_en,
+            iso3: info.iso3,
+            iso2: info.iso2,
+            m49: info.m49,
+        }))
+    }
+}
+
+/// One month of history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryMonth {
+    /// YYYYMM
+    #[schema(pattern = "^[0-9]{6}$", example = "202401")]
+    pub month: String,
+    /// yuan
+    #[schema(format = "yuan")]
+    pub amount: i64,
+    /// with vintages=true only: the value first published for the month (0 for a month never published)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "yuan", nullable = false)]
+    pub first_published: Option<i64>,
+    /// with vintages=true only: amount - firstPublished
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "yuan", nullable = false)]
+    pub revision: Option<i64>,
+}
+
+/// A calendar year's total.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct YearTotal {
+    pub year: u32,
+    /// yuan
+    #[schema(format = "yuan")]
+    pub total_amount: i64,
+}
+
+/// Statistics of the 24 months.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryStats {
+    /// yuan
+    #[schema(format = "yuan")]
+    pub total24_month_amount: i64,
+    /// yuan per month, two decimals
+    #[schema(format = "yuan")]
+    pub monthly_avg: Option<f64>,
+    /// the largest month (ties: the most recent)
+    pub max_month: Option<MonthAmount>,
+    /// the smallest month (ties: the most recent)
+    pub min_month: Option<MonthAmount>,
+    pub active_months_count: usize,
 }
 
 /// GET /skill/history: 24 months M..M-23 newest first, the two latest
 /// complete calendar years, and summary statistics.
-fn history(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    let hs = params.hs_code(&[2, 4, 6, 8])?;
-    let country = resolve_country(conn, params)?;
-    let vintages = params.flag("vintages")?;
-    let latest = latest_month(conn)?;
-    // The two latest complete calendar years up to M.
-    let last_full_year = if latest.month() == 12 {
-        latest.year()
-    } else {
-        latest.year() - 1
-    };
-    let years = [last_full_year, last_full_year - 1];
-    let from = Month::new(years[1], 1)
-        .unwrap_or(latest)
-        .min(latest.minus(23));
-    let values = pair_monthly(conn, &hs, &country, from, latest)?
-        .ok_or_else(|| ApiError::not_found(NO_RECORD_MESSAGE))?;
-    let amount = |m: Month| values.get(&m).map_or(0, |v| v.0);
-    let detail: Vec<(Month, i64)> = (0..24)
-        .map(|i| latest.minus(i))
-        .map(|m| (m, amount(m)))
-        .collect();
-    let total: i64 = detail.iter().map(|(_, v)| v).sum();
-    // Ties: the most recent month wins (detail is newest first, first hit kept).
-    let max = detail
-        .iter()
-        .fold(None::<(Month, i64)>, |best, &(m, v)| match best {
-            Some((_, bv)) if bv >= v => best,
-            _ => Some((m, v)),
-        });
-    let min = detail
-        .iter()
-        .fold(None::<(Month, i64)>, |best, &(m, v)| match best {
-            Some((_, bv)) if bv <= v => best,
-            _ => Some((m, v)),
-        });
-    let yearly: Vec<Value> = years
-        .iter()
-        .map(|&y| {
-            let total: i64 = values
-                .iter()
-                .filter(|(m, _)| m.year() == y)
-                .map(|(_, v)| v.0)
-                .sum();
-            json!({"year": y, "totalAmount": total})
-        })
-        .collect();
-    let entry = |x: Option<(Month, i64)>| x.map(|(m, v)| month_entry(m, v)).unwrap_or(Value::Null);
-    let monthly_detail: Vec<Value> = detail
-        .iter()
-        .map(|&(m, v)| {
-            let mut e = month_entry(m, v);
-            if vintages {
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryAnswer {
+    pub hs_code: String,
+    pub country_code: String,
+    pub country_name: String,
+    /// YYYYMM: the latest month of the data
+    pub current_data_month: String,
+    /// the two latest complete calendar years, newest first
+    pub yearly_summary: Vec<YearTotal>,
+    /// 24 months, newest first
+    #[schema(min_items = 24, max_items = 24)]
+    pub monthly_detail: Vec<HistoryMonth>,
+    pub summary_stats: SummaryStats,
+    pub country_name_en: Option<String>,
+    /// ISO 3166-1 alpha-3
+    pub iso3: Option<String>,
+    /// ISO 3166-1 alpha-2
+    pub iso2: Option<String>,
+    /// UN M49 numeric code
+    pub m49: Option<String>,
+}
+
+pub struct History;
+
+impl Handler for History {
+    type Params = HistoryParams;
+    type Data = HistoryAnswer;
+
+    fn answer(
+        &self,
+        conn: &Connection,
+        p: &HistoryParams,
+    ) -> Result<Answered<HistoryAnswer>, ApiError> {
+        let hs = &p.hs_code.0;
+        let country = resolve_country(conn, &p.country_code)?;
+        let latest = latest_month(conn)?;
+        // The two latest complete calendar years up to M.
+        let last_full_year = if latest.month() == 12 {
+            latest.year()
+        } else {
+            latest.year() - 1
+        };
+        let years = [last_full_year, last_full_year - 1];
+        let from = Month::new(years[1], 1)
+            .unwrap_or(latest)
+            .min(latest.minus(23));
+        let values = pair_monthly(conn, hs, &country, from, latest)?
+            .ok_or_else(|| ApiError::not_found(NO_RECORD_MESSAGE))?;
+        let amount = |m: Month| values.get(&m).map_or(0, |v| v.0);
+        let detail: Vec<(Month, i64)> = (0..24)
+            .map(|i| latest.minus(i))
+            .map(|m| (m, amount(m)))
+            .collect();
+        let total: i64 = detail.iter().map(|(_, v)| v).sum();
+        // Ties: the most recent month wins (detail is newest first, first hit kept).
+        let max = detail
+            .iter()
+            .fold(None::<(Month, i64)>, |best, &(m, v)| match best {
+                Some((_, bv)) if bv >= v => best,
+                _ => Some((m, v)),
+            });
+        let min = detail
+            .iter()
+            .fold(None::<(Month, i64)>, |best, &(m, v)| match best {
+                Some((_, bv)) if bv <= v => best,
+                _ => Some((m, v)),
+            });
+        let yearly_summary = years
+            .iter()
+            .map(|&year| YearTotal {
+                year,
+                total_amount: values
+                    .iter()
+                    .filter(|(m, _)| m.year() == year)
+                    .map(|(_, v)| v.0)
+                    .sum(),
+            })
+            .collect();
+        let monthly_detail = detail
+            .iter()
+            .map(|&(m, v)| {
                 // The value first published for the month and the revision
                 // since (latest - first); 0 and 0 for a month never published.
                 let first = values.get(&m).map_or(0, |x| x.1);
-                if let Some(o) = e.as_object_mut() {
-                    o.insert("firstPublished".into(), json!(first));
-                    o.insert("revision".into(), json!(v - first));
+                HistoryMonth {
+                    month: m.to_string(),
+                    amount: v,
+                    first_published: p.vintages.then_some(first),
+                    revision: p.vintages.then_some(v - first),
                 }
-            }
-            e
-        })
-        .collect();
-    let info = country_info(conn, &country)?;
-    let mut out = json!({
-        "hsCode": hs,
-        "countryCode": country,
-        "countryName": info.name_zh,
-        "currentDataMonth": latest.to_string(),
-        "yearlySummary": yearly,
-        "monthlyDetail": monthly_detail,
-        "summaryStats": {
-            "total24MonthAmount": total,
-            "monthlyAvg": ratio_2dp(total as i128, 24),
-            "maxMonth": entry(max),
-            "minMonth": entry(min),
-            "activeMonthsCount": detail.iter().filter(|(_, v)| *v > 0).count(),
-        },
-    });
-    info.add_codes(&mut out);
-    Ok(out)
+            })
+            .collect();
+        let info = country_info(conn, &country)?;
+        let entry = |x: Option<(Month, i64)>| x.map(|(m, v)| MonthAmount::new(m, v));
+        Ok(Answered::data(HistoryAnswer {
+            hs_code: hs.clone(),
+            country_code: country,
+            country_name: info.name_zh,
+            current_data_month: latest.to_string(),
+            yearly_summary,
+            monthly_detail,
+            summary_stats: SummaryStats {
+                total24_month_amount: total,
+                monthly_avg: ratio_2dp(total as i128, 24),
+                max_month: entry(max),
+                min_month: entry(min),
+                active_months_count: detail.iter().filter(|(_, v)| *v > 0).count(),
+            },
+            country_name_en: info.name_en,
+            iso3: info.iso3,
+            iso2: info.iso2,
+            m49: info.m49,
+        }))
+    }
 }

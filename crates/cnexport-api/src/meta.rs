@@ -1,19 +1,22 @@
-//! What a build holds, and the answers that go with it (docs/metrics.md):
+//! What a build holds, and the answers that go with it:
 //! `/skill/meta` (is month X in?), `/skill/contributions` (which markets
 //! drove a product's growth) and `/skill/countries` (every partner with the
 //! codes other datasets use).
 
+use crate::endpoint::{Answered, Handler};
 use crate::endpoints::{country_info, latest_month};
-use crate::{ApiError, Params};
+use crate::params::{ContributionsParams, MetaParams, NoParams};
+use crate::ApiError;
 use cnexport_core::round::{growth_pct, percent};
 use cnexport_core::Month;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 fn meta_map(conn: &Connection) -> Result<BTreeMap<String, String>, ApiError> {
     let mut st = conn.prepare_cached("SELECT key, value FROM meta")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = st.query_map([], |r| Ok((r.get("key")?, r.get("value")?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -42,173 +45,353 @@ fn count_or(
     }
 }
 
-/// GET /skill/meta[?month=YYYYMM]
-pub fn meta(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    let asked = params.month("month")?;
-    let meta = meta_map(conn)?;
-    let latest = latest_month(conn)?;
-    let first = meta
-        .get("data_first_month")
-        .and_then(|m| Month::parse_yyyymm(m))
-        .unwrap_or(latest);
-    let months: Vec<Month> = match meta.get("data_months") {
-        Some(list) => list.split(',').filter_map(Month::parse_yyyymm).collect(),
-        None => {
-            let mut st =
-                conn.prepare_cached("SELECT DISTINCT month FROM monthly_facts ORDER BY month")?;
-            let rows = st.query_map([], |r| r.get::<_, u32>(0))?;
-            rows.filter_map(|m| m.ok().and_then(Month::from_yyyymm))
-                .collect()
-        }
-    };
-    let present: std::collections::BTreeSet<Month> = months.iter().copied().collect();
-    let mut missing = Vec::new();
-    let mut m = first;
-    while m <= latest {
-        if !present.contains(&m) {
-            missing.push(m.to_string());
-        }
-        m = m.plus(1);
-    }
-    let currency = meta
-        .get("currency")
-        .cloned()
-        .unwrap_or_else(|| "CNY".into());
-    let unit = if currency == "USD" { "美元" } else { "元" };
-    let mut out = json!({
-        "latestMonth": latest.to_string(),
-        "firstMonth": first.to_string(),
-        "months": months.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
-        "monthCount": months.len(),
-        "missingMonths": missing,
-        "codeCount": count_or(conn, &meta, "code_count", "SELECT count(DISTINCT hs_code) FROM monthly_facts")?,
-        "countryCount": count_or(conn, &meta, "country_count", "SELECT count(DISTINCT country_code) FROM monthly_facts")?,
-        "factCount": count_or(conn, &meta, "fact_count", "SELECT count(*) FROM monthly_facts")?,
-        "currency": currency,
-        "currencyName": meta.get("currency_unit"),
-        "unit": unit,
-        "inputDigest": meta.get("input_digest"),
-        "buildTime": build_time(conn),
-        "referenceVersion": meta.get("reference_version"),
-        "schemaVersion": meta.get("schema_version"),
-        "sourceFileCount": meta.get("source_file_count").and_then(|v| v.parse::<i64>().ok()),
-        "lowBaseThreshold": crate::analytics::low_base_threshold(conn),
-    });
-    if let (Some(month), Some(o)) = (asked, out.as_object_mut()) {
-        // "Is month X in?": present, a gap inside the data, or outside it.
-        let status = if present.contains(&month) {
-            "present"
-        } else if month > latest {
-            "afterLatest"
-        } else if month < first {
-            "beforeFirst"
-        } else {
-            "missing"
+/// Where an asked month is relative to the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum MonthStatus {
+    Present,
+    Missing,
+    BeforeFirst,
+    AfterLatest,
+}
+
+/// GET /skill/meta: what the build holds.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MetaAnswer {
+    /// YYYYMM
+    pub latest_month: String,
+    /// YYYYMM
+    pub first_month: String,
+    /// the months with data, YYYYMM, oldest first
+    pub months: Vec<String>,
+    pub month_count: usize,
+    /// months between firstMonth and latestMonth without data
+    pub missing_months: Vec<String>,
+    /// distinct 8-digit codes
+    pub code_count: i64,
+    /// distinct partners
+    pub country_count: i64,
+    /// rows of monthly facts
+    pub fact_count: i64,
+    /// CNY or USD
+    pub currency: String,
+    pub currency_name: Option<String>,
+    /// 元 or 美元
+    pub unit: &'static str,
+    /// sha256 of the input files
+    pub input_digest: Option<String>,
+    /// when the database file was built (RFC 3339)
+    #[schema(format = DateTime)]
+    pub build_time: Option<String>,
+    pub reference_version: Option<String>,
+    pub schema_version: Option<String>,
+    pub source_file_count: Option<i64>,
+    /// yuan: a 12-month base below it is a low base
+    #[schema(format = "yuan")]
+    pub low_base_threshold: i64,
+    /// with month= only: the month asked about
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub month: Option<String>,
+    /// with month= only: the month is in the data
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub month_present: Option<bool>,
+    /// with month= only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub month_status: Option<MonthStatus>,
+}
+
+pub struct Meta;
+
+impl Handler for Meta {
+    type Params = MetaParams;
+    type Data = MetaAnswer;
+
+    fn answer(&self, conn: &Connection, p: &MetaParams) -> Result<Answered<MetaAnswer>, ApiError> {
+        let meta = meta_map(conn)?;
+        let latest = latest_month(conn)?;
+        let first = meta
+            .get("data_first_month")
+            .and_then(|m| Month::parse_yyyymm(m))
+            .unwrap_or(latest);
+        let months: Vec<Month> = match meta.get("data_months") {
+            Some(list) => list.split(',').filter_map(Month::parse_yyyymm).collect(),
+            None => {
+                let mut st =
+                    conn.prepare_cached("SELECT DISTINCT month FROM monthly_facts ORDER BY month")?;
+                let rows = st.query_map([], |r| r.get::<_, u32>("month"))?;
+                rows.filter_map(|m| m.ok().and_then(Month::from_yyyymm))
+                    .collect()
+            }
         };
-        o.insert("month".into(), json!(month.to_string()));
-        o.insert("monthPresent".into(), json!(status == "present"));
-        o.insert("monthStatus".into(), json!(status));
+        let present: std::collections::BTreeSet<Month> = months.iter().copied().collect();
+        let mut missing = Vec::new();
+        let mut m = first;
+        while m <= latest {
+            if !present.contains(&m) {
+                missing.push(m.to_string());
+            }
+            m = m.plus(1);
+        }
+        let currency = meta
+            .get("currency")
+            .cloned()
+            .unwrap_or_else(|| "CNY".into());
+        let unit = if currency == "USD" { "美元" } else { "元" };
+        // "Is month X in?": present, a gap inside the data, or outside it.
+        let status = p.month.map(|month| {
+            if present.contains(&month) {
+                MonthStatus::Present
+            } else if month > latest {
+                MonthStatus::AfterLatest
+            } else if month < first {
+                MonthStatus::BeforeFirst
+            } else {
+                MonthStatus::Missing
+            }
+        });
+        Ok(Answered::data(MetaAnswer {
+            latest_month: latest.to_string(),
+            first_month: first.to_string(),
+            months: months.iter().map(|m| m.to_string()).collect(),
+            month_count: months.len(),
+            missing_months: missing,
+            code_count: count_or(
+                conn,
+                &meta,
+                "code_count",
+                "SELECT count(DISTINCT hs_code) FROM monthly_facts",
+            )?,
+            country_count: count_or(
+                conn,
+                &meta,
+                "country_count",
+                "SELECT count(DISTINCT country_code) FROM monthly_facts",
+            )?,
+            fact_count: count_or(
+                conn,
+                &meta,
+                "fact_count",
+                "SELECT count(*) FROM monthly_facts",
+            )?,
+            currency,
+            currency_name: meta.get("currency_unit").cloned(),
+            unit,
+            input_digest: meta.get("input_digest").cloned(),
+            build_time: build_time(conn),
+            reference_version: meta.get("reference_version").cloned(),
+            schema_version: meta.get("schema_version").cloned(),
+            source_file_count: meta
+                .get("source_file_count")
+                .and_then(|v| v.parse::<i64>().ok()),
+            low_base_threshold: crate::analytics::low_base_threshold(conn),
+            month: p.month.map(|m| m.to_string()),
+            month_present: status.map(|s| s == MonthStatus::Present),
+            month_status: status,
+        }))
     }
-    Ok(out)
+}
+
+/// One market of /skill/contributions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContributionMarket {
+    pub country_code: String,
+    pub country_name: String,
+    /// yuan
+    #[schema(format = "yuan")]
+    pub recent12m_total: i64,
+    /// yuan
+    #[schema(format = "yuan")]
+    pub prev12m_total: i64,
+    /// recent12mTotal - prev12mTotal (yuan)
+    #[schema(format = "yuan")]
+    pub change: i64,
+    /// change / the product's prev12mGlobalTotal * 100, in percentage points
+    #[schema(format = "decimal")]
+    pub contribution_pp: Option<f64>,
+    /// in percent
+    #[schema(format = "percent")]
+    pub yoy_growth_rate: Option<f64>,
+    pub country_name_en: Option<String>,
+    /// ISO 3166-1 alpha-3
+    pub iso3: Option<String>,
+    /// ISO 3166-1 alpha-2
+    pub iso2: Option<String>,
+    /// UN M49 numeric code
+    pub m49: Option<String>,
+}
+
+/// GET /skill/contributions: a product's year-on-year change split by market.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContributionsAnswer {
+    pub hs_code: String,
+    /// YYYYMM
+    pub current_month: String,
+    /// yuan
+    #[schema(format = "yuan")]
+    pub recent12m_global_total: i64,
+    /// yuan
+    #[schema(format = "yuan")]
+    pub prev12m_global_total: i64,
+    /// yuan
+    #[schema(format = "yuan")]
+    pub change: i64,
+    /// in percent
+    #[schema(format = "percent")]
+    pub yoy_growth_rate: Option<f64>,
+    /// markets with exports in either window (before limit and offset)
+    pub market_count: usize,
+    /// largest absolute contribution first
+    pub markets: Vec<ContributionMarket>,
 }
 
 /// GET /skill/contributions?hsCode=: each market's change (recent12 -
 /// prev12) and its contribution to the product's YoY growth in percentage
 /// points (change / product prev12 * 100), largest absolute first. Before
 /// rounding, the contributions add up to yoyGrowthRate exactly.
-pub fn contributions(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    let hs = params.hs_code(&[2, 4, 6, 8])?;
-    let limit = params.integer("limit", 50, 1, 1000)? as usize;
-    let offset = params.integer("offset", 0, 0, 100_000)? as usize;
-    let latest = latest_month(conn)?;
-    let mut st = conn.prepare_cached(
-        "SELECT country_code, recent12m_total, prev12m_total FROM hs_count_month
-         WHERE hs_code = ?1 AND (recent12m_total <> 0 OR prev12m_total <> 0)",
-    )?;
-    let rows: Vec<(String, i64, i64)> = st
-        .query_map([&hs], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    let exists: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1",
-            [&hs],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if exists.is_none() {
-        return Err(crate::metrics::no_metrics(conn, &hs));
-    }
-    let recent: i64 = rows.iter().map(|r| r.1).sum();
-    let prev: i64 = rows.iter().map(|r| r.2).sum();
-    let mut items: Vec<(String, i64, i64, i64)> = rows
-        .into_iter()
-        .map(|(c, r, p)| {
-            let change = r - p;
-            (c, r, p, change)
-        })
-        .collect();
-    // Largest absolute contribution (= largest absolute change) first.
-    items.sort_by(|a, b| {
-        b.3.unsigned_abs()
-            .cmp(&a.3.unsigned_abs())
-            .then(b.3.cmp(&a.3))
-            .then_with(|| a.0.cmp(&b.0))
-    });
-    params.set_total(items.len());
-    let mut markets = Vec::new();
-    for (code, r, p, change) in items.iter().skip(offset).take(limit) {
-        let info = country_info(conn, code)?;
-        let mut e = json!({
-            "countryCode": code,
-            "countryName": info.name_zh,
-            "recent12mTotal": r,
-            "prev12mTotal": p,
-            "change": change,
-            // change / prev12 * 100, rounded exactly (integer arithmetic).
-            "contributionPp": percent(*change as i128, prev as i128),
-            "yoyGrowthRate": growth_pct(*r as i128, *p as i128),
+pub struct Contributions;
+
+impl Handler for Contributions {
+    type Params = ContributionsParams;
+    type Data = ContributionsAnswer;
+
+    fn answer(
+        &self,
+        conn: &Connection,
+        p: &ContributionsParams,
+    ) -> Result<Answered<ContributionsAnswer>, ApiError> {
+        let hs = &p.hs_code.0;
+        let latest = latest_month(conn)?;
+        let mut st = conn.prepare_cached(
+            "SELECT country_code, recent12m_total, prev12m_total FROM hs_count_month
+             WHERE hs_code = ?1 AND (recent12m_total <> 0 OR prev12m_total <> 0)",
+        )?;
+        let rows: Vec<(String, i64, i64)> = st
+            .query_map([hs], |r| {
+                Ok((
+                    r.get("country_code")?,
+                    r.get("recent12m_total")?,
+                    r.get("prev12m_total")?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let exists: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1",
+                [hs],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_none() {
+            return Err(crate::metrics::no_metrics(conn, hs));
+        }
+        let recent: i64 = rows.iter().map(|r| r.1).sum();
+        let prev: i64 = rows.iter().map(|r| r.2).sum();
+        let mut items: Vec<(String, i64, i64, i64)> =
+            rows.into_iter().map(|(c, r, p)| (c, r, p, r - p)).collect();
+        // Largest absolute contribution (= largest absolute change) first.
+        items.sort_by(|a, b| {
+            b.3.unsigned_abs()
+                .cmp(&a.3.unsigned_abs())
+                .then(b.3.cmp(&a.3))
+                .then_with(|| a.0.cmp(&b.0))
         });
-        info.add_codes(&mut e);
-        markets.push(e);
+        let mut markets = Vec::new();
+        for (code, r, p0, change) in items.iter().skip(p.offset).take(p.limit) {
+            let info = country_info(conn, code)?;
+            markets.push(ContributionMarket {
+                country_code: code.clone(),
+                country_name: info.name_zh,
+                recent12m_total: *r,
+                prev12m_total: *p0,
+                change: *change,
+                // change / prev12 * 100, rounded exactly (integer arithmetic).
+                contribution_pp: percent(*change as i128, prev as i128),
+                yoy_growth_rate: growth_pct(*r as i128, *p0 as i128),
+                country_name_en: info.name_en,
+                iso3: info.iso3,
+                iso2: info.iso2,
+                m49: info.m49,
+            });
+        }
+        Ok(Answered::list(
+            ContributionsAnswer {
+                hs_code: hs.clone(),
+                current_month: latest.to_string(),
+                recent12m_global_total: recent,
+                prev12m_global_total: prev,
+                change: recent - prev,
+                yoy_growth_rate: growth_pct(recent as i128, prev as i128),
+                market_count: items.len(),
+                markets,
+            },
+            items.len(),
+        ))
     }
-    Ok(json!({
-        "hsCode": hs,
-        "currentMonth": latest.to_string(),
-        "recent12mGlobalTotal": recent,
-        "prev12mGlobalTotal": prev,
-        "change": recent - prev,
-        "yoyGrowthRate": growth_pct(recent as i128, prev as i128),
-        "marketCount": items.len(),
-        "markets": markets,
-    }))
+}
+
+/// One partner of /skill/countries.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CountryEntry {
+    pub country_code: String,
+    pub country_name: String,
+    pub country_name_en: Option<String>,
+    /// ISO 3166-1 alpha-3
+    pub iso3: Option<String>,
+    /// ISO 3166-1 alpha-2
+    pub iso2: Option<String>,
+    /// UN M49 numeric code
+    pub m49: Option<String>,
+    pub continent: Option<String>,
+    /// the trade blocs of the partner: 一带一路, 东盟, 欧盟, 美墨加, 中东
+    pub trade_tags: Vec<String>,
+    /// false for a partner code met in the data but not in the reference table
+    pub in_reference: bool,
 }
 
 /// GET /skill/countries: every partner of the database with its names,
 /// continent, blocs and the ISO 3166 and UN M49 codes.
-pub fn countries(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    let mut st = conn.prepare_cached(
-        "SELECT c.country_code, c.name_zh, c.name_en, c.iso3, c.iso2, c.m49, c.continent_zh,
-                c.in_reference,
-                (SELECT group_concat(tag, ',') FROM (SELECT tag FROM country_tags t
-                   WHERE t.country_code = c.country_code ORDER BY tag))
-         FROM countries c ORDER BY c.country_code",
-    )?;
-    let out: Vec<Value> = st
-        .query_map(params![], |r| {
-            let tags: Option<String> = r.get(8)?;
-            Ok(json!({
-                "countryCode": r.get::<_, String>(0)?,
-                "countryName": r.get::<_, String>(1)?,
-                "countryNameEn": r.get::<_, Option<String>>(2)?,
-                "iso3": r.get::<_, Option<String>>(3)?,
-                "iso2": r.get::<_, Option<String>>(4)?,
-                "m49": r.get::<_, Option<String>>(5)?,
-                "continent": r.get::<_, Option<String>>(6)?,
-                "tradeTags": crate::metrics::tags_zh(tags.as_deref().unwrap_or("")),
-                "inReference": r.get::<_, i64>(7)? != 0,
-            }))
-        })?
-        .collect::<Result<_, _>>()?;
-    params.set_total(out.len());
-    Ok(Value::Array(out))
+pub struct Countries;
+
+impl Handler for Countries {
+    type Params = NoParams;
+    type Data = Vec<CountryEntry>;
+
+    fn answer(
+        &self,
+        conn: &Connection,
+        _: &NoParams,
+    ) -> Result<Answered<Vec<CountryEntry>>, ApiError> {
+        let mut st = conn.prepare_cached(
+            "SELECT c.country_code, c.name_zh, c.name_en, c.iso3, c.iso2, c.m49, c.continent_zh,
+                    c.in_reference,
+                    (SELECT group_concat(tag, ',') FROM (SELECT tag FROM country_tags t
+                       WHERE t.country_code = c.country_code ORDER BY tag)) AS tags
+             FROM countries c ORDER BY c.country_code",
+        )?;
+        let out: Vec<CountryEntry> = st
+            .query_map(params![], |r| {
+                let tags: Option<String> = r.get("tags")?;
+                Ok(CountryEntry {
+                    country_code: r.get("country_code")?,
+                    country_name: r.get("name_zh")?,
+                    country_name_en: r.get("name_en")?,
+                    iso3: r.get("iso3")?,
+                    iso2: r.get("iso2")?,
+                    m49: r.get("m49")?,
+                    continent: r.get("continent_zh")?,
+                    trade_tags: crate::metrics::tags_zh(tags.as_deref().unwrap_or("")),
+                    in_reference: r.get::<_, i64>("in_reference")? != 0,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let total = out.len();
+        Ok(Answered::list(out, total))
+    }
 }

@@ -1,45 +1,22 @@
 //! dashboard, markets and topProducts: answers from the pre-aggregated
 //! tables `hs_base_metrics` and `hs_count_month`.
 
+use crate::analytics::{self, Extra};
+use crate::endpoint::{Answered, Handler};
 use crate::endpoints::latest_month;
-use crate::{ApiError, Params};
+use crate::model::{
+    BestRegion, Concentration, MomentumComponents, PriceVolume, RegionBreakdown, RegionShare,
+    TradeBlocBreakdown, UnitValue,
+};
+use crate::params::{
+    DashboardParams, MarketSort, MarketsParams, ProductSort, SortOrder, TopProductsParams,
+};
+use crate::ApiError;
 use cnexport_core::round::{growth_pct, percent};
-use cnexport_core::{Bloc, Continent, Month};
+use cnexport_core::{Bloc, Month, Region};
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde_json::{json, Map, Value};
-
-/// Region keys (continents, then blocs) as the API names them, with the
-/// column prefix of `hs_base_metrics`.
-pub fn region_columns() -> Vec<(&'static str, &'static str, &'static str)> {
-    let continents = Continent::ALL
-        .iter()
-        .map(|c| (c.api_key(), c.name_zh(), continent_column(*c)));
-    let blocs = Bloc::ALL
-        .iter()
-        .map(|b| (b.api_key(), b.name_zh(), bloc_column(*b)));
-    continents.chain(blocs).collect()
-}
-
-fn continent_column(c: Continent) -> &'static str {
-    match c {
-        Continent::Asia => "asia",
-        Continent::Europe => "europe",
-        Continent::Africa => "africa",
-        Continent::NorthAmerica => "north_america",
-        Continent::LatinAmerica => "south_america",
-        Continent::Oceania => "oceania",
-    }
-}
-
-fn bloc_column(b: Bloc) -> &'static str {
-    match b {
-        Bloc::MiddleEast => "middle_east",
-        Bloc::BeltRoad => "belt_road",
-        Bloc::Asean => "asean",
-        Bloc::Eu => "eu",
-        Bloc::Usmca => "usmca",
-    }
-}
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// One `hs_base_metrics` row, as read.
 struct Metrics {
@@ -56,16 +33,17 @@ struct Metrics {
     first_quantity: Option<i64>,
     second_unit: Option<String>,
     second_quantity: Option<i64>,
-    /// (recent12, prev12) per region key, in `region_columns` order.
+    /// (recent12, prev12) per region, in `Region::ALL` order.
     regions: Vec<(i64, i64)>,
     best_region: Option<String>,
     best_region_percent: Option<f64>,
     momentum: f64,
-    extra: crate::analytics::Extra,
+    extra: Extra,
 }
 
+/// The columns of `hs_base_metrics` that `read_metrics` reads.
 fn select_columns() -> String {
-    let mut cols = vec![
+    let mut cols: Vec<String> = [
         "hs_code",
         "recent12m_global_total",
         "prev12m_global_total",
@@ -85,43 +63,49 @@ fn select_columns() -> String {
     ]
     .into_iter()
     .map(String::from)
-    .collect::<Vec<_>>();
-    for (_, _, col) in region_columns() {
+    .collect();
+    for region in Region::ALL {
+        let col = region.column();
         cols.push(format!("{col}_total"));
         cols.push(format!("{col}_prev_total"));
     }
-    cols.extend(
-        crate::analytics::EXTRA_COLUMNS
-            .iter()
-            .map(|c| c.to_string()),
-    );
+    for c in analytics::EXTRA_COLUMNS {
+        if !cols.iter().any(|have| have == c) {
+            cols.push(c.to_string());
+        }
+    }
     cols.join(", ")
 }
 
 fn read_metrics(row: &Row) -> rusqlite::Result<Metrics> {
-    let n = region_columns().len();
-    let mut regions = Vec::with_capacity(n);
-    for i in 0..n {
-        regions.push((row.get(16 + 2 * i)?, row.get(17 + 2 * i)?));
-    }
+    let regions = Region::ALL
+        .iter()
+        .map(|region| {
+            let col = region.column();
+            Ok((
+                row.get(format!("{col}_total").as_str())?,
+                row.get(format!("{col}_prev_total").as_str())?,
+            ))
+        })
+        .collect::<rusqlite::Result<_>>()?;
     Ok(Metrics {
-        hs_code: row.get(0)?,
-        recent12: row.get(1)?,
-        prev12: row.get(2)?,
-        yoy: row.get(3)?,
-        mom: row.get(4)?,
-        active: row.get(5)?,
-        activity: row.get(6)?,
-        top3: row.get(7)?,
-        avg_active_months: row.get(8)?,
-        first_unit: row.get(9)?,
-        first_quantity: row.get(10)?,
-        second_unit: row.get(11)?,
-        second_quantity: row.get(12)?,
-        best_region: row.get(13)?,
-        best_region_percent: row.get(14)?,
-        momentum: row.get(15)?,
-        extra: crate::analytics::Extra::read(row, 16 + 2 * n)?,
+        hs_code: row.get("hs_code")?,
+        recent12: row.get("recent12m_global_total")?,
+        prev12: row.get("prev12m_global_total")?,
+        yoy: row.get("yoy_growth_rate")?,
+        mom: row.get("mom_growth_rate")?,
+        active: row.get("active_countries_count")?,
+        activity: row.get("monthly_activity_count")?,
+        top3: row.get("top3_concentration_percent")?,
+        avg_active_months: row.get("avg_country_active_months")?,
+        first_unit: row.get("first_unit")?,
+        first_quantity: row.get("first_quantity")?,
+        second_unit: row.get("second_unit")?,
+        second_quantity: row.get("second_quantity")?,
+        best_region: row.get("best_region")?,
+        best_region_percent: row.get("best_region_percent")?,
+        momentum: row.get("momentum_score")?,
+        extra: Extra::read(row)?,
         regions,
     })
 }
@@ -129,15 +113,18 @@ fn read_metrics(row: &Row) -> rusqlite::Result<Metrics> {
 fn product_name(conn: &Connection, hs: &str) -> Result<Option<String>, ApiError> {
     Ok(conn
         .prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?
-        .query_row([hs], |r| r.get(0))
+        .query_row([hs], |r| r.get("name_zh"))
         .optional()?
         .flatten())
 }
 
-fn best_region_json(m: &Metrics) -> Value {
+fn best_region(m: &Metrics) -> Option<BestRegion> {
     match (&m.best_region, m.best_region_percent) {
-        (Some(name), Some(p)) => json!({"regionName": name, "percent": p}),
-        _ => Value::Null,
+        (Some(name), Some(p)) => Some(BestRegion {
+            region_name: name.clone(),
+            percent: p,
+        }),
+        _ => None,
     }
 }
 
@@ -173,199 +160,299 @@ pub(crate) fn no_metrics(conn: &Connection, hs: &str) -> ApiError {
     }
 }
 
-/// GET /skill/dashboard
-pub fn dashboard(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    let hs = params.hs_code(&[2, 4, 6, 8])?;
-    let requested = params.month("currentMonth")?;
-    let (first, last) = metric_months(conn, &hs)?.ok_or_else(|| no_metrics(conn, &hs))?;
-    let month = requested.unwrap_or(latest_month(conn)?);
-    let sql = format!(
-        "SELECT {} FROM hs_base_metrics WHERE hs_code = ?1 AND as_of_month = ?2",
-        select_columns()
-    );
-    let m = conn
-        .prepare_cached(&sql)?
-        .query_row(params![hs, month.yyyymm()], read_metrics)
-        .optional()?
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "currentMonth {month} 无数据 (no metrics for {month}: months with a full 24-month window are {first}..{last})"
-            ))
-        })?;
-    let threshold = crate::analytics::low_base_threshold(conn);
-    let (unit_value, price_volume) = m.extra.unit_value();
-    let mut regions = Map::new();
-    let mut blocs = Map::new();
-    for (i, (key, _, _)) in region_columns().into_iter().enumerate() {
-        let (recent, _) = m.regions[i];
-        let target = if i < Continent::ALL.len() {
-            &mut regions
-        } else {
-            &mut blocs
-        };
-        target.insert(format!("{key}Total"), json!(recent));
-        target.insert(
-            format!("{key}Percent"),
-            json!(percent(recent as i128, m.recent12 as i128)),
+/// GET /skill/dashboard: a product's (or roll-up's) 12-month figures at an
+/// as-of month.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardAnswer {
+    pub hs_code: String,
+    pub product_name: Option<String>,
+    /// YYYYMM: the as-of month M
+    pub current_month: String,
+    /// yuan, months M-11..M
+    #[schema(format = "yuan")]
+    pub recent12m_global_total: i64,
+    /// yuan, months M-23..M-12
+    #[schema(format = "yuan")]
+    pub prev12m_global_total: i64,
+    /// recent12mGlobalTotal over prev12mGlobalTotal, in percent (null without a base)
+    #[schema(format = "percent")]
+    pub yoy_growth_rate: Option<f64>,
+    /// month M over month M-1, in percent
+    #[schema(format = "percent")]
+    pub mom_growth_rate: Option<f64>,
+    /// destinations with exports in the recent 12 months
+    pub active_countries_count: i64,
+    /// months of the recent 12 with exports
+    pub monthly_activity_count: i64,
+    /// the three largest destinations' share, in percent
+    #[schema(format = "percent")]
+    pub top3_concentration_percent: Option<f64>,
+    /// months with exports per active destination
+    #[schema(format = "decimal")]
+    pub avg_country_active_months: Option<f64>,
+    pub first_unit: Option<String>,
+    /// recent 12 months, in firstUnit
+    #[schema(format = "quantity")]
+    pub first_quantity: Option<i64>,
+    pub second_unit: Option<String>,
+    /// recent 12 months, in secondUnit
+    #[schema(format = "quantity")]
+    pub second_quantity: Option<i64>,
+    pub region_breakdown: RegionBreakdown,
+    pub trade_bloc_breakdown: TradeBlocBreakdown,
+    pub best_region: Option<BestRegion>,
+    /// 100 * (0.5 g3 + 0.3 g12 + 0.2 gb), from -100 to 100
+    #[schema(format = "decimal", minimum = -100, maximum = 100)]
+    pub momentum_score: f64,
+    /// prev12mGlobalTotal is below the low-base threshold (default 1,000,000 yuan): read yoyGrowthRate with care
+    pub low_base: bool,
+    /// value(M-1) is below a twelfth of the threshold
+    pub mom_low_base: bool,
+    /// month M over the same month a year before, in percent
+    #[schema(format = "percent")]
+    pub month_yoy_growth_rate: Option<f64>,
+    /// value(M-12) is below a twelfth of the threshold
+    pub month_yoy_low_base: bool,
+    pub momentum_components: MomentumComponents,
+    pub concentration: Concentration,
+    pub unit_value: Option<UnitValue>,
+    pub price_volume: Option<PriceVolume>,
+}
+
+pub struct Dashboard;
+
+impl Handler for Dashboard {
+    type Params = DashboardParams;
+    type Data = DashboardAnswer;
+
+    fn answer(
+        &self,
+        conn: &Connection,
+        p: &DashboardParams,
+    ) -> Result<Answered<DashboardAnswer>, ApiError> {
+        let hs = &p.hs_code.0;
+        let (first, last) = metric_months(conn, hs)?.ok_or_else(|| no_metrics(conn, hs))?;
+        let latest = latest_month(conn)?;
+        let month: Month = p.current_month.unwrap_or(latest);
+        let sql = format!(
+            "SELECT {} FROM hs_base_metrics WHERE hs_code = ?1 AND as_of_month = ?2",
+            select_columns()
         );
+        let m = conn
+            .prepare_cached(&sql)?
+            .query_row(params![hs, month.yyyymm()], read_metrics)
+            .optional()?
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "currentMonth {month} 无数据 (no metrics for {month}: months with a full 24-month window are {first}..{last})"
+                ))
+            })?;
+        let threshold = analytics::low_base_threshold(conn);
+        let (unit_value, price_volume) = m.extra.unit_value();
+        let shares: Vec<RegionShare> = Region::ALL
+            .iter()
+            .zip(&m.regions)
+            .map(|(region, (recent, _))| RegionShare::new(*region, *recent, m.recent12))
+            .collect();
+        let (continents, blocs): (Vec<RegionShare>, Vec<RegionShare>) = shares
+            .into_iter()
+            .partition(|s| matches!(s.region, Region::Continent(_)));
+        Ok(Answered::data(DashboardAnswer {
+            hs_code: hs.clone(),
+            product_name: product_name(conn, hs)?,
+            current_month: month.to_string(),
+            recent12m_global_total: m.recent12,
+            prev12m_global_total: m.prev12,
+            yoy_growth_rate: m.yoy,
+            mom_growth_rate: m.mom,
+            active_countries_count: m.active,
+            monthly_activity_count: m.activity,
+            top3_concentration_percent: m.top3,
+            avg_country_active_months: m.avg_active_months,
+            first_unit: m.first_unit.clone(),
+            first_quantity: m.first_quantity,
+            second_unit: m.second_unit.clone(),
+            second_quantity: m.second_quantity,
+            region_breakdown: RegionBreakdown(continents),
+            trade_bloc_breakdown: TradeBlocBreakdown(blocs),
+            best_region: best_region(&m),
+            momentum_score: m.momentum,
+            low_base: analytics::low_base_12(m.prev12, threshold),
+            mom_low_base: analytics::low_base_1(m.extra.value_prev_month, threshold),
+            month_yoy_growth_rate: m.extra.month_yoy(),
+            month_yoy_low_base: analytics::low_base_1(m.extra.value_year_ago_month, threshold),
+            momentum_components: m.extra.momentum_components(),
+            concentration: m.extra.concentration(),
+            unit_value,
+            price_volume,
+        }))
     }
-    Ok(json!({
-        "hsCode": hs,
-        "productName": product_name(conn, &hs)?,
-        "currentMonth": month.to_string(),
-        "recent12mGlobalTotal": m.recent12,
-        "prev12mGlobalTotal": m.prev12,
-        "yoyGrowthRate": m.yoy,
-        "momGrowthRate": m.mom,
-        "activeCountriesCount": m.active,
-        "monthlyActivityCount": m.activity,
-        "top3ConcentrationPercent": m.top3,
-        "avgCountryActiveMonths": m.avg_active_months,
-        "firstUnit": m.first_unit,
-        "firstQuantity": m.first_quantity,
-        "secondUnit": m.second_unit,
-        "secondQuantity": m.second_quantity,
-        "regionBreakdown": regions,
-        "tradeBlocBreakdown": blocs,
-        "bestRegion": best_region_json(&m),
-        "momentumScore": m.momentum,
-        "lowBase": crate::analytics::low_base_12(m.prev12, threshold),
-        "momLowBase": crate::analytics::low_base_1(m.extra.value_prev_month, threshold),
-        "monthYoyGrowthRate": m.extra.month_yoy(),
-        "monthYoyLowBase": crate::analytics::low_base_1(m.extra.value_year_ago_month, threshold),
-        "momentumComponents": m.extra.momentum_components(),
-        "concentration": m.extra.concentration(),
-        "unitValue": unit_value,
-        "priceVolume": price_volume,
-    }))
+}
+
+/// One destination of /skill/markets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketEntry {
+    pub country_name: String,
+    pub country_code: String,
+    /// 亚洲, 非洲, 欧洲, 拉丁美洲, 北美洲 or 大洋洲
+    pub continent: Option<String>,
+    /// the trade blocs of the partner: 一带一路, 东盟, 欧盟, 美墨加, 中东
+    pub trade_tags: Vec<String>,
+    /// yuan, the recent 12 months
+    #[schema(format = "yuan")]
+    pub recent12m_total: i64,
+    /// yuan per month of the recent 12
+    #[schema(format = "yuan")]
+    pub monthly_avg: f64,
+    /// growth per year over three years, in percent
+    #[serde(rename = "threeYearCAGR")]
+    #[schema(format = "percent")]
+    pub three_year_cagr: Option<f64>,
+    /// yuan, the 12 months before the recent 12
+    #[schema(format = "yuan")]
+    pub prev12m_total: i64,
+    pub unit_value: Option<UnitValue>,
+    pub price_volume: Option<PriceVolume>,
+    pub country_name_en: Option<String>,
+    /// ISO 3166-1 alpha-3
+    pub iso3: Option<String>,
+    /// ISO 3166-1 alpha-2
+    pub iso2: Option<String>,
+    /// UN M49 numeric code
+    pub m49: Option<String>,
 }
 
 /// GET /skill/markets
-pub fn markets(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    let hs = params.hs_code(&[2, 4, 6, 8])?;
-    let by_name = match params.get("sortBy").unwrap_or("amount") {
-        "" | "amount" => false,
-        "name" => true,
-        other => return Err(bad_choice("sortBy", other, "amount, name")),
-    };
-    let ascending = order(params)?;
-    let min_amount = params.integer("minAmount", 0, 0, i64::MAX)?;
-    let limit = params.integer("limit", 50, 1, 1000)? as usize;
-    let offset = params.integer("offset", 0, 0, 100_000)? as usize;
-    let known: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1",
-            [&hs],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if known.is_none() {
-        return Err(no_metrics(conn, &hs));
-    }
-    let mut st = conn.prepare_cached(
-        "SELECT c.country_code, co.name_zh, co.name_pinyin, co.continent_zh, c.recent12m_total, c.monthly_avg,
-                c.three_year_cagr,
-                (SELECT group_concat(tag, ',') FROM (SELECT tag FROM country_tags t WHERE t.country_code = c.country_code ORDER BY tag)),
-                c.prev12m_total, c.quantity1, c.quantity1_prev, co.name_en, co.iso3, co.iso2, co.m49
-         FROM hs_count_month c LEFT JOIN countries co ON co.country_code = c.country_code
-         WHERE c.hs_code = ?1 AND c.recent12m_total > 0 AND c.recent12m_total >= ?2",
-    )?;
-    struct MarketRow {
-        code: String,
-        name: String,
-        pinyin: String,
-        continent: Option<String>,
-        total: i64,
-        avg: f64,
-        cagr: Option<f64>,
-        tags: Option<String>,
-        prev: i64,
-        q1: i64,
-        q0: i64,
-        codes: crate::endpoints::CountryInfo,
-    }
-    let mut rows: Vec<MarketRow> = st
-        .query_map(params![hs, min_amount], |r| {
-            let code: String = r.get(0)?;
-            Ok(MarketRow {
-                name: r
-                    .get::<_, Option<String>>(1)?
-                    .unwrap_or_else(|| code.clone()),
-                pinyin: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                code,
-                continent: r.get(3)?,
-                total: r.get(4)?,
-                avg: r.get(5)?,
-                cagr: r.get(6)?,
-                tags: r.get(7)?,
-                prev: r.get(8)?,
-                q1: r.get(9)?,
-                q0: r.get(10)?,
-                codes: crate::endpoints::CountryInfo {
-                    name_zh: String::new(),
-                    name_en: r.get(11)?,
-                    iso3: r.get(12)?,
-                    iso2: r.get(13)?,
-                    m49: r.get(14)?,
-                },
+pub struct Markets;
+
+impl Handler for Markets {
+    type Params = MarketsParams;
+    type Data = Vec<MarketEntry>;
+
+    fn answer(
+        &self,
+        conn: &Connection,
+        p: &MarketsParams,
+    ) -> Result<Answered<Vec<MarketEntry>>, ApiError> {
+        let hs = &p.hs_code.0;
+        let known: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1",
+                [hs],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if known.is_none() {
+            return Err(no_metrics(conn, hs));
+        }
+        let mut st = conn.prepare_cached(
+            "SELECT c.country_code, co.name_zh, co.name_pinyin, co.continent_zh, c.recent12m_total, c.monthly_avg,
+                    c.three_year_cagr,
+                    (SELECT group_concat(tag, ',') FROM (SELECT tag FROM country_tags t WHERE t.country_code = c.country_code ORDER BY tag)) AS tags,
+                    c.prev12m_total, c.quantity1, c.quantity1_prev, co.name_en, co.iso3, co.iso2, co.m49
+             FROM hs_count_month c LEFT JOIN countries co ON co.country_code = c.country_code
+             WHERE c.hs_code = ?1 AND c.recent12m_total > 0 AND c.recent12m_total >= ?2",
+        )?;
+        struct MarketRow {
+            code: String,
+            name: String,
+            pinyin: String,
+            continent: Option<String>,
+            total: i64,
+            avg: f64,
+            cagr: Option<f64>,
+            tags: Option<String>,
+            prev: i64,
+            q1: i64,
+            q0: i64,
+            name_en: Option<String>,
+            iso3: Option<String>,
+            iso2: Option<String>,
+            m49: Option<String>,
+        }
+        let mut rows: Vec<MarketRow> = st
+            .query_map(params![hs, p.min_amount], |r| {
+                let code: String = r.get("country_code")?;
+                Ok(MarketRow {
+                    name: r
+                        .get::<_, Option<String>>("name_zh")?
+                        .unwrap_or_else(|| code.clone()),
+                    pinyin: r
+                        .get::<_, Option<String>>("name_pinyin")?
+                        .unwrap_or_default(),
+                    code,
+                    continent: r.get("continent_zh")?,
+                    total: r.get("recent12m_total")?,
+                    avg: r.get("monthly_avg")?,
+                    cagr: r.get("three_year_cagr")?,
+                    tags: r.get("tags")?,
+                    prev: r.get("prev12m_total")?,
+                    q1: r.get("quantity1")?,
+                    q0: r.get("quantity1_prev")?,
+                    name_en: r.get("name_en")?,
+                    iso3: r.get("iso3")?,
+                    iso2: r.get("iso2")?,
+                    m49: r.get("m49")?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.sort_by(|a, b| {
+            let primary = match p.sort_by {
+                MarketSort::Name => a.pinyin.cmp(&b.pinyin),
+                MarketSort::Amount => a.total.cmp(&b.total),
+            };
+            let primary = match p.order {
+                SortOrder::Asc => primary,
+                SortOrder::Desc => primary.reverse(),
+            };
+            primary.then_with(|| a.code.cmp(&b.code))
+        });
+        let total = rows.len();
+        // Unit values per market use the product's unit when it is one and the
+        // same in both windows (as for the product itself).
+        let unit: Option<String> = conn
+            .query_row(
+                "SELECT unit_both_windows FROM hs_base_metrics WHERE hs_code = ?1
+                 ORDER BY as_of_month DESC LIMIT 1",
+                [hs],
+                |r| r.get("unit_both_windows"),
+            )
+            .optional()?
+            .flatten();
+        let out = rows
+            .into_iter()
+            .skip(p.offset)
+            .take(p.limit)
+            .map(|r| {
+                let (unit_value, price_volume) =
+                    analytics::unit_value(unit.as_deref(), r.total, r.prev, r.q1, r.q0);
+                MarketEntry {
+                    country_name: r.name,
+                    country_code: r.code,
+                    continent: r.continent,
+                    trade_tags: tags_zh(r.tags.as_deref().unwrap_or("")),
+                    recent12m_total: r.total,
+                    monthly_avg: r.avg,
+                    three_year_cagr: r.cagr,
+                    prev12m_total: r.prev,
+                    unit_value,
+                    price_volume,
+                    country_name_en: r.name_en,
+                    iso3: r.iso3,
+                    iso2: r.iso2,
+                    m49: r.m49,
+                }
             })
-        })?
-        .collect::<Result<_, _>>()?;
-    rows.sort_by(|a, b| {
-        let primary = if by_name {
-            a.pinyin.cmp(&b.pinyin)
-        } else {
-            a.total.cmp(&b.total)
-        };
-        let primary = if ascending {
-            primary
-        } else {
-            primary.reverse()
-        };
-        primary.then_with(|| a.code.cmp(&b.code))
-    });
-    params.set_total(rows.len());
-    // Unit values per market use the product's unit when it is one and the
-    // same in both windows (as for the product itself).
-    let unit: Option<String> = conn
-        .query_row(
-            "SELECT unit_both_windows FROM hs_base_metrics WHERE hs_code = ?1
-             ORDER BY as_of_month DESC LIMIT 1",
-            [&hs],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    let out: Vec<Value> = rows
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|r| {
-            let tags = tags_zh(r.tags.as_deref().unwrap_or(""));
-            let (unit_value, price_volume) =
-                crate::analytics::unit_value_json(unit.as_deref(), r.total, r.prev, r.q1, r.q0);
-            let mut e = json!({
-                "countryName": r.name,
-                "countryCode": r.code,
-                "continent": r.continent,
-                "tradeTags": tags,
-                "recent12mTotal": r.total,
-                "monthlyAvg": r.avg,
-                "threeYearCAGR": r.cagr,
-                "prev12mTotal": r.prev,
-                "unitValue": unit_value,
-                "priceVolume": price_volume,
-            });
-            r.codes.add_codes(&mut e);
-            e
-        })
-        .collect();
-    Ok(Value::Array(out))
+            .collect();
+        Ok(Answered::list(out, total))
+    }
 }
 
-/// Comma-separated bloc keys -> their Chinese names, in the order section 4.6 of docs/contract.md
+/// Comma-separated bloc keys -> their Chinese names, in the order the API
 /// lists them (一带一路, 东盟, 欧盟, 美墨加, 中东).
-pub fn tags_zh(keys: &str) -> Vec<&'static str> {
+pub fn tags_zh(keys: &str) -> Vec<String> {
     let keys: Vec<&str> = keys.split(',').collect();
     [
         Bloc::BeltRoad,
@@ -376,133 +463,133 @@ pub fn tags_zh(keys: &str) -> Vec<&'static str> {
     ]
     .iter()
     .filter(|b| keys.contains(&b.api_key()))
-    .map(|b| b.name_zh())
+    .map(|b| b.name_zh().to_string())
     .collect()
 }
 
-fn order(params: &Params) -> Result<bool, ApiError> {
-    match params.get("order").unwrap_or("desc") {
-        "" | "desc" => Ok(false),
-        "asc" => Ok(true),
-        other => Err(bad_choice("order", other, "desc, asc")),
-    }
-}
-
-fn bad_choice(name: &str, value: &str, allowed: &str) -> ApiError {
-    ApiError::bad_request(format!(
-        "参数 {name} 无效: {value:.40} ({name} must be one of: {allowed})"
-    ))
+/// One product of /skill/topProducts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TopProduct {
+    /// 1-based, before limit and offset
+    pub rank: usize,
+    pub hs_code: String,
+    pub product_name: Option<String>,
+    /// yuan, the recent 12 months
+    #[schema(format = "yuan")]
+    pub recent12m_global_total: i64,
+    /// in percent
+    #[schema(format = "percent")]
+    pub yoy_growth_rate: Option<f64>,
+    pub active_countries_count: i64,
+    /// in percent
+    #[schema(format = "percent")]
+    pub top3_concentration_percent: Option<f64>,
+    pub best_region: Option<BestRegion>,
+    #[schema(format = "decimal")]
+    pub momentum_score: f64,
+    /// the base of the ranked growth is below the low-base threshold
+    pub low_base: bool,
+    pub momentum_components: MomentumComponents,
+    /// with regionFilter only: the region's recent-12-month total (yuan)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "yuan", nullable = false)]
+    pub region_total: Option<i64>,
+    /// with regionFilter only: the region's share of the product's total, in percent
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, format = "percent")]
+    pub region_percent: Option<Option<f64>>,
+    /// with regionFilter only: the region's year-on-year growth, in percent
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, format = "percent")]
+    pub region_yoy_growth_rate: Option<Option<f64>>,
 }
 
 /// GET /skill/topProducts
-pub fn top_products(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    #[derive(PartialEq)]
-    enum Sort {
-        Growth,
-        Amount,
-        Breadth,
-    }
-    let sort = match params.get("sortBy").unwrap_or("growth") {
-        "" | "growth" => Sort::Growth,
-        "amount" => Sort::Amount,
-        "marketBreadth" => Sort::Breadth,
-        other => return Err(bad_choice("sortBy", other, "growth, amount, marketBreadth")),
-    };
-    let level = params.integer("level", 8, 2, 8)?;
-    if ![2, 4, 6, 8].contains(&level) {
-        return Err(bad_choice("level", &level.to_string(), "2, 4, 6, 8"));
-    }
-    let regions = region_columns();
-    let region = match params.get("regionFilter") {
-        None | Some("") => None,
-        Some(v) => Some(
-            regions
-                .iter()
-                .position(|(key, zh, _)| *key == v || *zh == v)
-                .ok_or_else(|| {
-                    let keys: Vec<&str> = regions.iter().map(|r| r.0).collect();
-                    bad_choice("regionFilter", v, &keys.join(", "))
-                })?,
-        ),
-    };
-    let min_amount = params.integer("minAmount", 10_000_000, 0, i64::MAX)?;
-    let threshold = crate::analytics::low_base_threshold(conn);
-    // Growth rankings leave out bases below minBase (default: the low-base
-    // threshold) so that tiny bases do not top them.
-    let min_base = params.integer("minBase", threshold, 0, i64::MAX)?;
-    let max_concentration = params.number("maxConcentration", 0.0, 100.0)?;
-    let limit = params.integer("limit", 30, 1, 100)? as usize;
-    let offset = params.integer("offset", 0, 0, 100_000)? as usize;
-    let latest: Month = latest_month(conn)?;
+pub struct TopProducts;
 
-    let sql = format!(
-        "SELECT {} FROM hs_base_metrics WHERE as_of_month = ?1 AND level = ?2",
-        select_columns()
-    );
-    let mut st = conn.prepare_cached(&sql)?;
-    let all: Vec<Metrics> = st
-        .query_map(params![latest.yyyymm(), level], read_metrics)?
-        .collect::<Result<_, _>>()?;
+impl Handler for TopProducts {
+    type Params = TopProductsParams;
+    type Data = Vec<TopProduct>;
 
-    // (metrics, ranking total, ranking growth, its base)
-    let mut candidates: Vec<(Metrics, i64, Option<f64>, i64)> = all
-        .into_iter()
-        .map(|m| {
-            let (total, growth, base) = match region {
-                Some(i) => {
-                    let (r, p) = m.regions[i];
-                    (r, growth_pct(r as i128, p as i128), p)
-                }
-                None => (m.recent12, m.yoy, m.prev12),
+    fn answer(
+        &self,
+        conn: &Connection,
+        p: &TopProductsParams,
+    ) -> Result<Answered<Vec<TopProduct>>, ApiError> {
+        let region = p
+            .region_filter
+            .and_then(|r| Region::ALL.iter().position(|x| *x == r.0));
+        let threshold = analytics::low_base_threshold(conn);
+        // Growth rankings leave out bases below minBase (default: the low-base
+        // threshold) so that tiny bases do not top them.
+        let min_base = p.min_base.unwrap_or(threshold);
+        let latest: Month = latest_month(conn)?;
+        let sql = format!(
+            "SELECT {} FROM hs_base_metrics WHERE as_of_month = ?1 AND level = ?2",
+            select_columns()
+        );
+        let mut st = conn.prepare_cached(&sql)?;
+        let all: Vec<Metrics> = st
+            .query_map(params![latest.yyyymm(), p.level.0], read_metrics)?
+            .collect::<Result<_, _>>()?;
+        let growth_sort = p.sort_by == ProductSort::Growth;
+        // (metrics, ranking total, ranking growth, its base)
+        let mut candidates: Vec<(Metrics, i64, Option<f64>, i64)> = all
+            .into_iter()
+            .map(|m| {
+                let (total, growth, base) = match region {
+                    Some(i) => {
+                        let (r, prev) = m.regions[i];
+                        (r, growth_pct(r as i128, prev as i128), prev)
+                    }
+                    None => (m.recent12, m.yoy, m.prev12),
+                };
+                (m, total, growth, base)
+            })
+            .filter(|(m, total, growth, base)| {
+                *total >= p.min_amount
+                    && (!growth_sort || (growth.is_some() && *base >= min_base))
+                    && p.max_concentration
+                        .is_none_or(|max| m.top3.is_some_and(|t| t <= max))
+            })
+            .collect();
+        candidates.sort_by(|a, b| {
+            let primary = match p.sort_by {
+                ProductSort::Growth => b.2.unwrap_or(f64::MIN).total_cmp(&a.2.unwrap_or(f64::MIN)),
+                ProductSort::Amount => b.1.cmp(&a.1),
+                ProductSort::MarketBreadth => b.0.active.cmp(&a.0.active).then(b.1.cmp(&a.1)),
             };
-            (m, total, growth, base)
-        })
-        .filter(|(m, total, growth, base)| {
-            *total >= min_amount
-                && (sort != Sort::Growth || (growth.is_some() && *base >= min_base))
-                && max_concentration.is_none_or(|max| m.top3.is_some_and(|t| t <= max))
-        })
-        .collect();
-    candidates.sort_by(|a, b| {
-        let primary = match sort {
-            Sort::Growth => b.2.unwrap_or(f64::MIN).total_cmp(&a.2.unwrap_or(f64::MIN)),
-            Sort::Amount => b.1.cmp(&a.1),
-            Sort::Breadth => b.0.active.cmp(&a.0.active).then(b.1.cmp(&a.1)),
-        };
-        primary.then_with(|| a.0.hs_code.cmp(&b.0.hs_code))
-    });
-    params.set_total(candidates.len());
-    let mut names = conn.prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?;
-    let mut out = Vec::new();
-    for (i, (m, total, growth, base)) in candidates.iter().enumerate().skip(offset).take(limit) {
-        let name: Option<String> = names
-            .query_row([&m.hs_code], |r| r.get(0))
-            .optional()?
-            .flatten();
-        let mut entry = json!({
-            "rank": i + 1,
-            "hsCode": m.hs_code,
-            "productName": name,
-            "recent12mGlobalTotal": m.recent12,
-            "yoyGrowthRate": m.yoy,
-            "activeCountriesCount": m.active,
-            "top3ConcentrationPercent": m.top3,
-            "bestRegion": best_region_json(m),
-            "momentumScore": m.momentum,
-            "lowBase": crate::analytics::low_base_12(*base, threshold),
-            "momentumComponents": m.extra.momentum_components(),
+            primary.then_with(|| a.0.hs_code.cmp(&b.0.hs_code))
         });
-        if region.is_some() {
-            if let Some(obj) = entry.as_object_mut() {
-                obj.insert("regionTotal".into(), json!(total));
-                obj.insert(
-                    "regionPercent".into(),
-                    json!(percent(*total as i128, m.recent12 as i128)),
-                );
-                obj.insert("regionYoyGrowthRate".into(), json!(growth));
-            }
+        let total_count = candidates.len();
+        let mut names = conn.prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?;
+        let mut out = Vec::new();
+        for (i, (m, total, growth, base)) in
+            candidates.iter().enumerate().skip(p.offset).take(p.limit)
+        {
+            let name: Option<String> = names
+                .query_row([&m.hs_code], |r| r.get("name_zh"))
+                .optional()?
+                .flatten();
+            let filtered = region.is_some();
+            out.push(TopProduct {
+                rank: i + 1,
+                hs_code: m.hs_code.clone(),
+                product_name: name,
+                recent12m_global_total: m.recent12,
+                yoy_growth_rate: m.yoy,
+                active_countries_count: m.active,
+                top3_concentration_percent: m.top3,
+                best_region: best_region(m),
+                momentum_score: m.momentum,
+                low_base: analytics::low_base_12(*base, threshold),
+                momentum_components: m.extra.momentum_components(),
+                region_total: filtered.then_some(*total),
+                region_percent: filtered.then(|| percent(*total as i128, m.recent12 as i128)),
+                region_yoy_growth_rate: filtered.then_some(*growth),
+            });
         }
-        out.push(entry);
+        Ok(Answered::list(out, total_count))
     }
-    Ok(Value::Array(out))
 }

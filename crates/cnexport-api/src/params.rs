@@ -1,21 +1,52 @@
-//! Query-string parsing and parameter validation, with 400 messages that
-//! name the parameter and what is allowed.
+//! The parameters of each endpoint as types. The derive (`IntoParams`)
+//! gives the OpenAPI parameter list and the set of names a request may use;
+//! [`FromQuery`] parses a decoded query string into the type, with the 400
+//! messages of the API.
 
+use crate::query::{bad_choice, Choice, Query};
 use crate::ApiError;
-use cnexport_core::Month;
-use std::cell::Cell;
+use cnexport_core::{Month, Region};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-/// Longest query string accepted.
-pub const MAX_QUERY_LEN: usize = 4096;
-
-/// Decoded query parameters (each name at most once).
-#[derive(Debug, Clone, Default)]
-pub struct Params {
-    pairs: Vec<(String, String)>,
-    /// Set by list endpoints: the number of items before limit/offset
-    /// (sent as `X-Total-Count`).
-    total: Cell<Option<u64>>,
+/// Parsing of a parameter type from a query string.
+pub trait FromQuery: Sized {
+    fn from_query(query: &Query) -> Result<Self, ApiError>;
 }
+
+/// `hsCode`: 2, 4, 6 or 8 digits, dots dropped (`8517.13.00`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HsCode(pub String);
+
+impl HsCode {
+    const LENGTHS: [usize; 4] = [2, 4, 6, 8];
+    const ALLOWED: &'static str = "a product code of 2, 4, 6, 8 digits";
+
+    fn parse(query: &Query) -> Result<HsCode, ApiError> {
+        let v = query.require("hsCode", HsCode::ALLOWED)?;
+        let digits: String = v.chars().filter(|c| *c != '.').collect();
+        if digits.bytes().all(|b| b.is_ascii_digit()) && HsCode::LENGTHS.contains(&digits.len()) {
+            Ok(HsCode(digits))
+        } else {
+            Err(ApiError::bad_request(format!(
+                "参数 hsCode 无效: {v:.40} (hsCode must be {})",
+                HsCode::ALLOWED
+            )))
+        }
+    }
+}
+
+impl PartialSchema for HsCode {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            // 2, 4, 6 or 8 digits; dots anywhere are dropped.
+            .pattern(Some("^[.]*([0-9][.]*[0-9][.]*){1,4}$"))
+            .into()
+    }
+}
+impl ToSchema for HsCode {}
 
 /// A `countryCode` as given: a China customs partner code or an ISO 3166
 /// alpha-3 code (resolved against the database's `countries` table).
@@ -25,226 +56,463 @@ pub enum CountryParam {
     Iso3(String),
 }
 
-impl Params {
-    pub fn parse(query: &str) -> Result<Params, ApiError> {
-        if query.len() > MAX_QUERY_LEN {
-            return Err(ApiError::bad_request(format!(
-                "查询字符串过长 (query string longer than {MAX_QUERY_LEN} bytes)"
-            )));
-        }
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        for part in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            let k = percent_decode(k).ok_or_else(|| {
-                ApiError::bad_request(
-                    "查询字符串编码无效 (query string is not valid percent-encoded UTF-8)",
-                )
-            })?;
-            let v = percent_decode(v).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "参数 {k} 编码无效 (value of {k} is not valid percent-encoded UTF-8)"
-                ))
-            })?;
-            if pairs.iter().any(|(name, _)| *name == k) {
-                return Err(ApiError::bad_request(format!(
-                    "参数 {k} 重复 (parameter {k} given more than once)"
-                )));
-            }
-            pairs.push((k, v));
-        }
-        Ok(Params {
-            pairs,
-            total: Cell::new(None),
-        })
-    }
+impl CountryParam {
+    const ALLOWED: &'static str =
+        "a 3-digit China customs partner code such as 502, or an ISO 3166 alpha-3 code such as USA";
 
-    /// Records the total number of items of a list answer.
-    pub fn set_total(&self, n: usize) {
-        self.total.set(Some(n as u64));
-    }
-
-    /// The total recorded by `set_total`, if any.
-    pub fn total(&self) -> Option<u64> {
-        self.total.get()
-    }
-
-    /// An optional boolean flag: `true`/`1` or `false`/`0`.
-    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
-        match self.get(name) {
-            None | Some("") | Some("false") | Some("0") => Ok(false),
-            Some("true") | Some("1") => Ok(true),
-            Some(v) => Err(ApiError::bad_request(format!(
-                "参数 {name} 无效: {v:.40} ({name} must be true or false)"
-            ))),
-        }
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-    }
-
-    /// A required parameter.
-    pub fn require(&self, name: &str, allowed: &str) -> Result<&str, ApiError> {
-        match self.get(name) {
-            Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(ApiError::bad_request(format!(
-                "缺少参数 {name} (missing parameter {name}: {allowed})"
-            ))),
-        }
-    }
-
-    /// `hsCode`: digits, of one of the allowed lengths.
-    pub fn hs_code(&self, lengths: &[usize]) -> Result<String, ApiError> {
-        let allowed = describe_lengths(lengths);
-        let v = self.require("hsCode", &allowed)?;
-        let digits: String = v.chars().filter(|c| *c != '.').collect();
-        if digits.bytes().all(|b| b.is_ascii_digit()) && lengths.contains(&digits.len()) {
-            Ok(digits)
-        } else {
-            Err(ApiError::bad_request(format!(
-                "参数 hsCode 无效: {v:.40} (hsCode must be {allowed})"
-            )))
-        }
-    }
-
-    /// `countryCode`: a 3-digit China customs partner code, or an ISO 3166
-    /// alpha-3 code (any case).
-    pub fn country_code(&self) -> Result<CountryParam, ApiError> {
-        let allowed = "a 3-digit China customs partner code such as 502, or an ISO 3166 alpha-3 code such as USA";
-        let v = self.require("countryCode", allowed)?;
+    fn parse(query: &Query) -> Result<CountryParam, ApiError> {
+        let v = query.require("countryCode", CountryParam::ALLOWED)?;
         if v.len() == 3 && v.bytes().all(|b| b.is_ascii_digit()) {
             Ok(CountryParam::Customs(v.to_string()))
         } else if v.len() == 3 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
             Ok(CountryParam::Iso3(v.to_ascii_uppercase()))
         } else {
             Err(ApiError::bad_request(format!(
-                "参数 countryCode 无效: {v:.40} (countryCode must be {allowed})"
+                "参数 countryCode 无效: {v:.40} (countryCode must be {})",
+                CountryParam::ALLOWED
             )))
         }
     }
+}
 
-    /// An optional `YYYYMM` month.
-    pub fn month(&self, name: &str) -> Result<Option<Month>, ApiError> {
-        match self.get(name) {
-            None | Some("") => Ok(None),
-            Some(v) => Month::parse_yyyymm(v).map(Some).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "参数 {name} 无效: {v:.40} ({name} must be a month YYYYMM, e.g. 202403)"
-                ))
-            }),
-        }
+impl PartialSchema for CountryParam {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^([0-9]{3}|[A-Za-z]{3})$"))
+            .into()
     }
+}
+impl ToSchema for CountryParam {}
 
-    /// An optional integer in `[min, max]`, `default` when absent.
-    pub fn integer(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
-        match self.get(name) {
-            None | Some("") => Ok(default),
-            Some(v) => match v.parse::<i64>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(ApiError::bad_request(if max == i64::MAX {
-                    format!("参数 {name} 无效: {v:.40} ({name} must be a whole number >= {min})")
-                } else {
-                    format!("参数 {name} 无效: {v:.40} ({name} must be a whole number from {min} to {max})")
-                })),
-            },
-        }
+/// `regionFilter`: a continent or trade bloc by its API key (`asean`) or
+/// Chinese name (`东盟`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionFilter(pub Region);
+
+impl PartialSchema for RegionFilter {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Region::ALL.iter().map(|r| r.api_key())))
+            .into()
     }
+}
+impl ToSchema for RegionFilter {}
 
-    /// An optional number in `[min, max]`.
-    pub fn number(&self, name: &str, min: f64, max: f64) -> Result<Option<f64>, ApiError> {
-        match self.get(name) {
-            None | Some("") => Ok(None),
-            Some(v) => match v.parse::<f64>() {
-                Ok(n) if n.is_finite() && (min..=max).contains(&n) => Ok(Some(n)),
-                _ => Err(ApiError::bad_request(format!(
-                    "参数 {name} 无效: {v:.40} ({name} must be a number from {min} to {max})"
-                ))),
-            },
+/// `level`: the HS level ranked: 2, 4, 6 or 8 digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level(pub u8);
+
+impl Level {
+    const ALL: [u8; 4] = [2, 4, 6, 8];
+}
+
+impl PartialSchema for Level {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .enum_values(Some(Level::ALL))
+            .default(Some(8.into()))
+            .into()
+    }
+}
+impl ToSchema for Level {}
+
+/// The schema of a choice: its keys, and the default.
+fn choice_schema<C: Choice>(all: &[C], default: C) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(all.iter().map(|c| c.key())))
+        .default(Some(default.key().into()))
+        .into()
+}
+
+/// Sort order of `/skill/markets`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketSort {
+    Amount,
+    Name,
+}
+
+impl Choice for MarketSort {
+    const ALL: &'static [MarketSort] = &[MarketSort::Amount, MarketSort::Name];
+    fn key(self) -> &'static str {
+        match self {
+            MarketSort::Amount => "amount",
+            MarketSort::Name => "name",
         }
     }
 }
 
-fn describe_lengths(lengths: &[usize]) -> String {
-    let list: Vec<String> = lengths.iter().map(|l| l.to_string()).collect();
-    format!("a product code of {} digits", list.join(", "))
+impl PartialSchema for MarketSort {
+    fn schema() -> RefOr<Schema> {
+        choice_schema(MarketSort::ALL, MarketSort::Amount)
+    }
+}
+impl ToSchema for MarketSort {}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Desc,
+    Asc,
 }
 
-/// Decodes `%XX` escapes and `+` (space). `None` for bad escapes or bytes
-/// that are not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let text = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(text, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
+impl Choice for SortOrder {
+    const ALL: &'static [SortOrder] = &[SortOrder::Desc, SortOrder::Asc];
+    fn key(self) -> &'static str {
+        match self {
+            SortOrder::Desc => "desc",
+            SortOrder::Asc => "asc",
         }
     }
-    String::from_utf8(out).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl PartialSchema for SortOrder {
+    fn schema() -> RefOr<Schema> {
+        choice_schema(SortOrder::ALL, SortOrder::Desc)
+    }
+}
+impl ToSchema for SortOrder {}
 
-    #[test]
-    fn parses_and_rejects() {
-        let p = Params::parse("hsCode=85171200&countryCode=502&x=%E4%B8%AD").unwrap();
-        assert_eq!(p.get("hsCode"), Some("85171200"));
-        assert_eq!(p.get("x"), Some("中"));
-        assert_eq!(p.hs_code(&[8]).unwrap(), "85171200");
-        assert!(Params::parse("a=1&a=2")
-            .unwrap_err()
-            .message
-            .contains("more than once"));
-        assert!(Params::parse("a=%zz").is_err());
-        assert!(Params::parse("a=%ff").is_err());
-        let e = Params::parse("hsCode=123")
-            .unwrap()
-            .hs_code(&[8])
-            .unwrap_err();
-        assert!(e.message.contains("hsCode"));
-        assert_eq!(
-            Params::parse("countryCode=usa")
-                .unwrap()
-                .country_code()
-                .unwrap(),
-            CountryParam::Iso3("USA".into())
-        );
-        assert!(Params::parse("countryCode=US")
-            .unwrap()
-            .country_code()
-            .is_err());
-        assert!(Params::parse("v=yes").unwrap().flag("v").is_err());
-        assert!(Params::parse("v=true").unwrap().flag("v").unwrap());
-        assert!(Params::parse("")
-            .unwrap()
-            .country_code()
-            .unwrap_err()
-            .message
-            .contains("countryCode"));
-        assert_eq!(
-            Params::parse("hsCode=8517.12.00")
-                .unwrap()
-                .hs_code(&[8])
-                .unwrap(),
-            "85171200"
-        );
+/// Ranking of `/skill/topProducts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSort {
+    Growth,
+    Amount,
+    MarketBreadth,
+}
+
+impl Choice for ProductSort {
+    const ALL: &'static [ProductSort] = &[
+        ProductSort::Growth,
+        ProductSort::Amount,
+        ProductSort::MarketBreadth,
+    ];
+    fn key(self) -> &'static str {
+        match self {
+            ProductSort::Growth => "growth",
+            ProductSort::Amount => "amount",
+            ProductSort::MarketBreadth => "marketBreadth",
+        }
+    }
+}
+
+impl PartialSchema for ProductSort {
+    fn schema() -> RefOr<Schema> {
+        choice_schema(ProductSort::ALL, ProductSort::Growth)
+    }
+}
+impl ToSchema for ProductSort {}
+
+/// `/skill/dashboard`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct DashboardParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// as-of month YYYYMM (default: the latest)
+    #[param(value_type = Option<String>, pattern = "^(19|2[0-9])[0-9]{2}(0[1-9]|1[0-2])$", example = "202412")]
+    pub current_month: Option<Month>,
+}
+
+impl FromQuery for DashboardParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(DashboardParams {
+            hs_code: HsCode::parse(q)?,
+            current_month: q.month("currentMonth")?,
+        })
+    }
+}
+
+/// `/skill/markets`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct MarketsParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// amount, or name in pinyin order
+    #[param(inline, required = false)]
+    pub sort_by: MarketSort,
+    /// sort order
+    #[param(inline, required = false)]
+    pub order: SortOrder,
+    /// least recent-12-month total (yuan)
+    #[param(required = false, minimum = 0, default = 0, example = 0)]
+    pub min_amount: i64,
+    /// rows to return (1-1000)
+    #[param(
+        required = false,
+        minimum = 1,
+        maximum = 1000,
+        default = 50,
+        example = 50
+    )]
+    pub limit: usize,
+    /// rows to skip
+    #[param(
+        required = false,
+        minimum = 0,
+        maximum = 100000,
+        default = 0,
+        example = 0
+    )]
+    pub offset: usize,
+}
+
+impl FromQuery for MarketsParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(MarketsParams {
+            hs_code: HsCode::parse(q)?,
+            sort_by: q.choice("sortBy", MarketSort::Amount)?,
+            order: q.choice("order", SortOrder::Desc)?,
+            min_amount: q.integer("minAmount", 0, 0, i64::MAX)?,
+            limit: q.count("limit", 50, 1, 1000)?,
+            offset: q.count("offset", 0, 0, 100_000)?,
+        })
+    }
+}
+
+/// `/skill/trend`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct PairParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// China customs 3-digit trading-partner code (502 = United States), or an ISO 3166 alpha-3 code (USA); /skill/countries lists both
+    #[param(inline, example = "502")]
+    pub country_code: CountryParam,
+}
+
+impl FromQuery for PairParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(PairParams {
+            hs_code: HsCode::parse(q)?,
+            country_code: CountryParam::parse(q)?,
+        })
+    }
+}
+
+/// `/skill/history`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct HistoryParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// China customs 3-digit trading-partner code (502 = United States), or an ISO 3166 alpha-3 code (USA); /skill/countries lists both
+    #[param(inline, example = "502")]
+    pub country_code: CountryParam,
+    /// true: each month also carries the value first published and the revision since
+    #[param(required = false, default = false, example = false)]
+    pub vintages: bool,
+}
+
+impl FromQuery for HistoryParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(HistoryParams {
+            hs_code: HsCode::parse(q)?,
+            country_code: CountryParam::parse(q)?,
+            vintages: q.flag("vintages")?,
+        })
+    }
+}
+
+/// `/skill/topProducts`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct TopProductsParams {
+    /// growth (codes without growth are left out), amount or marketBreadth
+    #[param(inline, required = false)]
+    pub sort_by: ProductSort,
+    /// rank 8-digit codes or the roll-ups of one level
+    #[param(inline, required = false)]
+    pub level: Level,
+    /// rank by one region's or bloc's total and growth (Chinese names accepted too)
+    #[param(inline, example = "asean")]
+    pub region_filter: Option<RegionFilter>,
+    /// least recent-12-month total (yuan) of the ranked figure
+    #[param(required = false, minimum = 0, default = 10000000, example = 10000000)]
+    pub min_amount: i64,
+    /// growth rankings leave out codes whose base (prev12, or the region's) is below this (yuan); default: the low-base threshold of the database
+    #[param(minimum = 0, example = 1000000)]
+    pub min_base: Option<i64>,
+    /// largest top3ConcentrationPercent
+    #[param(minimum = 0, maximum = 100, example = 80)]
+    pub max_concentration: Option<f64>,
+    /// rows to return (1-100)
+    #[param(
+        required = false,
+        minimum = 1,
+        maximum = 100,
+        default = 30,
+        example = 30
+    )]
+    pub limit: usize,
+    /// rows to skip
+    #[param(
+        required = false,
+        minimum = 0,
+        maximum = 100000,
+        default = 0,
+        example = 0
+    )]
+    pub offset: usize,
+}
+
+impl FromQuery for TopProductsParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        let sort_by = q.choice("sortBy", ProductSort::Growth)?;
+        let level = q.integer("level", 8, 2, 8)?;
+        let level = Level::ALL
+            .into_iter()
+            .find(|l| i64::from(*l) == level)
+            .map(Level)
+            .ok_or_else(|| bad_choice("level", &level.to_string(), "2, 4, 6, 8"))?;
+        let region_filter = match q.get("regionFilter") {
+            None | Some("") => None,
+            Some(v) => Some(RegionFilter(Region::parse(v).ok_or_else(|| {
+                let keys: Vec<&str> = Region::ALL.iter().map(|r| r.api_key()).collect();
+                bad_choice("regionFilter", v, &keys.join(", "))
+            })?)),
+        };
+        Ok(TopProductsParams {
+            sort_by,
+            level,
+            region_filter,
+            min_amount: q.integer("minAmount", 10_000_000, 0, i64::MAX)?,
+            min_base: q.optional_integer("minBase", 0)?,
+            max_concentration: q.number("maxConcentration", 0.0, 100.0)?,
+            limit: q.count("limit", 30, 1, 100)?,
+            offset: q.count("offset", 0, 0, 100_000)?,
+        })
+    }
+}
+
+/// `/skill/search`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct SearchParams {
+    /// a code prefix (8517) or words of the name (手机, phone)
+    #[param(max_length = 64, pattern = "\\S", example = "8517")]
+    pub q: String,
+    /// rows to return (1-100)
+    #[param(
+        required = false,
+        minimum = 1,
+        maximum = 100,
+        default = 20,
+        example = 20
+    )]
+    pub limit: usize,
+}
+
+impl SearchParams {
+    /// Longest query text accepted.
+    pub const MAX_CHARS: usize = 64;
+}
+
+impl FromQuery for SearchParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        let text = q.require(
+            "q",
+            "a product code prefix (e.g. 8517) or words of its name (e.g. 手机, phone)",
+        )?;
+        if text.chars().count() > SearchParams::MAX_CHARS {
+            return Err(ApiError::bad_request(format!(
+                "参数 q 过长 (q must be at most {} characters)",
+                SearchParams::MAX_CHARS
+            )));
+        }
+        Ok(SearchParams {
+            q: text.to_string(),
+            limit: q.count("limit", 20, 1, 100)?,
+        })
+    }
+}
+
+/// `/skill/meta`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct MetaParams {
+    /// a month YYYYMM to ask about: is it in the data?
+    #[param(value_type = Option<String>, pattern = "^[0-9]{6}$", example = "202401")]
+    pub month: Option<Month>,
+}
+
+impl FromQuery for MetaParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(MetaParams {
+            month: q.month("month")?,
+        })
+    }
+}
+
+/// `/skill/contributions`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ContributionsParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// rows to return (1-1000)
+    #[param(
+        required = false,
+        minimum = 1,
+        maximum = 1000,
+        default = 50,
+        example = 50
+    )]
+    pub limit: usize,
+    /// rows to skip
+    #[param(
+        required = false,
+        minimum = 0,
+        maximum = 100000,
+        default = 0,
+        example = 0
+    )]
+    pub offset: usize,
+}
+
+impl FromQuery for ContributionsParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(ContributionsParams {
+            hs_code: HsCode::parse(q)?,
+            limit: q.count("limit", 50, 1, 1000)?,
+            offset: q.count("offset", 0, 0, 100_000)?,
+        })
+    }
+}
+
+/// `/skill/series`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ProductParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+}
+
+impl FromQuery for ProductParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(ProductParams {
+            hs_code: HsCode::parse(q)?,
+        })
+    }
+}
+
+/// `/skill/countries` takes none.
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoParams {}
+
+impl FromQuery for NoParams {
+    fn from_query(_: &Query) -> Result<Self, ApiError> {
+        Ok(NoParams {})
     }
 }

@@ -1,12 +1,27 @@
 //! GET /skill/search: find products by code prefix or by words of their
 //! Chinese or English name, ranked.
 
-use crate::{ApiError, Params};
+use crate::endpoint::{Answered, Handler};
+use crate::params::SearchParams;
+use crate::ApiError;
 use rusqlite::Connection;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-/// Longest query text accepted.
-const MAX_QUERY_CHARS: usize = 64;
+/// One product found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    pub hs_code: String,
+    /// digits of the code: 2, 4, 6 or 8
+    #[schema(minimum = 2, maximum = 8)]
+    pub level: u8,
+    pub product_name: Option<String>,
+    pub product_name_en: Option<String>,
+    /// yuan, the recent 12 months at the latest as-of month (null: no metrics)
+    #[schema(format = "yuan")]
+    pub recent12m_global_total: Option<i64>,
+}
 
 struct Candidate {
     code: String,
@@ -18,17 +33,22 @@ struct Candidate {
     rank: (u8, usize, usize),
 }
 
-pub fn search(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
-    let q = params.require(
-        "q",
-        "a product code prefix (e.g. 8517) or words of its name (e.g. 手机, phone)",
-    )?;
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::bad_request(format!(
-            "参数 q 过长 (q must be at most {MAX_QUERY_CHARS} characters)"
-        )));
+pub struct Search;
+
+impl Handler for Search {
+    type Params = SearchParams;
+    type Data = Vec<SearchHit>;
+
+    fn answer(
+        &self,
+        conn: &Connection,
+        p: &SearchParams,
+    ) -> Result<Answered<Vec<SearchHit>>, ApiError> {
+        search(conn, &p.q, p.limit)
     }
-    let limit = params.integer("limit", 20, 1, 100)? as usize;
+}
+
+fn search(conn: &Connection, q: &str, limit: usize) -> Result<Answered<Vec<SearchHit>>, ApiError> {
     let digits: String = q
         .chars()
         .filter(|c| *c != '.' && !c.is_whitespace())
@@ -38,9 +58,11 @@ pub fn search(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
 
     // The latest as-of month's totals rank equally good matches.
     let latest: Option<u32> = conn
-        .query_row("SELECT max(as_of_month) FROM hs_base_metrics", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT max(as_of_month) AS latest FROM hs_base_metrics",
+            [],
+            |r| r.get("latest"),
+        )
         .unwrap_or(None);
     let mut st = conn.prepare_cached(
         "SELECT p.hs_code, p.level, p.name_zh, p.name_en, m.recent12m_global_total
@@ -48,11 +70,11 @@ pub fn search(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
     )?;
     let rows = st.query_map([latest.unwrap_or(0)], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, u8>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<i64>>(4)?,
+            r.get::<_, String>("hs_code")?,
+            r.get::<_, u8>("level")?,
+            r.get::<_, Option<String>>("name_zh")?,
+            r.get::<_, Option<String>>("name_en")?,
+            r.get::<_, Option<i64>>("recent12m_global_total")?,
         ))
     })?;
     let mut found: Vec<Candidate> = Vec::new();
@@ -91,22 +113,19 @@ pub fn search(conn: &Connection, params: &Params) -> Result<Value, ApiError> {
             .then_with(|| b.total.unwrap_or(0).cmp(&a.total.unwrap_or(0)))
             .then_with(|| a.code.cmp(&b.code))
     });
-    params.set_total(found.len());
-    Ok(Value::Array(
-        found
-            .into_iter()
-            .take(limit)
-            .map(|c| {
-                json!({
-                    "hsCode": c.code,
-                    "level": c.level,
-                    "productName": c.name_zh,
-                    "productNameEn": c.name_en,
-                    "recent12mGlobalTotal": c.total,
-                })
-            })
-            .collect(),
-    ))
+    let total = found.len();
+    let hits = found
+        .into_iter()
+        .take(limit)
+        .map(|c| SearchHit {
+            hs_code: c.code,
+            level: c.level,
+            product_name: c.name_zh,
+            product_name_en: c.name_en,
+            recent12m_global_total: c.total,
+        })
+        .collect();
+    Ok(Answered::list(hits, total))
 }
 
 /// Every word must occur in the Chinese or the English name. Class 2: the

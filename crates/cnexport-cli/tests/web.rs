@@ -128,3 +128,40 @@ async fn the_series_adds_up_to_the_dashboard() {
         assert_eq!(series["message"], dash["message"], "{q}");
     }
 }
+
+/// Every API call of the page (`api('/skill/..', {name: ...})` in app.js)
+/// names an endpoint and only parameters that endpoint declares: the API
+/// refuses any other name.
+#[test]
+fn the_page_sends_only_declared_parameters() {
+    let js = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cnexport-serve/assets/app.js"),
+    )
+    .unwrap();
+    let mut calls = 0;
+    for part in js.split("api('").skip(1) {
+        let Some((path, rest)) = part.split_once('\'') else {
+            continue;
+        };
+        let endpoint = cnexport_api::Endpoint::from_path(path)
+            .unwrap_or_else(|| panic!("app.js calls {path}, which is no endpoint"));
+        let declared = endpoint.parameter_names();
+        let args = rest
+            .trim_start_matches([',', ' '])
+            .strip_prefix('{')
+            .and_then(|a| a.split_once('}'))
+            .map(|(a, _)| a)
+            .unwrap_or_else(|| {
+                panic!("app.js: the parameters of {path} are not an object literal")
+            });
+        for name in args.split(',').filter_map(|kv| kv.split(':').next()) {
+            let name = name.trim();
+            assert!(
+                declared.iter().any(|d| d == name),
+                "app.js sends {name} to {path}, which takes {declared:?}"
+            );
+        }
+        calls += 1;
+    }
+    assert!(calls >= 5, "found only {calls} API calls in app.js");
+}

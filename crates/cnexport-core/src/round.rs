@@ -91,6 +91,23 @@ fn cents_to_f64(hundredths: i128) -> f64 {
     s.parse().unwrap_or(0.0)
 }
 
+/// Groups the digits of an integer's text with commas (`-1234567` ->
+/// `-1,234,567`).
+pub fn group_thousands(int_text: &str) -> String {
+    let (sign, digits) = match int_text.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", int_text),
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

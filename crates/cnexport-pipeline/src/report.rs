@@ -1,6 +1,6 @@
 //! The build report: a JSON file and a readable summary on the terminal.
 
-use cnexport_report::group_thousands;
+use cnexport_core::round::group_thousands;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -7,7 +7,7 @@
 use crate::table::group_thousands;
 use crate::{ChartFormat, Endpoint, ReportError};
 use cnexport_core::reference::Reference;
-use cnexport_core::{Bloc, Continent, HsCode, PartnerCode};
+use cnexport_core::{HsCode, PartnerCode, Region};
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -87,6 +87,14 @@ struct SharePanel {
     bars: Vec<(String, Option<f64>)>,
 }
 
+/// Charts exist for trend, history and dashboard.
+pub fn has_chart(endpoint: Endpoint) -> bool {
+    matches!(
+        endpoint,
+        Endpoint::Trend | Endpoint::History | Endpoint::Dashboard
+    )
+}
+
 pub fn draw(endpoint: Endpoint, data: &Value, format: ChartFormat) -> Result<Vec<u8>, ReportError> {
     let lang = match format {
         ChartFormat::Svg => Lang::Zh,
@@ -96,7 +104,7 @@ pub fn draw(endpoint: Endpoint, data: &Value, format: ChartFormat) -> Result<Vec
         Endpoint::Trend => Spec::Monthly(monthly(endpoint, data, "monthlyData", false, lang)?),
         Endpoint::History => Spec::Monthly(monthly(endpoint, data, "monthlyDetail", true, lang)?),
         Endpoint::Dashboard => Spec::Shares(shares(endpoint, data, lang)?),
-        Endpoint::Markets | Endpoint::TopProducts => {
+        _ => {
             return Err(ReportError::NoChart {
                 path: endpoint.path().to_string(),
             })
@@ -481,36 +489,11 @@ fn monthly(
 }
 
 fn region_label(key: &str, lang: Lang) -> String {
-    let english = [
-        ("asia", "Asia"),
-        ("europe", "Europe"),
-        ("africa", "Africa"),
-        ("northAmerica", "North America"),
-        ("southAmerica", "Latin America"),
-        ("oceania", "Oceania"),
-        ("middleEast", "Middle East"),
-        ("beltRoad", "Belt and Road"),
-        ("asean", "ASEAN"),
-        ("eu", "EU"),
-        ("usmca", "USMCA"),
-    ];
-    let zh = Continent::ALL
-        .iter()
-        .find(|c| c.api_key() == key)
-        .map(|c| c.name_zh())
-        .or_else(|| {
-            Bloc::ALL
-                .iter()
-                .find(|b| b.api_key() == key)
-                .map(|b| b.name_zh())
-        });
-    match lang {
-        Lang::Zh => zh.unwrap_or(key).to_string(),
-        Lang::En => english
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, name)| name.to_string())
-            .unwrap_or_else(|| key.to_string()),
+    let region = Region::ALL.into_iter().find(|r| r.api_key() == key);
+    match (region, lang) {
+        (Some(r), Lang::Zh) => r.name_zh().to_string(),
+        (Some(r), Lang::En) => r.name_en().to_string(),
+        (None, _) => key.to_string(),
     }
 }
 

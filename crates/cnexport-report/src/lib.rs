@@ -6,11 +6,12 @@
 //! `{"code": 200, "message": "success", "data": ...}` that
 //! `cnexport_api::answer` returns and `cnexport query` prints.
 //!
-//! - [`export_answer`] writes the answer as a table: CSV (UTF-8 with a BOM, so
-//!   that Excel shows the Chinese), XLSX (bold frozen header, number
-//!   formats), or the JSON body itself. Lists (markets, topProducts) give one
-//!   row per element; dashboard gives one row; trend and history give one
-//!   row per month. Nested objects become dotted columns
+//! - [`export_answer`] writes the answer of any endpoint as a table: CSV
+//!   (UTF-8 with a BOM, so that Excel shows the Chinese), XLSX (bold frozen
+//!   header, number formats), or the JSON body itself. Lists (markets,
+//!   topProducts, search, countries) give one row per element; dashboard and
+//!   meta give one row; trend, series and history give one row per month;
+//!   contributions one row per market. Nested objects become dotted columns
 //!   (`bestRegion.regionName`) and lists of tags are joined with `、`.
 //! - [`plot_answer`] draws trend (12 months, a line) and history (24 months,
 //!   bars) as the amount by month, and dashboard as horizontal bars of the
@@ -20,6 +21,8 @@
 //! - [`render_table`] formats the answer for a terminal: columns aligned by
 //!   display width (a Chinese character takes two cells), amounts with
 //!   thousands separators, growth and shares as percentages, null as `—`.
+//!   What a number is (yuan, percent...) comes from the `format` each answer
+//!   field declares in its type (`cnexport_api::FieldKind`).
 //!
 //! Bulk snapshots of a whole database (Parquet or CSV files with a manifest)
 //! are the `cnexport-snapshot` crate's job.
@@ -56,6 +59,7 @@ mod terminal;
 
 pub use table::group_thousands;
 
+use cnexport_api::Endpoint;
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -86,7 +90,7 @@ pub enum ChartFormat {
 /// What went wrong; every message says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("unknown endpoint `{path}`: reports exist for {} (pass the path of the request the answer came from)", ENDPOINT_LIST)]
+    #[error("unknown endpoint `{path}`: reports exist for {} (pass the path of the request the answer came from)", endpoint_list())]
     UnknownEndpoint { path: String },
     #[error("the answer is an error ({code}: {message}); there is nothing to report: fix the request and query again")]
     ErrorAnswer { code: i64, message: String },
@@ -112,8 +116,11 @@ pub enum ReportError {
     Chart(String),
 }
 
-const ENDPOINT_LIST: &str =
-    "/skill/dashboard, /skill/markets, /skill/trend, /skill/topProducts and /skill/history";
+/// The endpoints, as the unknown-endpoint error lists them.
+fn endpoint_list() -> String {
+    let paths: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
+    paths.join(", ")
+}
 
 impl ExportFormat {
     /// The format named by a file's extension (`.csv`, `.xlsx`, `.json`,
@@ -190,46 +197,6 @@ impl fmt::Display for ChartFormat {
     }
 }
 
-/// The five endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    Dashboard,
-    Markets,
-    Trend,
-    TopProducts,
-    History,
-}
-
-impl Endpoint {
-    /// The endpoint of a request path; a query string is ignored.
-    pub(crate) fn from_path(path: &str) -> Option<Endpoint> {
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        match path.trim_end_matches('/') {
-            "/skill/dashboard" => Some(Endpoint::Dashboard),
-            "/skill/markets" => Some(Endpoint::Markets),
-            "/skill/trend" => Some(Endpoint::Trend),
-            "/skill/topProducts" => Some(Endpoint::TopProducts),
-            "/skill/history" => Some(Endpoint::History),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn path(self) -> &'static str {
-        match self {
-            Endpoint::Dashboard => "/skill/dashboard",
-            Endpoint::Markets => "/skill/markets",
-            Endpoint::Trend => "/skill/trend",
-            Endpoint::TopProducts => "/skill/topProducts",
-            Endpoint::History => "/skill/history",
-        }
-    }
-
-    /// A short name, used for worksheet names.
-    pub(crate) fn name(self) -> &'static str {
-        self.path().trim_start_matches("/skill/")
-    }
-}
-
 /// The `data` of a successful answer, or the error that says why there is none.
 pub(crate) fn success_data(body: &Value) -> Result<&Value, ReportError> {
     let Some(obj) = body.as_object() else {
@@ -258,7 +225,9 @@ pub(crate) fn success_data(body: &Value) -> Result<&Value, ReportError> {
     }
 }
 
+/// The endpoint of a request path; a query string is ignored.
 fn endpoint_of(path: &str) -> Result<Endpoint, ReportError> {
+    let path = path.split(['?', '#']).next().unwrap_or("");
     Endpoint::from_path(path).ok_or_else(|| ReportError::UnknownEndpoint {
         path: path.to_string(),
     })
@@ -304,7 +273,7 @@ pub fn plot_answer(
     out: &Path,
 ) -> Result<(), ReportError> {
     let endpoint = endpoint_of(path)?;
-    if matches!(endpoint, Endpoint::Markets | Endpoint::TopProducts) {
+    if !chart::has_chart(endpoint) {
         return Err(ReportError::NoChart {
             path: endpoint.path().to_string(),
         });

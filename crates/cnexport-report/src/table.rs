@@ -1,8 +1,11 @@
 //! Answers as flat tables (for CSV, XLSX and the terminal), and the
 //! formatting of their cells.
 
-use crate::{Endpoint, ReportError};
+use crate::ReportError;
+use cnexport_api::{Endpoint, FieldKind};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// How a column's values are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,30 +33,85 @@ const NULLABLE_OBJECTS: &[(&str, &[&str])] = &[
     ("minMonth", &["month", "amount"]),
 ];
 
-/// The kind of a field, from its name (the last part of a dotted column
-/// name) and, for names not known, from its values.
+impl From<FieldKind> for Kind {
+    fn from(k: FieldKind) -> Kind {
+        match k {
+            FieldKind::Yuan | FieldKind::Quantity => Kind::Amount,
+            FieldKind::Percent => Kind::Percent,
+            FieldKind::Decimal => Kind::Decimal,
+        }
+    }
+}
+
+/// The kind each answer field declares (its schema `format`), by field
+/// name, over every endpoint: a field name means one thing across the API.
+fn declared_kinds() -> &'static HashMap<String, FieldKind> {
+    static KINDS: OnceLock<HashMap<String, FieldKind>> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        let mut out = HashMap::new();
+        for endpoint in Endpoint::ALL {
+            let mut named = Vec::new();
+            endpoint.schemas(&mut named);
+            let components: Map<String, Value> = named
+                .into_iter()
+                .filter_map(|(name, s)| Some((name, serde_json::to_value(s).ok()?)))
+                .collect();
+            if let Ok(schema) = serde_json::to_value(endpoint.data_schema()) {
+                collect_kinds(&schema, &components, &mut out, 0);
+            }
+        }
+        out
+    })
+}
+
+/// Walks a JSON schema: the `format` of every property, through `$ref`s,
+/// `oneOf`/`allOf` alternatives and array items.
+fn collect_kinds(
+    schema: &Value,
+    components: &Map<String, Value>,
+    out: &mut HashMap<String, FieldKind>,
+    depth: usize,
+) {
+    if depth > 16 {
+        return;
+    }
+    if let Some(name) = schema["$ref"].as_str() {
+        let name = name.rsplit('/').next().unwrap_or(name);
+        if let Some(target) = components.get(name) {
+            collect_kinds(target, components, out, depth + 1);
+        }
+    }
+    for key in ["oneOf", "allOf", "anyOf"] {
+        for alt in schema[key].as_array().into_iter().flatten() {
+            collect_kinds(alt, components, out, depth + 1);
+        }
+    }
+    collect_kinds_in(&schema["items"], components, out, depth);
+    for (name, prop) in schema["properties"].as_object().into_iter().flatten() {
+        if let Some(kind) = prop["format"].as_str().and_then(FieldKind::from_format) {
+            out.entry(name.clone()).or_insert(kind);
+        }
+        collect_kinds(prop, components, out, depth + 1);
+    }
+}
+
+fn collect_kinds_in(
+    schema: &Value,
+    components: &Map<String, Value>,
+    out: &mut HashMap<String, FieldKind>,
+    depth: usize,
+) {
+    if schema.is_object() {
+        collect_kinds(schema, components, out, depth + 1);
+    }
+}
+
+/// The kind of a field: the kind its answer type declares (looked up by the
+/// last part of a dotted column name), else from its values.
 pub fn kind_of<'a>(name: &str, values: impl IntoIterator<Item = &'a Value>) -> Kind {
     let key = name.rsplit('.').next().unwrap_or(name);
-    if key.ends_with("Percent")
-        || key.ends_with("GrowthRate")
-        || key.ends_with("CAGR")
-        || key == "percent"
-    {
-        return Kind::Percent;
-    }
-    if key == "momentumScore" || key == "avgCountryActiveMonths" || key == "contributionPp" {
-        return Kind::Decimal;
-    }
-    if key.ends_with("Total")
-        || key.ends_with("Amount")
-        || key.ends_with("Quantity")
-        || key == "amount"
-        || key == "monthlyAvg"
-        || key == "change"
-        || key == "firstPublished"
-        || key == "revision"
-    {
-        return Kind::Amount;
+    if let Some(kind) = declared_kinds().get(key) {
+        return (*kind).into();
     }
     let mut kind = Kind::Text;
     for v in values {
@@ -211,34 +269,42 @@ fn object(endpoint: Endpoint, data: &Value) -> Result<&Map<String, Value>, Repor
 }
 
 /// The answer's main table: the rows of a list answer, the one row of
-/// dashboard, or the months of trend and history (with the answer's other
-/// scalar fields repeated on each row).
+/// dashboard and meta, the months of trend, series and history (with the
+/// answer's other scalar fields repeated on each row), or the markets of
+/// contributions.
 pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
     match endpoint {
-        Endpoint::Markets | Endpoint::TopProducts => {
-            let items = data
-                .as_array()
-                .ok_or_else(|| shape_error(endpoint, "`data` should be a list"))?;
-            if let Some(bad) = items.iter().position(|v| !v.is_object()) {
-                return Err(shape_error(
-                    endpoint,
-                    &format!("element {bad} of `data` is not an object"),
-                ));
-            }
-            Ok(Table::from_records(items.iter().map(flattened).collect()))
-        }
-        Endpoint::Dashboard => {
+        e if e.is_list() => list_table(endpoint, data),
+        Endpoint::Dashboard | Endpoint::Meta => {
             object(endpoint, data)?;
             Ok(Table::from_records(vec![flattened(data)]))
         }
-        Endpoint::Trend => monthly_table(endpoint, data, "monthlyData", &[]),
+        Endpoint::Trend | Endpoint::Series => monthly_table(endpoint, data, "monthlyData", &[]),
         Endpoint::History => monthly_table(
             endpoint,
             data,
             "monthlyDetail",
             &["yearlySummary", "summaryStats"],
         ),
+        // The product's totals share the markets' field names (change,
+        // yoyGrowthRate): the rows are the markets alone.
+        Endpoint::Contributions => list_table(endpoint, &object(endpoint, data)?["markets"]),
+        // The lists: one row per element.
+        _ => list_table(endpoint, data),
     }
+}
+
+fn list_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
+    let items = data
+        .as_array()
+        .ok_or_else(|| shape_error(endpoint, "`data` should be a list"))?;
+    if let Some(bad) = items.iter().position(|v| !v.is_object()) {
+        return Err(shape_error(
+            endpoint,
+            &format!("element {bad} of `data` is not an object"),
+        ));
+    }
+    Ok(Table::from_records(items.iter().map(flattened).collect()))
 }
 
 fn monthly_table(
@@ -305,22 +371,7 @@ pub fn scalar_text(value: &Value) -> String {
     }
 }
 
-/// Groups the digits of an integer's text with commas (`-1234567` ->
-/// `-1,234,567`).
-pub fn group_thousands(int_text: &str) -> String {
-    let (sign, digits) = match int_text.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("", int_text),
-    };
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}")
-}
+pub use cnexport_core::round::group_thousands;
 
 /// The null sign of the terminal table.
 pub const NULL_SIGN: &str = "—";
@@ -390,6 +441,51 @@ mod tests {
         assert_eq!(scalar_text(&json!(1e16)), "10000000000000000");
         assert_eq!(scalar_text(&json!(0.0000001)), "0.0000001");
         assert_eq!(scalar_text(&json!(u64::MAX)), u64::MAX.to_string());
+    }
+
+    #[test]
+    fn kinds_come_from_the_answer_types() {
+        let none: [&Value; 0] = [];
+        assert_eq!(kind_of("recent12mGlobalTotal", none), Kind::Amount);
+        assert_eq!(kind_of("regionBreakdown.asiaPercent", none), Kind::Percent);
+        assert_eq!(kind_of("asiaTotal", none), Kind::Amount);
+        assert_eq!(kind_of("threeYearCAGR", none), Kind::Percent);
+        assert_eq!(kind_of("momentumScore", none), Kind::Decimal);
+        assert_eq!(kind_of("firstQuantity", none), Kind::Amount);
+        assert_eq!(kind_of("summaryStats.maxMonth.amount", none), Kind::Amount);
+        assert_eq!(kind_of("rank", [&json!(1)]), Kind::Count);
+        assert_eq!(kind_of("hsCode", [&json!("85")]), Kind::Text);
+    }
+
+    /// A field name has one kind across the API, or the lookup by name
+    /// would format one of them wrongly.
+    #[test]
+    fn a_field_name_has_one_kind() {
+        let mut seen: HashMap<String, FieldKind> = HashMap::new();
+        for endpoint in Endpoint::ALL {
+            let mut named = Vec::new();
+            endpoint.schemas(&mut named);
+            let components: Map<String, Value> = named
+                .into_iter()
+                .map(|(n, s)| (n, serde_json::to_value(s).unwrap()))
+                .collect();
+            let mut kinds = HashMap::new();
+            collect_kinds(
+                &serde_json::to_value(endpoint.data_schema()).unwrap(),
+                &components,
+                &mut kinds,
+                0,
+            );
+            assert!(
+                !kinds.is_empty() || endpoint == Endpoint::Countries,
+                "{}",
+                endpoint.path()
+            );
+            for (name, kind) in kinds {
+                let first = *seen.entry(name.clone()).or_insert(kind);
+                assert_eq!(first, kind, "{name} in {}", endpoint.path());
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Answers as text for a terminal, aligned by display width.
 
 use crate::table::{self, display_cell, flatten, right_aligned, Column, Kind, Table};
-use cnexport_core::{Bloc, Continent};
+use cnexport_core::Region;
 use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
 
@@ -97,16 +97,10 @@ fn is_region_breakdown(map: &Map<String, Value>) -> bool {
 }
 
 fn region_name_zh(key: &str) -> Option<&'static str> {
-    Continent::ALL
-        .iter()
-        .find(|c| c.api_key() == key)
-        .map(|c| c.name_zh())
-        .or_else(|| {
-            Bloc::ALL
-                .iter()
-                .find(|b| b.api_key() == key)
-                .map(|b| b.name_zh())
-        })
+    Region::ALL
+        .into_iter()
+        .find(|r| r.api_key() == key)
+        .map(|r| r.name_zh())
 }
 
 fn region_block(map: &Map<String, Value>) -> String {
