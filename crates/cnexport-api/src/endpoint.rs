@@ -204,9 +204,10 @@ impl Endpoint {
         self.parameters().into_iter().map(|p| p.name).collect()
     }
 
-    /// A JSON Schema object of the parameters (`properties`, `required`),
-    /// for clients that describe a call as one object (tool calls).
-    pub fn parameters_json_schema(self) -> Value {
+    /// A JSON Schema (2020-12) object of the parameters (`properties`,
+    /// `required`), from the same parameter type, for clients that describe
+    /// a call as one object (MCP tool input schemas are such a map).
+    pub fn parameters_json_schema(self) -> serde_json::Map<String, Value> {
         let mut properties = serde_json::Map::new();
         let mut required = Vec::new();
         for p in self.parameters() {
@@ -223,12 +224,13 @@ impl Endpoint {
             }
             properties.insert(p.name, schema);
         }
-        serde_json::json!({
-            "type": "object",
-            "properties": properties,
-            "required": required,
-            "additionalProperties": false,
-        })
+        let mut schema = serde_json::Map::new();
+        schema.insert("type".into(), "object".into());
+        schema.insert("properties".into(), Value::Object(properties));
+        schema.insert("required".into(), Value::Array(required));
+        // The API refuses a parameter it does not declare.
+        schema.insert("additionalProperties".into(), false.into());
+        schema
     }
 
     /// The schema of the answer's `data`.

@@ -154,6 +154,25 @@ mod tests {
     }
 
     #[test]
+    fn parameters_as_one_json_schema() {
+        let s = Endpoint::History.parameters_json_schema();
+        assert_eq!(s["type"], "object");
+        assert_eq!(s["required"], serde_json::json!(["hsCode", "countryCode"]));
+        assert_eq!(s["properties"]["vintages"]["type"], "boolean");
+        assert!(s["properties"]["hsCode"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("digits"));
+        let s = Endpoint::TopProducts.parameters_json_schema();
+        assert_eq!(s["properties"]["regionFilter"]["enum"][0], "asia");
+        assert_eq!(s["properties"]["limit"]["maximum"], 100);
+        assert!(Endpoint::Countries.parameters_json_schema()["properties"]
+            .as_object()
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
     fn envelope_of_an_error() {
         let r = ApiResponse::error(404, "x");
         assert_eq!(r.body_string(), r#"{"code":404,"message":"x","data":null}"#);
