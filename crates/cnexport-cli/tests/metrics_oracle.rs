@@ -1332,7 +1332,7 @@ fn markets_with_less_than_24_months_of_data() {
 /// - 108 Cyprus: 600,000 / 20 kg in 202410 and 400,000 / 20 kg in 202412
 ///   (enters).
 #[test]
-fn hand_computed_issue9_figures() {
+fn hand_computed_figures_of_metrics_md() {
     let k = |month: u32, partner: &str, value: i64, q1: i64| Fact {
         month,
         hs: "85171300".into(),

@@ -1,6 +1,6 @@
 //! `cnexport serve`: the API over HTTP (axum).
 //!
-//! The five endpoints answer through `cnexport_api::answer`, the same
+//! The endpoints (`cnexport_api::Endpoint::ALL`) answer through `cnexport_api::answer`, the same
 //! function `cnexport query` calls, so the bodies are identical byte for
 //! byte. Around it: an access log written off the request path, hot reload
 //! of the database when a build replaces it (file polling and SIGHUP),
