@@ -302,7 +302,7 @@ impl Handler for Contributions {
                 .then_with(|| a.0.cmp(&b.0))
         });
         let mut markets = Vec::new();
-        for (code, r, p0, change) in items.iter().skip(p.offset).take(p.limit) {
+        for (code, r, p0, change) in items.iter().skip(p.offset.0).take(p.limit.0) {
             let info = country_info(conn, code)?;
             markets.push(ContributionMarket {
                 country_code: code.clone(),

@@ -423,8 +423,8 @@ impl Handler for Markets {
             .flatten();
         let out = rows
             .into_iter()
-            .skip(p.offset)
-            .take(p.limit)
+            .skip(p.offset.0)
+            .take(p.limit.0)
             .map(|r| {
                 let (unit_value, price_volume) =
                     analytics::unit_value(unit.as_deref(), r.total, r.prev, r.q1, r.q0);
@@ -565,8 +565,11 @@ impl Handler for TopProducts {
         let total_count = candidates.len();
         let mut names = conn.prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?;
         let mut out = Vec::new();
-        for (i, (m, total, growth, base)) in
-            candidates.iter().enumerate().skip(p.offset).take(p.limit)
+        for (i, (m, total, growth, base)) in candidates
+            .iter()
+            .enumerate()
+            .skip(p.offset.0)
+            .take(p.limit.0)
         {
             let name: Option<String> = names
                 .query_row([&m.hs_code], |r| r.get("name_zh"))

@@ -15,6 +15,56 @@ pub trait FromQuery: Sized {
     fn from_query(query: &Query) -> Result<Self, ApiError>;
 }
 
+/// `limit`: how many rows of a list to return, from 1 to `MAX`, `DEFAULT`
+/// when absent. The range is part of the type, so the parser and the
+/// OpenAPI schema cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit<const DEFAULT: usize, const MAX: usize>(pub usize);
+
+impl<const DEFAULT: usize, const MAX: usize> Limit<DEFAULT, MAX> {
+    fn parse(query: &Query) -> Result<Self, ApiError> {
+        Ok(Limit(query.count("limit", DEFAULT, 1, MAX)?))
+    }
+}
+
+impl<const DEFAULT: usize, const MAX: usize> PartialSchema for Limit<DEFAULT, MAX> {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX as f64))
+            .default(Some(DEFAULT.into()))
+            .examples([DEFAULT])
+            .into()
+    }
+}
+impl<const DEFAULT: usize, const MAX: usize> ToSchema for Limit<DEFAULT, MAX> {}
+
+/// `offset`: how many rows of a list to skip (0 to 100,000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offset(pub usize);
+
+impl Offset {
+    const MAX: usize = 100_000;
+
+    fn parse(query: &Query) -> Result<Self, ApiError> {
+        Ok(Offset(query.count("offset", 0, 0, Offset::MAX)?))
+    }
+}
+
+impl PartialSchema for Offset {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(0))
+            .maximum(Some(Offset::MAX as f64))
+            .default(Some(0.into()))
+            .examples([0])
+            .into()
+    }
+}
+impl ToSchema for Offset {}
+
 /// `hsCode`: 2, 4, 6 or 8 digits, dots dropped (`8517.13.00`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HsCode(pub String);
@@ -120,91 +170,57 @@ impl PartialSchema for Level {
 impl ToSchema for Level {}
 
 /// The schema of a choice: its keys, and the default.
-fn choice_schema<C: Choice>(all: &[C], default: C) -> RefOr<Schema> {
+fn choice_schema<C: Choice>() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(all.iter().map(|c| c.key())))
-        .default(Some(default.key().into()))
+        .enum_values(Some(C::ALL.iter().map(|c| c.key())))
+        .default(Some(C::DEFAULT.key().into()))
         .into()
 }
 
-/// Sort order of `/skill/markets`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MarketSort {
-    Amount,
-    Name,
-}
-
-impl Choice for MarketSort {
-    const ALL: &'static [MarketSort] = &[MarketSort::Amount, MarketSort::Name];
-    fn key(self) -> &'static str {
-        match self {
-            MarketSort::Amount => "amount",
-            MarketSort::Name => "name",
+/// Declares a parameter that takes one of a few keys: the enum, its keys
+/// (in the order 400 messages list them), its default and its schema.
+macro_rules! choice {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $key:literal),+ $(,)? } default $default:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant),+
         }
-    }
-}
 
-impl PartialSchema for MarketSort {
-    fn schema() -> RefOr<Schema> {
-        choice_schema(MarketSort::ALL, MarketSort::Amount)
-    }
-}
-impl ToSchema for MarketSort {}
-
-/// Sort direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortOrder {
-    Desc,
-    Asc,
-}
-
-impl Choice for SortOrder {
-    const ALL: &'static [SortOrder] = &[SortOrder::Desc, SortOrder::Asc];
-    fn key(self) -> &'static str {
-        match self {
-            SortOrder::Desc => "desc",
-            SortOrder::Asc => "asc",
+        impl Choice for $name {
+            const ALL: &'static [$name] = &[$($name::$variant),+];
+            const DEFAULT: $name = $name::$default;
+            fn key(self) -> &'static str {
+                match self {
+                    $($name::$variant => $key),+
+                }
+            }
         }
-    }
-}
 
-impl PartialSchema for SortOrder {
-    fn schema() -> RefOr<Schema> {
-        choice_schema(SortOrder::ALL, SortOrder::Desc)
-    }
-}
-impl ToSchema for SortOrder {}
-
-/// Ranking of `/skill/topProducts`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProductSort {
-    Growth,
-    Amount,
-    MarketBreadth,
-}
-
-impl Choice for ProductSort {
-    const ALL: &'static [ProductSort] = &[
-        ProductSort::Growth,
-        ProductSort::Amount,
-        ProductSort::MarketBreadth,
-    ];
-    fn key(self) -> &'static str {
-        match self {
-            ProductSort::Growth => "growth",
-            ProductSort::Amount => "amount",
-            ProductSort::MarketBreadth => "marketBreadth",
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                choice_schema::<$name>()
+            }
         }
-    }
+        impl ToSchema for $name {}
+    };
 }
 
-impl PartialSchema for ProductSort {
-    fn schema() -> RefOr<Schema> {
-        choice_schema(ProductSort::ALL, ProductSort::Growth)
-    }
+choice! {
+    /// Sort order of `/skill/markets`.
+    MarketSort { Amount => "amount", Name => "name" } default Amount
 }
-impl ToSchema for ProductSort {}
+
+choice! {
+    /// Sort direction.
+    SortOrder { Desc => "desc", Asc => "asc" } default Desc
+}
+
+choice! {
+    /// Ranking of `/skill/topProducts`.
+    ProductSort { Growth => "growth", Amount => "amount", MarketBreadth => "marketBreadth" } default Growth
+}
 
 /// `/skill/dashboard`
 #[derive(Debug, Clone, IntoParams)]
@@ -244,34 +260,22 @@ pub struct MarketsParams {
     #[param(required = false, minimum = 0, default = 0, example = 0)]
     pub min_amount: i64,
     /// rows to return (1-1000)
-    #[param(
-        required = false,
-        minimum = 1,
-        maximum = 1000,
-        default = 50,
-        example = 50
-    )]
-    pub limit: usize,
+    #[param(inline, required = false)]
+    pub limit: Limit<50, 1000>,
     /// rows to skip
-    #[param(
-        required = false,
-        minimum = 0,
-        maximum = 100000,
-        default = 0,
-        example = 0
-    )]
-    pub offset: usize,
+    #[param(inline, required = false)]
+    pub offset: Offset,
 }
 
 impl FromQuery for MarketsParams {
     fn from_query(q: &Query) -> Result<Self, ApiError> {
         Ok(MarketsParams {
             hs_code: HsCode::parse(q)?,
-            sort_by: q.choice("sortBy", MarketSort::Amount)?,
-            order: q.choice("order", SortOrder::Desc)?,
+            sort_by: q.choice("sortBy")?,
+            order: q.choice("order")?,
             min_amount: q.integer("minAmount", 0, 0, i64::MAX)?,
-            limit: q.count("limit", 50, 1, 1000)?,
-            offset: q.count("offset", 0, 0, 100_000)?,
+            limit: Limit::parse(q)?,
+            offset: Offset::parse(q)?,
         })
     }
 }
@@ -345,28 +349,16 @@ pub struct TopProductsParams {
     #[param(minimum = 0, maximum = 100, example = 80)]
     pub max_concentration: Option<f64>,
     /// rows to return (1-100)
-    #[param(
-        required = false,
-        minimum = 1,
-        maximum = 100,
-        default = 30,
-        example = 30
-    )]
-    pub limit: usize,
+    #[param(inline, required = false)]
+    pub limit: Limit<30, 100>,
     /// rows to skip
-    #[param(
-        required = false,
-        minimum = 0,
-        maximum = 100000,
-        default = 0,
-        example = 0
-    )]
-    pub offset: usize,
+    #[param(inline, required = false)]
+    pub offset: Offset,
 }
 
 impl FromQuery for TopProductsParams {
     fn from_query(q: &Query) -> Result<Self, ApiError> {
-        let sort_by = q.choice("sortBy", ProductSort::Growth)?;
+        let sort_by = q.choice("sortBy")?;
         let level = q.integer("level", 8, 2, 8)?;
         let level = Level::ALL
             .into_iter()
@@ -387,8 +379,8 @@ impl FromQuery for TopProductsParams {
             min_amount: q.integer("minAmount", 10_000_000, 0, i64::MAX)?,
             min_base: q.optional_integer("minBase", 0)?,
             max_concentration: q.number("maxConcentration", 0.0, 100.0)?,
-            limit: q.count("limit", 30, 1, 100)?,
-            offset: q.count("offset", 0, 0, 100_000)?,
+            limit: Limit::parse(q)?,
+            offset: Offset::parse(q)?,
         })
     }
 }
@@ -401,14 +393,8 @@ pub struct SearchParams {
     #[param(max_length = 64, pattern = "\\S", example = "8517")]
     pub q: String,
     /// rows to return (1-100)
-    #[param(
-        required = false,
-        minimum = 1,
-        maximum = 100,
-        default = 20,
-        example = 20
-    )]
-    pub limit: usize,
+    #[param(inline, required = false)]
+    pub limit: Limit<20, 100>,
 }
 
 impl SearchParams {
@@ -430,7 +416,7 @@ impl FromQuery for SearchParams {
         }
         Ok(SearchParams {
             q: text.to_string(),
-            limit: q.count("limit", 20, 1, 100)?,
+            limit: Limit::parse(q)?,
         })
     }
 }
@@ -460,31 +446,19 @@ pub struct ContributionsParams {
     #[param(inline, example = "85171300")]
     pub hs_code: HsCode,
     /// rows to return (1-1000)
-    #[param(
-        required = false,
-        minimum = 1,
-        maximum = 1000,
-        default = 50,
-        example = 50
-    )]
-    pub limit: usize,
+    #[param(inline, required = false)]
+    pub limit: Limit<50, 1000>,
     /// rows to skip
-    #[param(
-        required = false,
-        minimum = 0,
-        maximum = 100000,
-        default = 0,
-        example = 0
-    )]
-    pub offset: usize,
+    #[param(inline, required = false)]
+    pub offset: Offset,
 }
 
 impl FromQuery for ContributionsParams {
     fn from_query(q: &Query) -> Result<Self, ApiError> {
         Ok(ContributionsParams {
             hs_code: HsCode::parse(q)?,
-            limit: q.count("limit", 50, 1, 1000)?,
-            offset: q.count("offset", 0, 0, 100_000)?,
+            limit: Limit::parse(q)?,
+            offset: Offset::parse(q)?,
         })
     }
 }

@@ -22,6 +22,8 @@ pub struct Query {
 pub trait Choice: Copy + 'static {
     /// Every value, in the order 400 messages list them.
     const ALL: &'static [Self];
+    /// The value when the parameter is absent.
+    const DEFAULT: Self;
     fn key(self) -> &'static str;
 }
 
@@ -197,10 +199,10 @@ impl Query {
         }
     }
 
-    /// An optional choice, `default` when absent.
-    pub fn choice<C: Choice>(&self, name: &'static str, default: C) -> Result<C, ApiError> {
+    /// An optional choice, `C::DEFAULT` when absent.
+    pub fn choice<C: Choice>(&self, name: &'static str) -> Result<C, ApiError> {
         match self.given(name) {
-            None => Ok(default),
+            None => Ok(C::DEFAULT),
             Some(v) => C::ALL
                 .iter()
                 .copied()

@@ -44,7 +44,7 @@ impl Handler for Search {
         conn: &Connection,
         p: &SearchParams,
     ) -> Result<Answered<Vec<SearchHit>>, ApiError> {
-        search(conn, &p.q, p.limit)
+        search(conn, &p.q, p.limit.0)
     }
 }
 

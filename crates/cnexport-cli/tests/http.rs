@@ -332,7 +332,19 @@ async fn openapi_describes_every_endpoint_and_parameter() {
                     .iter()
                     .map(|v| v.to_string().trim_matches('"').to_string())
                     .collect(),
-                None => vec![p["example"].to_string().trim_matches('"').to_string()],
+                // The parameter's example, else its schema's first example
+                // or default.
+                None => {
+                    let example = [
+                        &p["example"],
+                        &p["schema"]["examples"][0],
+                        &p["schema"]["default"],
+                    ]
+                    .into_iter()
+                    .find(|v| !v.is_null())
+                    .unwrap_or_else(|| panic!("{endpoint}: {name} has no example"));
+                    vec![example.to_string().trim_matches('"').to_string()]
+                }
             };
             for v in values {
                 let target = format!("{base}&{name}={v}");
