@@ -167,6 +167,21 @@ fn write_cell(
     Ok(())
 }
 
+/// Writes the column names as a header row at `row`.
+fn write_header(
+    sheet: &mut Worksheet,
+    row: u32,
+    table: &Table,
+    styles: &Styles,
+    widths: &mut Widths,
+) -> Result<(), XlsxError> {
+    for (c, column) in table.columns.iter().enumerate() {
+        sheet.write_string_with_format(row, c as u16, &column.name, &styles.header)?;
+        widths.fit(c, &column.name);
+    }
+    Ok(())
+}
+
 /// Writes a header row and the rows from `first_row`; returns the next free row.
 fn write_table(
     sheet: &mut Worksheet,
@@ -175,10 +190,7 @@ fn write_table(
     styles: &Styles,
     widths: &mut Widths,
 ) -> Result<u32, XlsxError> {
-    for (c, column) in table.columns.iter().enumerate() {
-        sheet.write_string_with_format(first_row, c as u16, &column.name, &styles.header)?;
-        widths.fit(c, &column.name);
-    }
+    write_header(sheet, first_row, table, styles, widths)?;
     let mut r = first_row + 1;
     for row in &table.rows {
         for (c, value) in row.iter().enumerate() {
@@ -198,10 +210,7 @@ fn write_key_values(
     styles: &Styles,
     widths: &mut Widths,
 ) -> Result<u32, XlsxError> {
-    for (c, column) in table.columns.iter().enumerate() {
-        sheet.write_string_with_format(first_row, c as u16, &column.name, &styles.header)?;
-        widths.fit(c, &column.name);
-    }
+    write_header(sheet, first_row, table, styles, widths)?;
     let mut r = first_row + 1;
     for row in &table.rows {
         let key = row[0].as_str().unwrap_or("");
