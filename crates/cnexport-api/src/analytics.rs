@@ -10,27 +10,6 @@ use rusqlite::{Connection, OptionalExtension, Row};
 /// (databases record theirs in `meta.low_base_threshold`).
 pub const DEFAULT_LOW_BASE: i64 = 1_000_000;
 
-/// The columns of `hs_base_metrics` that [`Extra`] reads.
-pub const EXTRA_COLUMNS: &[&str] = &[
-    "value_month",
-    "value_prev_month",
-    "value_year_ago_month",
-    "g3",
-    "g12",
-    "gb",
-    "hhi",
-    "hhi_prev",
-    "effective_markets",
-    "effective_markets_prev",
-    "markets_entered",
-    "markets_exited",
-    "first_quantity",
-    "first_quantity_prev",
-    "unit_both_windows",
-    "prev12m_global_total",
-    "recent12m_global_total",
-];
-
 #[derive(Debug, Clone)]
 pub struct Extra {
     pub value_month: i64,

@@ -41,42 +41,8 @@ struct Metrics {
     extra: Extra,
 }
 
-/// The columns of `hs_base_metrics` that `read_metrics` reads.
-fn select_columns() -> String {
-    let mut cols: Vec<String> = [
-        "hs_code",
-        "recent12m_global_total",
-        "prev12m_global_total",
-        "yoy_growth_rate",
-        "mom_growth_rate",
-        "active_countries_count",
-        "monthly_activity_count",
-        "top3_concentration_percent",
-        "avg_country_active_months",
-        "first_unit",
-        "first_quantity",
-        "second_unit",
-        "second_quantity",
-        "best_region",
-        "best_region_percent",
-        "momentum_score",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
-    for region in Region::ALL {
-        let col = region.column();
-        cols.push(format!("{col}_total"));
-        cols.push(format!("{col}_prev_total"));
-    }
-    for c in analytics::EXTRA_COLUMNS {
-        if !cols.iter().any(|have| have == c) {
-            cols.push(c.to_string());
-        }
-    }
-    cols.join(", ")
-}
-
+/// Reads one `hs_base_metrics` row, column by name: the queries select
+/// `*`, so reading one more column is one line here.
 fn read_metrics(row: &Row) -> rusqlite::Result<Metrics> {
     let regions = Region::ALL
         .iter()
@@ -235,12 +201,10 @@ impl Handler for Dashboard {
         let (first, last) = metric_months(conn, hs)?.ok_or_else(|| no_metrics(conn, hs))?;
         let latest = latest_month(conn)?;
         let month: Month = p.current_month.unwrap_or(latest);
-        let sql = format!(
-            "SELECT {} FROM hs_base_metrics WHERE hs_code = ?1 AND as_of_month = ?2",
-            select_columns()
-        );
         let m = conn
-            .prepare_cached(&sql)?
+            .prepare_cached(
+                "SELECT * FROM hs_base_metrics WHERE hs_code = ?1 AND as_of_month = ?2",
+            )?
             .query_row(params![hs, month.yyyymm()], read_metrics)
             .optional()?
             .ok_or_else(|| {
@@ -525,11 +489,9 @@ impl Handler for TopProducts {
         // threshold) so that tiny bases do not top them.
         let min_base = p.min_base.unwrap_or(threshold);
         let latest: Month = latest_month(conn)?;
-        let sql = format!(
-            "SELECT {} FROM hs_base_metrics WHERE as_of_month = ?1 AND level = ?2",
-            select_columns()
-        );
-        let mut st = conn.prepare_cached(&sql)?;
+        let mut st = conn.prepare_cached(
+            "SELECT * FROM hs_base_metrics WHERE as_of_month = ?1 AND level = ?2",
+        )?;
         let all: Vec<Metrics> = st
             .query_map(params![latest.yyyymm(), p.level.0], read_metrics)?
             .collect::<Result<_, _>>()?;
