@@ -2,11 +2,11 @@
 //! and answer type. The dispatcher, the HTTP server, the OpenAPI document,
 //! the report crate and the fuzz target all take it from here.
 
+use crate::handler::Handler;
 use crate::params::FromQuery;
 use crate::query::Query;
 use crate::{ApiError, Envelope, OK_MESSAGE};
 use rusqlite::Connection;
-use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::schema::Schema;
@@ -26,41 +26,6 @@ pub enum Endpoint {
     Contributions,
     Countries,
     Series,
-}
-
-/// What an endpoint's handler answers: the typed `data`, and for list
-/// endpoints the number of items before `limit`/`offset`.
-#[derive(Debug, Clone)]
-pub struct Answered<T> {
-    pub data: T,
-    pub total_count: Option<u64>,
-}
-
-impl<T> Answered<T> {
-    pub fn data(data: T) -> Answered<T> {
-        Answered {
-            data,
-            total_count: None,
-        }
-    }
-
-    pub fn list(data: T, total: usize) -> Answered<T> {
-        Answered {
-            data,
-            total_count: Some(total as u64),
-        }
-    }
-}
-
-/// One endpoint's handler: typed parameters in, typed answer out.
-pub trait Handler: Sync + 'static {
-    type Params: FromQuery + IntoParams;
-    type Data: Serialize + ToSchema;
-    fn answer(
-        &self,
-        conn: &Connection,
-        params: &Self::Params,
-    ) -> Result<Answered<Self::Data>, ApiError>;
 }
 
 /// A handler with its types erased, so that `Endpoint` can pick one.
@@ -183,9 +148,9 @@ impl Endpoint {
         match self {
             Endpoint::Dashboard => &crate::metrics::Dashboard,
             Endpoint::Markets => &crate::metrics::Markets,
-            Endpoint::Trend => &crate::endpoints::Trend,
+            Endpoint::Trend => &crate::pairs::Trend,
             Endpoint::TopProducts => &crate::metrics::TopProducts,
-            Endpoint::History => &crate::endpoints::History,
+            Endpoint::History => &crate::pairs::History,
             Endpoint::Search => &crate::search::Search,
             Endpoint::Meta => &crate::meta::Meta,
             Endpoint::Contributions => &crate::meta::Contributions,

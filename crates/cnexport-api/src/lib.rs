@@ -10,11 +10,13 @@
 
 mod analytics;
 mod endpoint;
-mod endpoints;
 mod error;
+mod handler;
+mod lookup;
 mod meta;
 mod metrics;
 pub mod model;
+mod pairs;
 pub mod params;
 pub mod query;
 mod search;
@@ -24,12 +26,13 @@ use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use endpoint::{Answered, Endpoint, Handler};
-pub use endpoints::{HistoryAnswer, HistoryMonth, SummaryStats, TrendAnswer, YearTotal};
+pub use endpoint::Endpoint;
 pub use error::ApiError;
+pub use handler::{Answered, Handler};
 pub use meta::{ContributionMarket, ContributionsAnswer, CountryEntry, MetaAnswer, MonthStatus};
 pub use metrics::{DashboardAnswer, MarketEntry, TopProduct};
 pub use model::FieldKind;
+pub use pairs::{HistoryAnswer, HistoryMonth, SummaryStats, TrendAnswer, YearTotal};
 pub use params::CountryParam;
 pub use query::Query;
 pub use search::SearchHit;

@@ -3,8 +3,8 @@
 //! drove a product's growth) and `/skill/countries` (every partner with the
 //! codes other datasets use).
 
-use crate::endpoint::{Answered, Handler};
-use crate::endpoints::{country_info, latest_month};
+use crate::handler::{Answered, Handler};
+use crate::lookup::{country_info, latest_month};
 use crate::params::{ContributionsParams, MetaParams, NoParams};
 use crate::ApiError;
 use cnexport_core::round::{growth_pct, percent};

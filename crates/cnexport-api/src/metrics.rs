@@ -2,8 +2,8 @@
 //! tables `hs_base_metrics` and `hs_count_month`.
 
 use crate::analytics::{self, Extra};
-use crate::endpoint::{Answered, Handler};
-use crate::endpoints::latest_month;
+use crate::handler::{Answered, Handler};
+use crate::lookup::latest_month;
 use crate::model::{
     BestRegion, Concentration, MomentumComponents, PriceVolume, RegionBreakdown, RegionShare,
     TradeBlocBreakdown, UnitValue,
@@ -110,7 +110,7 @@ fn metric_months(conn: &Connection, hs: &str) -> Result<Option<(u32, u32)>, ApiE
 /// The 404 for a code without metrics: either no export record at all, or
 /// data too short for a 24-month window.
 pub(crate) fn no_metrics(conn: &Connection, hs: &str) -> ApiError {
-    let (lo, hi) = crate::endpoints::code_range(hs);
+    let (lo, hi) = crate::lookup::code_range(hs);
     let known: Result<Option<i64>, _> = conn
         .query_row(
             "SELECT 1 FROM monthly_facts WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1",

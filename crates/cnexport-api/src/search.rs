@@ -1,7 +1,7 @@
 //! GET /skill/search: find products by code prefix or by words of their
 //! Chinese or English name, ranked.
 
-use crate::endpoint::{Answered, Handler};
+use crate::handler::{Answered, Handler};
 use crate::params::SearchParams;
 use crate::ApiError;
 use rusqlite::Connection;

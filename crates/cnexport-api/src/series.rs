@@ -8,8 +8,8 @@
 //! that month (one index lookup), else the sum of that month's facts (a scan
 //! of one month's rows of the code), so a 2-digit chapter stays cheap.
 
-use crate::endpoint::{Answered, Handler};
-use crate::endpoints::{code_range, latest_month};
+use crate::handler::{Answered, Handler};
+use crate::lookup::{code_range, latest_month};
 use crate::model::{MonthAmount, CURRENCY_UNIT};
 use crate::params::ProductParams;
 use crate::ApiError;
