@@ -26,6 +26,7 @@ pub enum Endpoint {
     Contributions,
     Countries,
     Series,
+    Growth,
 }
 
 /// A handler with its types erased, so that `Endpoint` can pick one.
@@ -68,7 +69,7 @@ impl<H: Handler> AnyHandler for H {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 11] = [
         Endpoint::Dashboard,
         Endpoint::Markets,
         Endpoint::Trend,
@@ -79,6 +80,7 @@ impl Endpoint {
         Endpoint::Contributions,
         Endpoint::Countries,
         Endpoint::Series,
+        Endpoint::Growth,
     ];
 
     pub fn path(self) -> &'static str {
@@ -91,6 +93,7 @@ impl Endpoint {
             Endpoint::Search => "/skill/search",
             Endpoint::Meta => "/skill/meta",
             Endpoint::Contributions => "/skill/contributions",
+            Endpoint::Growth => "/skill/growth",
             Endpoint::Countries => "/skill/countries",
             Endpoint::Series => "/skill/series",
         }
@@ -118,6 +121,7 @@ impl Endpoint {
             Endpoint::Search => "Find products by code prefix or by words of the Chinese or English name, best match first",
             Endpoint::Meta => "What the build holds: months (and whether a month is in), counts, currency, digest, build time",
             Endpoint::Contributions => "Which markets drove a product's year-on-year change: each market's change and its contribution in percentage points",
+            Endpoint::Growth => "A product's destinations ranked by year-on-year growth of their 12-month totals, fastest first, leaving out (and counting) low bases and new markets",
             Endpoint::Countries => "Every partner with its Chinese and English names, continent, blocs, ISO 3166 and UN M49 codes",
             Endpoint::Series => "A product's (or roll-up's) exports to all destinations in each of the 24 months M-23..M, oldest first; the last 12 add up to recent12mGlobalTotal, the first 12 to prev12mGlobalTotal",
         }
@@ -133,6 +137,7 @@ impl Endpoint {
                 | Endpoint::Search
                 | Endpoint::Contributions
                 | Endpoint::Countries
+                | Endpoint::Growth
         )
     }
 
@@ -156,6 +161,7 @@ impl Endpoint {
             Endpoint::Contributions => &crate::meta::Contributions,
             Endpoint::Countries => &crate::meta::Countries,
             Endpoint::Series => &crate::series::Series,
+            Endpoint::Growth => &crate::growth::Growth,
         }
     }
 

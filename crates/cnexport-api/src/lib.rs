@@ -11,6 +11,7 @@
 mod analytics;
 mod endpoint;
 mod error;
+mod growth;
 mod handler;
 mod lookup;
 mod meta;
@@ -28,6 +29,7 @@ use serde_json::Value;
 
 pub use endpoint::Endpoint;
 pub use error::ApiError;
+pub use growth::{GrowthAnswer, GrowthMarket};
 pub use handler::{Answered, Handler};
 pub use meta::{ContributionMarket, ContributionsAnswer, CountryEntry, MetaAnswer, MonthStatus};
 pub use metrics::{DashboardAnswer, MarketEntry, TopProduct};

@@ -277,6 +277,15 @@ pub struct MarketEntry {
     /// yuan, the 12 months before the recent 12
     #[schema(format = "yuan")]
     pub prev12m_total: i64,
+    /// (recent12 / prev12 - 1) * 100, in percent; null on a zero base
+    #[schema(format = "percent")]
+    pub yoy_growth_rate: Option<f64>,
+    /// prev12 is below the database's low-base threshold: the growth rate is
+    /// on a small base
+    pub low_base: bool,
+    /// recent12mTotal / the product's recent12 * 100, in percent
+    #[schema(format = "percent")]
+    pub share: Option<f64>,
     pub unit_value: Option<UnitValue>,
     pub price_volume: Option<PriceVolume>,
     pub country_name_en: Option<String>,
@@ -366,6 +375,16 @@ impl Handler for Markets {
             let primary = match p.sort_by {
                 MarketSort::Name => a.pinyin.cmp(&b.pinyin),
                 MarketSort::Amount => a.total.cmp(&b.total),
+                MarketSort::Growth => match (a.prev > 0, b.prev > 0) {
+                    // recent / prev compared exactly: a.r * b.p against b.r * a.p.
+                    (true, true) => {
+                        (a.total as i128 * b.prev as i128).cmp(&(b.total as i128 * a.prev as i128))
+                    }
+                    // A zero base has no growth rate: last in either order.
+                    (true, false) => return std::cmp::Ordering::Less,
+                    (false, true) => return std::cmp::Ordering::Greater,
+                    (false, false) => std::cmp::Ordering::Equal,
+                },
             };
             let primary = match p.order {
                 SortOrder::Asc => primary,
@@ -374,6 +393,14 @@ impl Handler for Markets {
             primary.then_with(|| a.code.cmp(&b.code))
         });
         let total = rows.len();
+        // The product's recent12 (the base of each market's share): every
+        // market with exports in recent12 (minAmount does not change it).
+        let product_recent12: i64 = conn
+            .prepare_cached(
+                "SELECT coalesce(sum(recent12m_total), 0) FROM hs_count_month WHERE hs_code = ?1",
+            )?
+            .query_row([hs], |r| r.get(0))?;
+        let threshold = analytics::low_base_threshold(conn);
         // Unit values per market use the product's unit when it is one and the
         // same in both windows (as for the product itself).
         let unit: Option<String> = conn
@@ -401,6 +428,9 @@ impl Handler for Markets {
                     monthly_avg: r.avg,
                     three_year_cagr: r.cagr,
                     prev12m_total: r.prev,
+                    yoy_growth_rate: growth_pct(r.total as i128, r.prev as i128),
+                    low_base: analytics::low_base_12(r.prev, threshold),
+                    share: percent(r.total as i128, product_recent12 as i128),
                     unit_value,
                     price_volume,
                     country_name_en: r.name_en,

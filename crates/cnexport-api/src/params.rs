@@ -209,7 +209,7 @@ macro_rules! choice {
 
 choice! {
     /// Sort order of `/skill/markets`.
-    MarketSort { Amount => "amount", Name => "name" } default Amount
+    MarketSort { Amount => "amount", Name => "name", Growth => "growth" } default Amount
 }
 
 choice! {
@@ -250,7 +250,7 @@ pub struct MarketsParams {
     /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
     #[param(inline, example = "85171300")]
     pub hs_code: HsCode,
-    /// amount, or name in pinyin order
+    /// amount, name (pinyin order), or growth (yoyGrowthRate, unrounded; zero bases last)
     #[param(inline, required = false)]
     pub sort_by: MarketSort,
     /// sort order
@@ -457,6 +457,35 @@ impl FromQuery for ContributionsParams {
     fn from_query(q: &Query) -> Result<Self, ApiError> {
         Ok(ContributionsParams {
             hs_code: HsCode::parse(q)?,
+            limit: Limit::parse(q)?,
+            offset: Offset::parse(q)?,
+        })
+    }
+}
+
+/// `/skill/growth`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct GrowthParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// least prev12 (yuan) of a destination to be ranked; default: the low-base threshold of the database
+    #[param(minimum = 0, example = 1000000)]
+    pub min_base: Option<i64>,
+    /// rows to return (1-1000)
+    #[param(inline, required = false)]
+    pub limit: Limit<50, 1000>,
+    /// rows to skip
+    #[param(inline, required = false)]
+    pub offset: Offset,
+}
+
+impl FromQuery for GrowthParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(GrowthParams {
+            hs_code: HsCode::parse(q)?,
+            min_base: q.optional_integer("minBase", 0)?,
             limit: Limit::parse(q)?,
             offset: Offset::parse(q)?,
         })

@@ -105,8 +105,8 @@ enum Command {
     },
     /// Serve the API over HTTP.
     ///
-    /// Endpoints: the ten /skill/ endpoints (dashboard, markets, trend, topProducts,
-    /// history, search, meta, contributions, countries, series: the same answers as
+    /// Endpoints: the /skill/ endpoints (dashboard, markets, trend, topProducts, history,
+    /// search, meta, contributions, countries, series, growth: the same answers as
     /// `cnexport query`), /healthz, /openapi.json, and the web page at /.
     /// When a build replaces the database file the server switches to it without a
     /// restart (it checks the file twice a second; SIGHUP switches at once). SIGTERM or
@@ -145,7 +145,7 @@ enum Command {
     /// On a terminal it prints a readable table; with --json, or when the output is piped
     /// or redirected, it prints exactly the JSON body the server sends. Exit status 0
     /// when the answer's code is 200, 2 otherwise. Endpoints: /skill/dashboard, markets,
-    /// trend, topProducts, history, search, meta, contributions, countries, series.
+    /// trend, topProducts, history, search, meta, contributions, countries, series, growth.
     Query {
         /// The database written by `cnexport build`.
         #[arg(long)]

@@ -94,7 +94,13 @@ fn targets(conn: &Connection) -> Vec<String> {
             if let Some(m) = first_fact_month.first() {
                 t.push(format!("/skill/dashboard?hsCode={code}&currentMonth={m}"));
             }
-            for sort in ["amount", "name"] {
+            t.push(format!("/skill/growth?hsCode={code}"));
+            t.push(format!("/skill/growth?hsCode={code}&minBase=0"));
+            t.push(format!("/skill/growth?hsCode={code}&minBase=100000000000"));
+            t.push(format!(
+                "/skill/growth?hsCode={code}&minBase=0&limit=3&offset=2"
+            ));
+            for sort in ["amount", "name", "growth"] {
                 for order in ["desc", "asc"] {
                     t.push(format!(
                         "/skill/markets?hsCode={code}&sortBy={sort}&order={order}"
@@ -256,6 +262,22 @@ fn targets(conn: &Connection) -> Vec<String> {
     t.push(format!(
         "/skill/history?hsCode={code}&countryCode=502&vintages=yes"
     ));
+    for q in [
+        "",
+        "hsCode=123",
+        "hsCode=99",
+        "minBase=-1",
+        "minBase=x",
+        "limit=0",
+        "minbase=5",
+    ] {
+        let q = if q.starts_with("hsCode") || q.is_empty() {
+            q.to_string()
+        } else {
+            format!("hsCode={code}&{q}")
+        };
+        t.push(format!("/skill/growth?{q}"));
+    }
     t.push("/skill/search".into());
     t.push(format!("/skill/search?q={}", "8".repeat(65)));
     t.push("/skill/meta?month=2024".into());

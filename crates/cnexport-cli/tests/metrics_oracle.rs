@@ -55,6 +55,22 @@ fn compare_dataset(conn: &Connection, o: &Oracle, d: &mut Diffs) {
                 d.expect_error(conn, &target, 404, "");
             }
             compare_markets(conn, o, &view, d);
+            // Growth markets: the default base (the low-base threshold), no
+            // base, and markets ranked by growth both ways.
+            for (query, min_base) in [("", oracle::extra::LOW_BASE), ("&minBase=0", 0)] {
+                d.expect_ok(
+                    conn,
+                    &format!("/skill/growth?hsCode={code}&limit=1000{query}"),
+                    &o.growth(&view, min_base),
+                );
+            }
+            for (order, ascending) in [("desc", false), ("asc", true)] {
+                d.expect_ok(
+                    conn,
+                    &format!("/skill/markets?hsCode={code}&sortBy=growth&order={order}&limit=1000"),
+                    &o.markets_by_growth(&view, ascending),
+                );
+            }
             d.expect_ok(
                 conn,
                 &format!("/skill/contributions?hsCode={code}&limit=1000"),

@@ -271,7 +271,7 @@ fn object(endpoint: Endpoint, data: &Value) -> Result<&Map<String, Value>, Repor
 /// The answer's main table: the rows of a list answer, the one row of
 /// dashboard and meta, the months of trend, series and history (with the
 /// answer's other scalar fields repeated on each row), or the markets of
-/// contributions.
+/// contributions and growth.
 pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
     match endpoint {
         e if e.is_list() => list_table(endpoint, data),
@@ -288,7 +288,9 @@ pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError
         ),
         // The product's totals share the markets' field names (change,
         // yoyGrowthRate): the rows are the markets alone.
-        Endpoint::Contributions => list_table(endpoint, &object(endpoint, data)?["markets"]),
+        Endpoint::Contributions | Endpoint::Growth => {
+            list_table(endpoint, &object(endpoint, data)?["markets"])
+        }
         // The lists: one row per element.
         _ => list_table(endpoint, data),
     }

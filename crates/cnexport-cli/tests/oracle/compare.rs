@@ -275,6 +275,10 @@ impl Diffs {
 /// fixtures that spell out only the contract's fields; ISO codes are lookups).
 pub const ADDITIVE_FIELDS: &[&str] = &[
     "prev12mTotal",
+    // Added to each market; the core answers (dashboard, topProducts) carry
+    // yoyGrowthRate in every expectation, so it is still compared there.
+    "share",
+    "yoyGrowthRate",
     // /skill/meta's facts about the build rather than the data.
     "currencyName",
     "inputDigest",

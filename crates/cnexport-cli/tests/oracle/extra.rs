@@ -197,6 +197,91 @@ impl Oracle {
         })
     }
 
+    /// The destinations of a code at the latest month with their two
+    /// windows: (partner, recent12, prev12), every partner with either > 0.
+    fn windows(&self, v: &View) -> Vec<(String, i64, i64)> {
+        let m = self.latest;
+        v.partners
+            .iter()
+            .map(|(p, series)| {
+                (
+                    p.clone(),
+                    v.sum(series, m - 11, m),
+                    v.sum(series, m - 23, m - 12),
+                )
+            })
+            .filter(|(_, r, pv)| *r != 0 || *pv != 0)
+            .collect()
+    }
+
+    /// The expected `/skill/growth` data: partners with prev12 >= minBase
+    /// (and > 0) by recent12 / prev12 descending, ties by code; the counts of
+    /// low bases (0 < prev12 < minBase) and new markets (prev12 = 0).
+    pub fn growth(&self, v: &View, min_base: i64) -> Value {
+        let rows = self.windows(v);
+        let total: i64 = rows.iter().map(|r| r.1).sum();
+        let mut ranked: Vec<&(String, i64, i64)> =
+            rows.iter().filter(|r| r.2 > 0 && r.2 >= min_base).collect();
+        // x/y > u/w  <=>  x*w > u*y for positive y, w.
+        ranked.sort_by(|a, b| {
+            let left = b.1 as i128 * a.2 as i128;
+            let right = a.1 as i128 * b.2 as i128;
+            left.cmp(&right).then_with(|| a.0.cmp(&b.0))
+        });
+        let markets: Vec<Value> = ranked
+            .iter()
+            .enumerate()
+            .map(|(i, (p, r, pv))| {
+                json!({
+                    "rank": i + 1,
+                    "countryCode": p,
+                    "countryName": self.country_names.get(p).cloned().unwrap_or_else(|| p.clone()),
+                    "recent12mTotal": r,
+                    "prev12mTotal": pv,
+                    "yoyGrowthRate": cents_json(growth(*r, *pv)),
+                    "change": r - pv,
+                    "share": share_json(*r, total),
+                })
+            })
+            .collect();
+        json!({
+            "hsCode": v.code,
+            "currentMonth": month_text(self.latest),
+            "recent12mGlobalTotal": total,
+            "minBase": min_base,
+            "marketCount": ranked.len(),
+            "excludedLowBase": rows.iter().filter(|r| r.2 > 0 && r.2 < min_base).count(),
+            "newMarkets": rows.iter().filter(|r| r.2 == 0 && r.1 > 0).count(),
+            "markets": markets,
+        })
+    }
+
+    /// The expected `/skill/markets?sortBy=growth` rows: the markets
+    /// answer's rows, defined growth first by recent12 / prev12 (descending,
+    /// or ascending), zero bases last, ties by code.
+    pub fn markets_by_growth(&self, v: &View, ascending: bool) -> Value {
+        let mut rows = self.markets(v);
+        let prev = |row: &Value| row["prev12mTotal"].as_i64().unwrap_or(0);
+        rows.sort_by(|a, b| {
+            let (pa, pb) = (prev(&a.2), prev(&b.2));
+            let rank = match (pa > 0, pb > 0) {
+                (true, true) => {
+                    let ord = (b.1 as i128 * pa as i128).cmp(&(a.1 as i128 * pb as i128));
+                    if ascending {
+                        ord.reverse()
+                    } else {
+                        ord
+                    }
+                }
+                (true, false) => std::cmp::Ordering::Less,
+                (false, true) => std::cmp::Ordering::Greater,
+                (false, false) => std::cmp::Ordering::Equal,
+            };
+            rank.then_with(|| a.0.cmp(&b.0))
+        });
+        Value::Array(rows.into_iter().map(|r| r.2).collect())
+    }
+
     /// The expected `/skill/meta` data (the fields the facts determine).
     pub fn meta(&self) -> Value {
         let facts = self.by_code.values().flatten();
@@ -240,5 +325,14 @@ impl Oracle {
             q.push((month_text(gap), "missing"));
         }
         q
+    }
+}
+
+/// part / whole * 100 to 2 decimals (half away from zero), null for a zero whole.
+fn share_json(part: i64, whole: i64) -> Value {
+    if whole == 0 {
+        Value::Null
+    } else {
+        cents_json(Some(round_div(part as i128 * 10_000, whole as i128)))
     }
 }

@@ -603,11 +603,22 @@ impl Oracle {
     pub fn markets(&self, view: &View) -> Vec<(String, i64, Value)> {
         let m = self.latest;
         let mut rows = Vec::new();
+        // The code's recent12, the base of each market's share.
+        let code_recent: i64 = view
+            .partners
+            .values()
+            .map(|series| view.sum(series, m - 11, m))
+            .sum();
         for (p, series) in &view.partners {
             let recent = view.sum(series, m - 11, m);
             if recent <= 0 {
                 continue;
             }
+            let prev = if m - 23 >= self.first {
+                view.sum(series, m - 23, m - 12)
+            } else {
+                0
+            };
             let cagr = if m - 47 < self.first {
                 None
             } else {
@@ -628,7 +639,10 @@ impl Oracle {
                 "recent12mTotal": recent,
                 "monthlyAvg": cents_json(ratio(recent, 12)),
                 "threeYearCAGR": cagr,
-                "prev12mTotal": if m - 23 >= self.first { view.sum(series, m - 23, m - 12) } else { 0 },
+                "prev12mTotal": prev,
+                "yoyGrowthRate": cents_json(growth(recent, prev)),
+                "lowBase": prev < extra::LOW_BASE,
+                "share": cents_json(Some(round_div(recent as i128 * 10_000, code_recent as i128))),
             });
             let mut row = row;
             extra::market_extra(view, p, &mut row);
