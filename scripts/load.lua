@@ -1,5 +1,5 @@
 -- wrk script for scripts/load.sh: cycles through the dashboard, markets
--- and trend requests listed in a file; every request carries a unique rid=<thread>.<n>, so the
+-- and trend requests listed in a file; every request carries a unique _rid=<thread>.<n> (a client-reserved name: the API ignores names that begin with `_`), so the
 -- access log can be reconciled request by request. Counts, per thread,
 -- the requests issued and the responses by status; done() prints them.
 local threads = {}
@@ -30,7 +30,7 @@ end
 function request()
   issued = issued + 1
   local p = paths[(issued % #paths) + 1]
-  return wrk.format("GET", p .. "&rid=" .. tid .. "." .. issued)
+  return wrk.format("GET", p .. "&_rid=" .. tid .. "." .. issued)
 end
 
 function response(status, headers, body)

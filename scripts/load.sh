@@ -12,7 +12,7 @@
 #   10 s warm-up it never exceeds 1.5 x its value at 10 s (min/max printed);
 # - the access log (SQLite, table hs_skill_access_log), after SIGTERM and
 #   the server's drain, holds exactly one row per request wrk issued: every
-#   request carries rid=<thread>.<n> and the logged ids of each thread are
+#   request carries _rid=<thread>.<n> and the logged ids of each thread are
 #   exactly 1..issued, no gaps, no duplicates; and, by count, the logged 200s
 #   are wrk's completed requests plus those answered after wrk hung up, which
 #   with the ones logged 499 (read, then dropped) and those never read make
@@ -148,7 +148,7 @@ c = sqlite3.connect(f"{work}/access.db")
 rows = c.execute("select par, status from hs_skill_access_log").fetchall()
 ids, bad_status, dropped = {}, 0, []
 for par, status in rows:
-    m = re.search(r"(?:^|&)rid=(\d+)\.(\d+)$", par)
+    m = re.search(r"(?:^|&)_rid=(\d+)\.(\d+)$", par)
     if not m:
         continue
     key = (int(m.group(1)), int(m.group(2)))
@@ -183,7 +183,7 @@ if not (0 <= in_flight <= conns):
 missing_ids = [(t, i) for t, k in issued.items() for i in range(first[t], k + 1) if (t, i) not in ids]
 missing = len(missing_ids)
 extra = sum(1 for (t, i) in ids if i > issued.get(t, 0) or i < first.get(t, 1))
-ok_rows = sum(1 for par, status in rows if status == 200 and re.search(r"(?:^|&)rid=", par))
+ok_rows = sum(1 for par, status in rows if status == 200 and re.search(r"(?:^|&)_rid=", par))
 unread = ok_rows - n["completed"]
 if extra:
     fail.append(f"{extra} logged ids wrk never issued")

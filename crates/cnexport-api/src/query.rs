@@ -18,6 +18,10 @@ pub struct Query {
     read: RefCell<Vec<&'static str>>,
 }
 
+/// The first character of the parameter names a client may add for itself
+/// (ignored by every endpoint).
+pub const CLIENT_PREFIX: char = '_';
+
 /// One of a closed set of values, named in the API by `key`.
 pub trait Choice: Copy + 'static {
     /// Every value, in the order 400 messages list them.
@@ -68,9 +72,15 @@ impl Query {
     }
 
     /// Refuses a name outside `allowed`, with a hint when only the case
-    /// differs (`sortby` for `sortBy`).
+    /// differs (`sortby` for `sortBy`). Names that begin with `_` are the
+    /// client's own (a cache buster such as `_=1733040000`, a request id)
+    /// and are ignored: no parameter of the API begins with `_`.
     pub fn check_names(&self, path: &str, allowed: &[String]) -> Result<(), ApiError> {
-        let Some(unknown) = self.names().find(|n| !allowed.iter().any(|a| a == n)) else {
+        let Some(unknown) = self
+            .names()
+            .filter(|n| !n.starts_with(CLIENT_PREFIX))
+            .find(|n| !allowed.iter().any(|a| a == n))
+        else {
             return Ok(());
         };
         let hint = allowed
@@ -285,6 +295,15 @@ mod tests {
             .unwrap()
             .check_names("/x", &allowed)
             .is_ok());
+        // The client's own names (`_`, `_rid`) pass; a misspelt one does not.
+        assert!(Query::parse("hsCode=1&_=1733040000&_rid=3.14")
+            .unwrap()
+            .check_names("/x", &allowed)
+            .is_ok());
+        assert!(Query::parse("hsCode=1&_rid=1&sortby=a")
+            .unwrap()
+            .check_names("/x", &allowed)
+            .is_err());
     }
 
     #[test]
