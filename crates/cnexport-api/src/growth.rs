@@ -6,11 +6,11 @@
 
 use crate::analytics::low_base_threshold;
 use crate::handler::{Answered, Handler};
-use crate::lookup::{country_info, latest_month};
+use crate::lookup::{country_info, latest_month, market_windows};
 use crate::params::GrowthParams;
 use crate::ApiError;
 use cnexport_core::round::{growth_pct, percent};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 use std::cmp::Ordering;
 use utoipa::ToSchema;
@@ -82,31 +82,12 @@ impl Handler for Growth {
         p: &GrowthParams,
     ) -> Result<Answered<GrowthAnswer>, ApiError> {
         let hs = &p.hs_code.0;
-        let exists: Option<i64> = conn
-            .query_row(
-                "SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1",
-                [hs],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if exists.is_none() {
-            return Err(crate::metrics::no_metrics(conn, hs));
-        }
         let latest = latest_month(conn)?;
+        let rows: Vec<(String, i64, i64)> = market_windows(conn, hs)?
+            .into_iter()
+            .map(|w| (w.country_code, w.recent12, w.prev12))
+            .collect();
         let min_base = p.min_base.unwrap_or_else(|| low_base_threshold(conn));
-        let mut st = conn.prepare_cached(
-            "SELECT country_code, recent12m_total, prev12m_total FROM hs_count_month
-             WHERE hs_code = ?1 AND (recent12m_total <> 0 OR prev12m_total <> 0)",
-        )?;
-        let rows: Vec<(String, i64, i64)> = st
-            .query_map([hs], |r| {
-                Ok((
-                    r.get("country_code")?,
-                    r.get("recent12m_total")?,
-                    r.get("prev12m_total")?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
         let total: i64 = rows.iter().map(|r| r.1).sum();
         let new_markets = rows.iter().filter(|r| r.2 == 0 && r.1 > 0).count();
         let excluded_low_base = rows.iter().filter(|r| r.2 > 0 && r.2 < min_base).count();

@@ -4,7 +4,7 @@
 use crate::params::CountryParam;
 use crate::ApiError;
 use cnexport_core::Month;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// The latest data month of the database.
 pub fn latest_month(conn: &Connection) -> Result<Month, ApiError> {
@@ -73,4 +73,67 @@ pub fn resolve_country(conn: &Connection, country: &CountryParam) -> Result<Stri
                 ))
             }),
     }
+}
+
+/// The 404 for a code without metrics: either no export record at all, or
+/// data too short for a 24-month window.
+pub(crate) fn no_metrics(conn: &Connection, hs: &str) -> ApiError {
+    let (lo, hi) = code_range(hs);
+    let known: Result<Option<i64>, _> = conn
+        .query_row(
+            "SELECT 1 FROM monthly_facts WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1",
+            params![lo, hi],
+            |r| r.get(0),
+        )
+        .optional();
+    match known {
+        Ok(Some(_)) => ApiError::not_found(format!(
+            "商品编码 {hs} 数据不足24个月 (hsCode {hs}: metrics need 24 months of data and the database holds fewer)"
+        )),
+        _ => ApiError::not_found(format!("未找到商品编码 {hs} 的出口数据 (no export data for hsCode {hs})")),
+    }
+}
+
+/// The 404 of [`no_metrics`] unless the code has rows in `hs_count_month`
+/// (its destinations at the latest month).
+pub fn require_markets(conn: &Connection, hs: &str) -> Result<(), ApiError> {
+    let known: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1")?
+        .query_row([hs], |r| r.get(0))
+        .optional()?;
+    match known {
+        Some(_) => Ok(()),
+        None => Err(no_metrics(conn, hs)),
+    }
+}
+
+/// A destination's two windows at the latest month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketWindows {
+    pub country_code: String,
+    /// M-11..M, yuan
+    pub recent12: i64,
+    /// M-23..M-12, yuan
+    pub prev12: i64,
+}
+
+/// The destinations of a code with exports in either window (one indexed
+/// read of `hs_count_month`); the 404 of [`no_metrics`] for a code that has
+/// none at all.
+pub fn market_windows(conn: &Connection, hs: &str) -> Result<Vec<MarketWindows>, ApiError> {
+    let rows: Vec<MarketWindows> = conn
+        .prepare_cached(
+            "SELECT country_code, recent12m_total, prev12m_total FROM hs_count_month
+             WHERE hs_code = ?1 AND (recent12m_total <> 0 OR prev12m_total <> 0)",
+        )?
+        .query_map([hs], |r| {
+            Ok(MarketWindows {
+                country_code: r.get("country_code")?,
+                recent12: r.get("recent12m_total")?,
+                prev12: r.get("prev12m_total")?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    require_markets(conn, hs)?;
+    Ok(rows)
 }

@@ -4,12 +4,12 @@
 //! codes other datasets use).
 
 use crate::handler::{Answered, Handler};
-use crate::lookup::{country_info, latest_month};
+use crate::lookup::{country_info, latest_month, market_windows};
 use crate::params::{ContributionsParams, MetaParams, NoParams};
 use crate::ApiError;
 use cnexport_core::round::{growth_pct, percent};
 use cnexport_core::Month;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -267,33 +267,13 @@ impl Handler for Contributions {
     ) -> Result<Answered<ContributionsAnswer>, ApiError> {
         let hs = &p.hs_code.0;
         let latest = latest_month(conn)?;
-        let mut st = conn.prepare_cached(
-            "SELECT country_code, recent12m_total, prev12m_total FROM hs_count_month
-             WHERE hs_code = ?1 AND (recent12m_total <> 0 OR prev12m_total <> 0)",
-        )?;
-        let rows: Vec<(String, i64, i64)> = st
-            .query_map([hs], |r| {
-                Ok((
-                    r.get("country_code")?,
-                    r.get("recent12m_total")?,
-                    r.get("prev12m_total")?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        let exists: Option<i64> = conn
-            .query_row(
-                "SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1",
-                [hs],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if exists.is_none() {
-            return Err(crate::metrics::no_metrics(conn, hs));
-        }
-        let recent: i64 = rows.iter().map(|r| r.1).sum();
-        let prev: i64 = rows.iter().map(|r| r.2).sum();
-        let mut items: Vec<(String, i64, i64, i64)> =
-            rows.into_iter().map(|(c, r, p)| (c, r, p, r - p)).collect();
+        let rows = market_windows(conn, hs)?;
+        let recent: i64 = rows.iter().map(|r| r.recent12).sum();
+        let prev: i64 = rows.iter().map(|r| r.prev12).sum();
+        let mut items: Vec<(String, i64, i64, i64)> = rows
+            .into_iter()
+            .map(|w| (w.country_code, w.recent12, w.prev12, w.recent12 - w.prev12))
+            .collect();
         // Largest absolute contribution (= largest absolute change) first.
         items.sort_by(|a, b| {
             b.3.unsigned_abs()

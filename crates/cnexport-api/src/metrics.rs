@@ -3,7 +3,7 @@
 
 use crate::analytics::{self, Extra};
 use crate::handler::{Answered, Handler};
-use crate::lookup::latest_month;
+use crate::lookup::{latest_month, no_metrics, require_markets};
 use crate::model::{
     BestRegion, Concentration, MomentumComponents, PriceVolume, RegionBreakdown, RegionShare,
     TradeBlocBreakdown, UnitValue,
@@ -105,25 +105,6 @@ fn metric_months(conn: &Connection, hs: &str) -> Result<Option<(u32, u32)>, ApiE
         (Some(a), Some(b)) => Some((a, b)),
         _ => None,
     })
-}
-
-/// The 404 for a code without metrics: either no export record at all, or
-/// data too short for a 24-month window.
-pub(crate) fn no_metrics(conn: &Connection, hs: &str) -> ApiError {
-    let (lo, hi) = crate::lookup::code_range(hs);
-    let known: Result<Option<i64>, _> = conn
-        .query_row(
-            "SELECT 1 FROM monthly_facts WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1",
-            params![lo, hi],
-            |r| r.get(0),
-        )
-        .optional();
-    match known {
-        Ok(Some(_)) => ApiError::not_found(format!(
-            "商品编码 {hs} 数据不足24个月 (hsCode {hs}: metrics need 24 months of data and the database holds fewer)"
-        )),
-        _ => ApiError::not_found(format!("未找到商品编码 {hs} 的出口数据 (no export data for hsCode {hs})")),
-    }
 }
 
 /// GET /skill/dashboard: a product's (or roll-up's) 12-month figures at an
@@ -310,16 +291,7 @@ impl Handler for Markets {
         p: &MarketsParams,
     ) -> Result<Answered<Vec<MarketEntry>>, ApiError> {
         let hs = &p.hs_code.0;
-        let known: Option<i64> = conn
-            .query_row(
-                "SELECT 1 FROM hs_count_month WHERE hs_code = ?1 LIMIT 1",
-                [hs],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if known.is_none() {
-            return Err(no_metrics(conn, hs));
-        }
+        require_markets(conn, hs)?;
         let mut st = conn.prepare_cached(
             "SELECT c.country_code, co.name_zh, co.name_pinyin, co.continent_zh, c.recent12m_total, c.monthly_avg,
                     c.three_year_cagr,

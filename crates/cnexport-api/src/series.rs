@@ -59,7 +59,7 @@ fn series(conn: &Connection, hs: &str) -> Result<Answered<SeriesAnswer>, ApiErro
         )
         .optional()?;
     if known.is_none() {
-        return Err(crate::metrics::no_metrics(conn, hs));
+        return Err(crate::lookup::no_metrics(conn, hs));
     }
     let latest = latest_month(conn)?;
     let first = latest.minus(23);
