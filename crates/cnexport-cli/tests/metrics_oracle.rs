@@ -80,6 +80,7 @@ fn compare_dataset(conn: &Connection, o: &Oracle, d: &mut Diffs) {
         }
     }
     compare_top_products(conn, o, d);
+    compare_next(conn, o, d);
     // /skill/meta, and "is month X in?".
     d.expect_ok(conn, "/skill/meta", &o.meta());
     for (month, status) in o.month_questions() {
@@ -307,23 +308,316 @@ fn note_ties(d: &mut Diffs, expected: &Value, sort: SortBy, regional: bool) {
                     d.note("topProducts: breadth tie broken by total");
                 }
             }
+            SortBy::Chance
+                if w[0]["top3ConcentrationPercent"] == w[1]["top3ConcentrationPercent"] =>
+            {
+                d.note("topProducts: chance tie on concentration")
+            }
+            SortBy::Season if w[0]["nextMonthShare"] == w[1]["nextMonthShare"] => {
+                d.note("topProducts: season tie on nextMonthShare")
+            }
             _ => {}
+        }
+    }
+    for e in &entries {
+        match sort {
+            SortBy::Chance => d.note("topProducts: a chance entry"),
+            SortBy::Season => d.note("topProducts: a season entry"),
+            _ => {}
+        }
+        if e["fastestGrowingMarket"].is_null() {
+            d.note("topProducts: fastestGrowingMarket null");
+        } else {
+            d.note("topProducts: fastestGrowingMarket");
+        }
+        if e["nextMonthShare"].is_null() {
+            d.note("topProducts: nextMonthShare null");
         }
     }
 }
 
+// ------------------------------------------- issue 14: the next answers
+
+fn add_notes(d: &mut Diffs, notes: Vec<&'static str>) {
+    for n in notes {
+        d.note(n);
+    }
+}
+
+/// The entries `offset..offset + limit` of an array.
+fn page_of(rows: &Value, offset: usize, limit: usize) -> Value {
+    Value::Array(
+        rows.as_array()
+            .expect("array")
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect(),
+    )
+}
+
+/// The as-of months seasonality is asked at: the latest, a year earlier,
+/// the end of the data's first year and a month early in the data (often
+/// without a complete year).
+fn season_months(o: &Oracle) -> Vec<i64> {
+    let mut months = vec![o.latest, o.latest - 12, o.first + 11, o.first + 4];
+    months.retain(|m| *m >= o.first && *m <= o.latest);
+    months.sort_unstable();
+    months.dedup();
+    months
+}
+
+/// The answers of issue 14 on a data set (any length): priceband,
+/// seasonality (to the world and to destinations, at several as-of months),
+/// long series (whole history, ranges, to a destination) and their errors
+/// for every code of every level; the chapter at the latest and the
+/// earliest valid as-of months (404 without a 24-month window).
+/// topProducts' chance and season, and the dashboard's seasonality, are in
+/// `compare_top_products` and the dashboards.
+fn compare_next(conn: &Connection, o: &Oracle, d: &mut Diffs) {
+    let series = o.code_series();
+    let full = o.latest - 23 >= o.first;
+    let every_partner = o.partners();
+    let (first, latest) = (month_text(o.first), month_text(o.latest));
+    for level in [8, 6, 4, 2] {
+        for (i, code) in o.codes(level).into_iter().enumerate() {
+            let view = o.view(&code);
+            let mut notes = Vec::new();
+
+            // Price bands: the whole list, and a page (the medians and
+            // counts stay those of every destination).
+            let pb = o.priceband(&view, &mut notes);
+            let n = pb["marketCount"].as_u64().expect("marketCount") as usize;
+            d.expect_ok_total(
+                conn,
+                &format!("/skill/priceband?hsCode={code}&limit=1000"),
+                &pb,
+                n,
+            );
+            let mut page = pb.clone();
+            page["markets"] = page_of(&pb["markets"], 1, 2);
+            d.expect_ok_total(
+                conn,
+                &format!("/skill/priceband?hsCode={code}&limit=2&offset=1"),
+                &page,
+                n,
+            );
+
+            // Seasonality, to the world and to the largest and smallest
+            // destinations.
+            let partners = oracle::next::partners_by_recent(&view);
+            let s = format!("/skill/seasonality?hsCode={code}");
+            d.expect_ok(conn, &s, &o.seasonality(&view, o.latest, None, &mut notes));
+            for m in season_months(o) {
+                d.expect_ok(
+                    conn,
+                    &format!("{s}&currentMonth={}", month_text(m)),
+                    &o.seasonality(&view, m, None, &mut notes),
+                );
+            }
+            let mut ends: Vec<&String> = partners.iter().map(|p| &p.0).take(1).collect();
+            ends.extend(partners.iter().map(|p| &p.0).next_back());
+            ends.dedup();
+            for p in &ends {
+                for m in [o.latest, o.first + 11] {
+                    if m > o.latest {
+                        continue;
+                    }
+                    d.expect_ok(
+                        conn,
+                        &format!("{s}&countryCode={p}&currentMonth={}", month_text(m)),
+                        &o.seasonality(&view, m, Some(p), &mut notes),
+                    );
+                }
+            }
+
+            // Series: the default range, the whole history, a range, one
+            // month; to the largest destination over the whole history and
+            // to the smallest over the default range.
+            let default_from = (o.latest - 23).max(o.first);
+            let sr = format!("/skill/series?hsCode={code}");
+            d.expect_ok(conn, &sr, &o.series(&view, default_from, o.latest, None));
+            d.expect_ok(
+                conn,
+                &format!("{sr}&from={first}&to={latest}"),
+                &o.series(&view, o.first, o.latest, None),
+            );
+            let (a, b) = ((o.first + 2).min(o.latest), (o.latest - 3).max(o.first));
+            let (a, b) = (a.min(b), a.max(b));
+            d.expect_ok(
+                conn,
+                &format!("{sr}&from={}&to={}", month_text(a), month_text(b)),
+                &o.series(&view, a, b, None),
+            );
+            d.expect_ok(
+                conn,
+                &format!("{sr}&from={first}&to={first}"),
+                &o.series(&view, o.first, o.first, None),
+            );
+            // Only `to`: `from` stays M-23 (or the first month), after `to`
+            // when `to` is early.
+            let only_to = format!("{sr}&to={}", month_text(b));
+            if default_from <= b {
+                d.expect_ok(conn, &only_to, &o.series(&view, default_from, b, None));
+            } else {
+                d.expect_error(conn, &only_to, 400, "");
+            }
+            if let Some(p) = ends.first() {
+                d.expect_ok(
+                    conn,
+                    &format!("{sr}&countryCode={p}&from={first}&to={latest}"),
+                    &o.series(&view, o.first, o.latest, Some(p)),
+                );
+            }
+            if let Some(p) = ends.last() {
+                d.expect_ok(
+                    conn,
+                    &format!("{sr}&countryCode={p}"),
+                    &o.series(&view, default_from, o.latest, Some(p)),
+                );
+            }
+            if partners.len() == 1 || partners.iter().any(|p| p.1 == 0) {
+                notes.push("series: a destination with nothing in recent12");
+            }
+            if o.latest - o.first + 1 < 12 {
+                notes.push("fewer than 12 months of data");
+            }
+            // A destination of the data without a record of this code.
+            if let Some(p) = every_partner
+                .iter()
+                .find(|p| !partners.iter().any(|q| &q.0 == *p))
+            {
+                d.expect_error(
+                    conn,
+                    &format!("{sr}&countryCode={p}&from={first}"),
+                    404,
+                    "该商品对此国家暂无出口记录",
+                );
+                d.expect_error(
+                    conn,
+                    &format!("{s}&countryCode={p}"),
+                    404,
+                    "该商品对此国家暂无出口记录",
+                );
+            }
+            if i == 0 {
+                series_errors(conn, o, &code, d);
+            }
+
+            // The chapter, at the latest and the earliest valid as-of month.
+            if full {
+                let c = format!("/skill/chapter?hsCode={code}");
+                for (target, m) in [
+                    (c.clone(), o.latest),
+                    (
+                        format!("{c}&currentMonth={}", month_text(o.first + 23)),
+                        o.first + 23,
+                    ),
+                ] {
+                    let expected = o.chapter(&series, &code, m, &mut notes);
+                    let n = expected["headingCount"].as_u64().expect("count") as usize;
+                    d.expect_ok_total(conn, &target, &expected, n);
+                    if level == 2 && m == o.latest {
+                        let mut page = expected.clone();
+                        page["headings"] = page_of(&expected["headings"], 1, 1);
+                        d.expect_ok_total(conn, &format!("{target}&limit=1&offset=1"), &page, n);
+                    }
+                }
+                if i == 0 {
+                    for m in [o.first + 22, o.latest + 1] {
+                        d.expect_error(
+                            conn,
+                            &format!("{c}&currentMonth={}", month_text(m)),
+                            404,
+                            &month_text(m),
+                        );
+                    }
+                }
+            } else {
+                d.expect_error(conn, &format!("/skill/chapter?hsCode={code}"), 404, "");
+            }
+            add_notes(d, notes);
+        }
+    }
+    for bad in ["99999999", "9999"] {
+        for path in ["priceband", "chapter", "seasonality", "series"] {
+            d.expect_error(conn, &format!("/skill/{path}?hsCode={bad}"), 404, bad);
+        }
+    }
+    if !full {
+        // Nothing to rank without a 24-month window.
+        for sort in SortBy::ALL {
+            d.expect_ok(
+                conn,
+                &format!("/skill/topProducts?minAmount=0&sortBy={}", sort.param()),
+                &json!([]),
+            );
+        }
+    }
+}
+
+/// The 400s of long series: a month outside the data, `from` after `to`,
+/// malformed months.
+fn series_errors(conn: &Connection, o: &Oracle, code: &str, d: &mut Diffs) {
+    let sr = format!("/skill/series?hsCode={code}");
+    let (before, after) = (month_text(o.first - 1), month_text(o.latest + 1));
+    for query in [
+        format!("from={before}"),
+        format!("to={after}"),
+        format!("from={before}&to={}", month_text(o.latest)),
+        format!("from={}&to={after}", month_text(o.first)),
+    ] {
+        d.expect_error(conn, &format!("{sr}&{query}"), 400, "");
+    }
+    if o.latest > o.first {
+        d.expect_error(
+            conn,
+            &format!(
+                "{sr}&from={}&to={}",
+                month_text(o.latest),
+                month_text(o.latest - 1)
+            ),
+            400,
+            "",
+        );
+    }
+    for bad in ["2024-01", "202413", "20241", "abc"] {
+        d.expect_error(conn, &format!("{sr}&from={bad}"), 400, "from");
+        d.expect_error(conn, &format!("{sr}&to={bad}"), 400, "to");
+    }
+    // Seasonality at a month outside the data: refused (the contract gives
+    // no status).
+    d.expect_refused(
+        conn,
+        &format!("/skill/seasonality?hsCode={code}&currentMonth={after}"),
+        &[400, 404],
+    );
+    d.expect_error(
+        conn,
+        &format!("/skill/seasonality?hsCode={code}&currentMonth=202413"),
+        400,
+        "currentMonth",
+    );
+    d.expect_error(
+        conn,
+        &format!("/skill/priceband?hsCode={code}&limit=1001"),
+        400,
+        "limit",
+    );
+    d.expect_error(
+        conn,
+        &format!("/skill/chapter?hsCode={code}&limit=101"),
+        400,
+        "limit",
+    );
+}
+
 // ------------------------------------------------- 1. generated bulletins
 
-fn check_generated(seed: u64) {
-    let started = std::time::Instant::now();
-    let g = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::small(seed));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("landing");
-    cnexport_testkit::write_tree(&input, g.files.iter().map(|(rel, bytes)| (rel, bytes)));
-    let db = dir.path().join("gen.db");
-    build(&input, &db);
-    let conn = open(&db);
-
+/// The oracle over a generator's truth (the final value of every month,
+/// code and destination), with the names the bulletins carry.
+fn generated_oracle(g: &cnexport_samplegen::Generated, conn: &Connection) -> Oracle {
     let reference = Reference::get();
     let facts: Vec<Fact> = g
         .truth
@@ -355,7 +649,19 @@ fn check_generated(seed: u64) {
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
-    let o = Oracle::new(facts, country_tags(&conn), product_names, country_names);
+    Oracle::new(facts, country_tags(conn), product_names, country_names)
+}
+
+fn check_generated(seed: u64) {
+    let started = std::time::Instant::now();
+    let g = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::small(seed));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("landing");
+    cnexport_testkit::write_tree(&input, g.files.iter().map(|(rel, bytes)| (rel, bytes)));
+    let db = dir.path().join("gen.db");
+    build(&input, &db);
+    let conn = open(&db);
+    let o = generated_oracle(&g, &conn);
     assert!(o.codes(8).len() >= 50, "{} codes", o.codes(8).len());
     let mut d = Diffs::default();
     compare_dataset(&conn, &o, &mut d);
@@ -364,6 +670,70 @@ fn check_generated(seed: u64) {
         o.codes(8).len(),
         o.codes(2).len() + o.codes(4).len() + o.codes(6).len(),
         o.as_of_months().len(),
+        started.elapsed().as_secs_f64()
+    ));
+}
+
+/// The answers of issue 14 on the sample database (`sample_data/`, the
+/// generator's `GenConfig::sample()`): price bands, seasonality, series
+/// and chapters of every code, topProducts' chance and season rankings
+/// with their new entry fields, and the dashboards' seasonality at the
+/// latest month.
+#[test]
+fn sample_database_next_answers() {
+    let started = std::time::Instant::now();
+    let g = cnexport_samplegen::generate(&cnexport_samplegen::GenConfig::sample());
+    let conn = open(crate::common::sample_db());
+    let o = generated_oracle(&g, &conn);
+    // The committed sample is the generator's output: the same facts.
+    let (count, total): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), coalesce(sum(value), 0) FROM monthly_facts",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("count facts");
+    let truth: i64 = g.truth.values().map(|t| t.value).sum();
+    assert_eq!(
+        total, truth,
+        "sample_data/ is not GenConfig::sample()'s ({count} facts)"
+    );
+    let mut d = Diffs::default();
+    compare_next(&conn, &o, &mut d);
+    for level in [8, 6, 4, 2] {
+        let all = o.latest_metrics(level);
+        for m in &all {
+            d.expect_ok(
+                &conn,
+                &format!("/skill/dashboard?hsCode={}", m.code),
+                &o.dashboard(m),
+            );
+        }
+        for sort in [SortBy::Chance, SortBy::Season] {
+            for region in [None, Some("asia"), Some("eu")] {
+                for (min_amount, limit) in [(0, 100), (10_000_000, 30)] {
+                    let q = TopQuery {
+                        level,
+                        sort,
+                        region,
+                        min_amount,
+                        limit,
+                        ..TopQuery::defaults()
+                    };
+                    let (expected, n) = o.top_products(&all, &q);
+                    note_ties(&mut d, &expected, sort, region.is_some());
+                    d.expect_ok(&conn, &q.target(), &expected);
+                    if n > limit {
+                        let q = TopQuery { offset: limit, ..q };
+                        d.expect_ok(&conn, &q.target(), &o.top_products(&all, &q).0);
+                    }
+                }
+            }
+        }
+    }
+    d.finish(&format!(
+        "sample database, issue 14 answers ({} codes of 8 digits, {:.1}s)",
+        o.codes(8).len(),
         started.elapsed().as_secs_f64()
     ));
 }
@@ -404,12 +774,19 @@ fn reference_country_names() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// One random data set: 1-8 codes over 24-50 months, with late starters,
-/// early stoppers, gaps, explicit zero rows, ties, and unit schemes that
-/// sometimes mix units within a code.
+/// One random data set: 1-8 codes over 24-50 months (one in six over 1-23
+/// months), with late starters, early stoppers, gaps, explicit zero rows,
+/// ties, unit schemes that sometimes mix units within a code, and (one
+/// code in two) a fixed price per destination from a few round prices, so
+/// that prices tie and fall exactly on the band edges (4 and 6 around a
+/// median of 5).
 fn random_case(seed: u64) -> Vec<Fact> {
     let mut r = SplitMix::new(seed);
-    let n_months = 24 + r.below(27) as i64;
+    let n_months = if r.chance(1, 6) {
+        1 + r.below(23) as i64
+    } else {
+        24 + r.below(27) as i64
+    };
     let first = month_index(201901) + r.below(36) as i64;
     let n_codes = 1 + r.below(8) as usize;
     let codes = r.distinct(&CODE_POOL, n_codes);
@@ -434,8 +811,13 @@ fn random_case(seed: u64) -> Vec<Fact> {
         let change_at = r.below(n_months as u64) as i64;
         let n_partners = 1 + r.below(8) as usize;
         let partners = r.distinct(&PARTNER_POOL, n_partners);
+        let fixed_prices = r.chance(1, 2);
         for (pi, p) in partners.iter().enumerate() {
             let density = *r.pick(&[3u64, 7, 10]);
+            // Fixed prices: yuan per first and second unit, or no quantity.
+            let price1 = *r.pick(&[2i64, 4, 5, 5, 6, 8]);
+            let price2 = *r.pick(&[1i64, 3, 5]);
+            let no_quantity = r.chance(1, 6);
             let p_start = if r.chance(1, 4) {
                 start + r.below((end - start + 1) as u64) as i64
             } else {
@@ -450,7 +832,8 @@ fn random_case(seed: u64) -> Vec<Fact> {
                     0 // an explicit zero row
                 } else {
                     match value_mode {
-                        0 => 1000 * (1 + r.below(3) as i64),
+                        // 3,600 is a multiple of every fixed price pair below.
+                        0 => 3600 * (1 + r.below(3) as i64),
                         1 => 1 + r.below(1_000_000_000) as i64,
                         _ => {
                             if r.chance(1, 2) {
@@ -489,14 +872,20 @@ fn random_case(seed: u64) -> Vec<Fact> {
                     // the first unit missing on some rows
                     _ => ((!r.chance(1, 4)).then(|| unit_a.clone()), unit_2.clone()),
                 };
-                let q1 = r.below(10_000_000) as i64;
-                let q2 = if unit2.is_some() {
+                let mut q1 = r.below(10_000_000) as i64;
+                let mut q2 = if unit2.is_some() {
                     r.below(1_000_000) as i64
                 } else if r.chance(1, 5) {
                     r.below(100) as i64
                 } else {
                     0
                 };
+                let mut value = value;
+                if fixed_prices {
+                    value = value / (price1 * price2) * price1 * price2;
+                    q1 = if no_quantity { 0 } else { value / price1 };
+                    q2 = if unit2.is_some() { value / price2 } else { 0 };
+                }
                 let month: u32 = month_text(first + k).parse().expect("month");
                 facts.insert(
                     (first + k, code.to_string(), p.to_string()),
@@ -512,6 +901,28 @@ fn random_case(seed: u64) -> Vec<Fact> {
                     },
                 );
             }
+        }
+    }
+    // One case in three: the last code is a twin of the first, at the same
+    // or twice the values and quantities (the same growth, prices and
+    // season, or the same totals: ties between codes and headings).
+    if codes.len() >= 2 && r.chance(1, 3) {
+        let (from, twin) = (codes[0].to_string(), codes[codes.len() - 1].to_string());
+        let scale = 1 + r.below(2) as i64;
+        facts.retain(|k, _| k.1 != twin);
+        let copies: Vec<Fact> = facts
+            .values()
+            .filter(|f| f.hs == from)
+            .map(|f| Fact {
+                hs: twin.clone(),
+                value: scale * f.value,
+                q1: scale * f.q1,
+                q2: scale * f.q2,
+                ..f.clone()
+            })
+            .collect();
+        for f in copies {
+            facts.insert((month_index(f.month), twin.clone(), f.partner.clone()), f);
         }
     }
     // The data spans exactly n_months: a non-zero fact at both ends.
@@ -555,7 +966,13 @@ fn check_random_case(seed: u64) -> Diffs {
     );
     let o = Oracle::new(facts, country_tags(&conn), product_names, country_names);
     let mut d = Diffs::default();
-    compare_dataset(&conn, &o, &mut d);
+    if o.as_of_months().is_empty() {
+        // Shorter than 24 months: no metrics, but price bands, seasonality
+        // and series.
+        compare_next(&conn, &o, &mut d);
+    } else {
+        compare_dataset(&conn, &o, &mut d);
+    }
     for e in &mut d.errors {
         e.insert_str(0, &format!("[random case seed {seed}] "));
     }
@@ -606,6 +1023,42 @@ fn random_facts_agree_with_the_oracle() {
         "topProducts: tie on growth",
         "topProducts: tie on breadth and total",
         "topProducts: breadth tie broken by total",
+        // Issue 14's answers.
+        "topProducts: a chance entry",
+        "topProducts: a season entry",
+        "topProducts: chance tie on concentration",
+        "topProducts: season tie on nextMonthShare",
+        "topProducts: fastestGrowingMarket",
+        "topProducts: fastestGrowingMarket null",
+        "topProducts: nextMonthShare null",
+        "priceband: a price exactly on a band edge",
+        "priceband: tie on price",
+        "priceband: median of an even count",
+        "priceband: median of an odd count",
+        "priceband: several units (no band)",
+        "priceband: no unit (no band)",
+        "priceband: one unit, no quantity (no band)",
+        "priceband: a destination without quantity",
+        "priceband: a premium destination",
+        "priceband: a mid destination",
+        "priceband: a value destination",
+        "priceTrend: a month mixing units",
+        "priceTrend: a month with one unit and no quantity",
+        // (ties between headings: hand_computed_chapter)
+        "chapter: a heading with one code",
+        "chapter: a heading with prev12 only",
+        "chapter: a heading with a zero base",
+        "chapter: a heading with an inactive code",
+        "chapter: a 2-digit query",
+        "seasonality: no complete year",
+        "seasonality: a single complete year",
+        "seasonality: two complete years",
+        "seasonality: three complete years",
+        "seasonality: complete years with a zero total",
+        "seasonality: tie in shares",
+        "seasonality: no peak month",
+        "series: a destination with nothing in recent12",
+        "fewer than 12 months of data",
     ] {
         assert!(
             total.features.get(feature).is_some_and(|n| *n > 0),
@@ -725,6 +1178,8 @@ fn oracle_answer(o: &Oracle, target: &str) -> Value {
                 sort: match params.get("sortBy").copied().unwrap_or("growth") {
                     "amount" => SortBy::Amount,
                     "marketBreadth" => SortBy::Breadth,
+                    "chance" => SortBy::Chance,
+                    "season" => SortBy::Season,
                     _ => SortBy::Growth,
                 },
                 region: params
@@ -804,7 +1259,7 @@ fn hand_computed_basic_fixture() {
     let a = json!({
         "hsCode": "85171300",
         "productName": "手机,甲",
-        "currentMonth": "202412",
+        "currentMonth": 202412, // an integer (issue 14)
         "recent12mGlobalTotal": 2000, // 12*150 + (60+40) + 100
         "prev12mGlobalTotal": 1200,   // 12*100
         "yoyGrowthRate": 66.67,       // (2000/1200 - 1)*100 = 66.666..
@@ -855,7 +1310,7 @@ fn hand_computed_basic_fixture() {
     let b = json!({
         "hsCode": "85171200",
         "productName": "座机乙",
-        "currentMonth": "202412",
+        "currentMonth": 202412, // an integer (issue 14)
         "recent12mGlobalTotal": 600, // 12*50
         "prev12mGlobalTotal": 0,
         "yoyGrowthRate": null,
@@ -888,7 +1343,7 @@ fn hand_computed_basic_fixture() {
     let r8517 = json!({
         "hsCode": "8517",
         "productName": null,
-        "currentMonth": "202412",
+        "currentMonth": 202412, // an integer (issue 14)
         "recent12mGlobalTotal": 6600, // 2000 + 600 + 2000 + 2000
         "prev12mGlobalTotal": 3600,   // 1200 + 0 + 1200 + 1200
         "yoyGrowthRate": 83.33,       // 6600/3600 - 1 = 0.8333..
@@ -1211,7 +1666,7 @@ fn hand_computed_cagr_and_early_months() {
         &json!({
             "hsCode": "61091000",
             "productName": "棉制T恤衫",
-            "currentMonth": "202412",
+            "currentMonth": 202412, // an integer (issue 14)
             "recent12mGlobalTotal": 11051, // 9600 + 1331 + 120
             "prev12mGlobalTotal": 0,
             "yoyGrowthRate": null,
@@ -1261,7 +1716,7 @@ fn hand_computed_cagr_and_early_months() {
         &json!({
             "hsCode": "61091000",
             "productName": "棉制T恤衫",
-            "currentMonth": "202212",
+            "currentMonth": 202212, // an integer (issue 14)
             "recent12mGlobalTotal": 0,
             "prev12mGlobalTotal": 2700,
             "yoyGrowthRate": -100.0,
@@ -1550,4 +2005,824 @@ fn expect_both_json(
 ) {
     d.expect_ok(conn, target, expected);
     d.check(&format!("ORACLE {target}"), expected, &oracle);
+}
+
+// ------------------------------------- 4. issue 14, hand-computed fixtures
+
+/// A fact of code `hs` with an explicit first quantity (unit 千克 by
+/// default) and no second quantity.
+fn priced(month: u32, hs: &str, partner: &str, value: i64, q1: i64) -> Fact {
+    Fact {
+        month,
+        hs: hs.into(),
+        partner: partner.into(),
+        value,
+        q1,
+        unit1: Some("千克".into()),
+        q2: 0,
+        unit2: None,
+    }
+}
+
+/// Checks the oracle's answer against hand-written data (panicking at once
+/// when the oracle is wrong), then the API's against both.
+fn expect_hand(d: &mut Diffs, conn: &Connection, target: &str, hand: &Value, oracle: &Value) {
+    let mut own = Diffs::default();
+    own.check(&format!("ORACLE {target}"), hand, oracle);
+    assert!(
+        own.errors.is_empty(),
+        "the oracle disagrees with the hand-computed answer:\n{}",
+        own.errors.join("\n")
+    );
+    d.expect_ok(conn, target, hand);
+    d.expect_ok(conn, target, oracle);
+}
+
+/// docs/metrics.md's price-band example: two months of data (202411,
+/// 202412), unit 千克, no second unit.
+/// - 502 US: 8,000,000 / 2,000 kg in 202411, 12,000,000 / 3,000 kg in 202412
+///   (20,000,000 / 5,000 = 4,000 per kg);
+/// - 116 Japan 9,000,000 / 3,000 (3,000), 303 UK 4,000,000 / 2,000 (2,000),
+///   108 Cyprus 499,999 / 250 (1,999.996), 132 Singapore 300,000 / 0 kg.
+#[test]
+fn hand_computed_price_bands() {
+    let hs = "85171300";
+    let facts = vec![
+        priced(202411, hs, "502", 8_000_000, 2_000),
+        priced(202412, hs, "502", 12_000_000, 3_000),
+        priced(202412, hs, "116", 9_000_000, 3_000),
+        priced(202412, hs, "303", 4_000_000, 2_000),
+        priced(202412, hs, "108", 499_999, 250),
+        priced(202412, hs, "132", 300_000, 0),
+    ];
+    let products = names(&[(hs, "手机")]);
+    let countries = reference_country_names();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = build_from_facts(dir.path(), &facts, &products, &countries, true);
+    let o = Oracle::new(facts, country_tags(&conn), products, countries.clone());
+    let mut d = Diffs::default();
+    let name = |c: &str| countries[c].clone();
+    let row = |rank: usize, c: &str, total: i64, q: i64, price: Value, band: Value, zh: Value| {
+        json!({"rank": rank, "countryCode": c, "countryName": name(c), "recent12mTotal": total,
+               "quantity1": q, "price1": price, "band1": band, "bandZh1": zh,
+               "quantity2": oracle::compare::ANY, "price2": null, "band2": null, "bandZh2": null})
+    };
+    let markets = vec![
+        // 4,000 > 1.2 x 2,500 = 3,000
+        row(
+            1,
+            "502",
+            20_000_000,
+            5_000,
+            json!(4000.0),
+            json!("premium"),
+            json!("高端"),
+        ),
+        // exactly 1.2 x median: not above, mid
+        row(
+            2,
+            "116",
+            9_000_000,
+            3_000,
+            json!(3000.0),
+            json!("mid"),
+            json!("中端"),
+        ),
+        // exactly 0.8 x median: not below, mid
+        row(
+            3,
+            "303",
+            4_000_000,
+            2_000,
+            json!(2000.0),
+            json!("mid"),
+            json!("中端"),
+        ),
+        // 499,999 / 250 = 1,999.996 < 2,000, served as 2000.00
+        row(
+            4,
+            "108",
+            499_999,
+            250,
+            json!(2000.0),
+            json!("value"),
+            json!("性价比"),
+        ),
+        // no quantity: listed, unpriced, outside the median
+        row(5, "132", 300_000, 0, json!(null), json!(null), json!(null)),
+    ];
+    let hand = json!({
+        "hsCode": hs, "productName": "手机", "currentMonth": "202412", "currencyUnit": "人民币",
+        // prices 1,999.996 < 2,000 < 3,000 < 4,000: median (2,000 + 3,000) / 2
+        "unit1": {"unit": "千克", "median": 2500.0, "pricedMarkets": 4, "premiumCount": 1,
+                  "midCount": 2, "valueCount": 1, "reason": null},
+        "unit2": {"unit": null, "median": null, "pricedMarkets": 0, "premiumCount": 0,
+                  "midCount": 0, "valueCount": 0, "reason": oracle::compare::NON_NULL},
+        "marketCount": 5,
+        "markets": markets,
+        "priceTrend1": [
+            {"month": "202411", "price": 4000.0, "unit": "千克"},      // 8,000,000 / 2,000
+            {"month": "202412", "price": 3127.27, "unit": "千克"},     // 25,799,999 / 8,250
+        ],
+        "priceTrend2": [
+            {"month": "202411", "price": null, "unit": null},
+            {"month": "202412", "price": null, "unit": null},
+        ],
+    });
+    let mut notes = Vec::new();
+    let from_oracle = o.priceband(&o.view(hs), &mut notes);
+    expect_hand(
+        &mut d,
+        &conn,
+        &format!("/skill/priceband?hsCode={hs}"),
+        &hand,
+        &from_oracle,
+    );
+    // A page: ranks, medians and counts of the whole list.
+    let mut page = hand.clone();
+    page["markets"] = page_of(&hand["markets"], 3, 2);
+    let mut oracle_page = from_oracle.clone();
+    oracle_page["markets"] = page_of(&from_oracle["markets"], 3, 2);
+    expect_hand(
+        &mut d,
+        &conn,
+        &format!("/skill/priceband?hsCode={hs}&limit=2&offset=3"),
+        &page,
+        &oracle_page,
+    );
+    for n in [
+        "priceband: a price exactly on a band edge",
+        "priceband: median of an even count",
+        "priceband: a destination without quantity",
+    ] {
+        assert!(notes.contains(&n), "{n}: {notes:?}");
+    }
+    // The roll-ups answer the same (one code under them).
+    for code in ["851713", "8517", "85"] {
+        let mut h = hand.clone();
+        h["hsCode"] = json!(code);
+        h["productName"] = Value::Null;
+        let from_oracle = o.priceband(&o.view(code), &mut notes);
+        expect_hand(
+            &mut d,
+            &conn,
+            &format!("/skill/priceband?hsCode={code}"),
+            &h,
+            &from_oracle,
+        );
+    }
+    d.expect_error(&conn, "/skill/priceband?hsCode=85171200", 404, "85171200");
+    d.expect_error(&conn, "/skill/priceband?hsCode=8517&limit=0", 400, "limit");
+    // Two months of data: no chapter (no 24-month window), but the rest.
+    compare_next(&conn, &o, &mut d);
+    d.finish("hand-computed price bands");
+}
+
+/// docs/metrics.md's chapter example: months 202301..202412 (as-of
+/// 202412), chapter 85 with three headings, and chapter 61 with one code.
+/// - 8517: 85171300 22,000,000 (202306) and 30,000,000 (202406); 85176200
+///   10,000,000 (202412); 85171800 10,000,000 (202301, prev12 only);
+/// - 8504: 85041010, 85041090, 85042100 5,000,000 each in 202405 (new);
+/// - 8544: 85444219 20,000,000 (202310) and 15,000,000 (202410), its only code;
+/// - 6109: 61091000 1,000 in 202412.
+#[test]
+fn hand_computed_chapter() {
+    let facts = vec![
+        priced(202306, "85171300", "502", 22_000_000, 1),
+        priced(202406, "85171300", "502", 30_000_000, 1),
+        priced(202412, "85176200", "303", 10_000_000, 1),
+        priced(202301, "85171800", "116", 10_000_000, 1),
+        priced(202405, "85041010", "108", 5_000_000, 1),
+        priced(202405, "85041090", "108", 5_000_000, 1),
+        priced(202405, "85042100", "108", 5_000_000, 1),
+        priced(202310, "85444219", "502", 20_000_000, 1),
+        priced(202410, "85444219", "502", 15_000_000, 1),
+        priced(202412, "61091000", "502", 1_000, 1),
+    ];
+    let products = names(&[
+        ("85171300", "手机"),
+        ("85176200", "设备"),
+        ("85171800", "电话"),
+        ("85041010", "镇流器"),
+        ("85041090", "其他镇流器"),
+        ("85042100", "变压器"),
+        ("85444219", "导体"),
+        ("61091000", "T恤衫"),
+    ]);
+    let countries = reference_country_names();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = build_from_facts(dir.path(), &facts, &products, &countries, false);
+    let o = Oracle::new(facts, country_tags(&conn), products, countries);
+    let series = o.code_series();
+    let mut d = Diffs::default();
+    let heading = |rank: usize, code: &str, r: i64, p: i64, share: f64, g: Value, active: usize| {
+        json!({"rank": rank, "hsCode": code, "productName": null, "recent12mTotal": r,
+               "prev12mTotal": p, "share": share, "yoyGrowthRate": g, "activeCodes": active,
+               "isSelf": false})
+    };
+    let headings = vec![
+        // 40/70 = 57.142..%, 40/32 - 1 = +25%; 85171800 sold in prev12 only
+        heading(1, "8517", 40_000_000, 32_000_000, 57.14, json!(25.0), 2),
+        // a tie at 15,000,000 (21.428..%): the lower code first; new, no growth
+        heading(2, "8504", 15_000_000, 0, 21.43, json!(null), 3),
+        // one code; 15/20 - 1 = -25%
+        heading(3, "8544", 15_000_000, 20_000_000, 21.43, json!(-25.0), 1),
+    ];
+    let chapter = |code: &str, self_heading: Value, self_rank: Value| {
+        let mut h = json!({
+            "hsCode": code, "currentMonth": "202412", "chapter": "85", "chapterName": null,
+            "chapterTotal": 70_000_000, "chapterPrevTotal": 52_000_000,
+            "chapterYoyGrowthRate": 34.62, // 70/52 - 1 = 0.34615..
+            "selfHeading": self_heading, "selfRank": self_rank, "headingCount": 3,
+            "headings": headings.clone(),
+        });
+        if let Some(rank) = self_rank.as_u64() {
+            h["headings"][rank as usize - 1]["isSelf"] = json!(true);
+        }
+        h
+    };
+    for (code, self_heading, self_rank) in [
+        ("85171300", json!("8517"), json!(1)),
+        ("85444219", json!("8544"), json!(3)),
+        ("850410", json!("8504"), json!(2)),
+        ("8504", json!("8504"), json!(2)),
+        ("85", json!(null), json!(null)),
+    ] {
+        let hand = chapter(code, self_heading, self_rank);
+        let mut notes = Vec::new();
+        let from_oracle = o.chapter(&series, code, o.latest, &mut notes);
+        expect_hand(
+            &mut d,
+            &conn,
+            &format!("/skill/chapter?hsCode={code}"),
+            &hand,
+            &from_oracle,
+        );
+        for n in [
+            "chapter: tie on recent12",
+            "chapter: a heading with one code",
+            "chapter: a heading with a zero base",
+            "chapter: a heading with an inactive code",
+        ] {
+            assert!(notes.contains(&n), "{n}: {notes:?}");
+        }
+    }
+    // A page: rank stays the position in the whole list.
+    let mut page = chapter("85171300", json!("8517"), json!(1));
+    page["headings"] = page_of(&page["headings"], 1, 1);
+    d.expect_ok_total(
+        &conn,
+        "/skill/chapter?hsCode=85171300&currentMonth=202412&limit=1&offset=1",
+        &page,
+        3,
+    );
+    // A chapter of one heading of one code, without a base.
+    let mut notes = Vec::new();
+    expect_hand(
+        &mut d,
+        &conn,
+        "/skill/chapter?hsCode=61091000",
+        &json!({
+            "hsCode": "61091000", "currentMonth": "202412", "chapter": "61", "chapterName": null,
+            "chapterTotal": 1000, "chapterPrevTotal": 0, "chapterYoyGrowthRate": null,
+            "selfHeading": "6109", "selfRank": 1, "headingCount": 1,
+            "headings": [{"rank": 1, "hsCode": "6109", "productName": null, "recent12mTotal": 1000,
+                          "prev12mTotal": 0, "share": 100.0, "yoyGrowthRate": null,
+                          "activeCodes": 1, "isSelf": true}],
+        }),
+        &o.chapter(&series, "61091000", o.latest, &mut notes),
+    );
+    // Only 202412 has a 24-month window.
+    d.expect_error(
+        &conn,
+        "/skill/chapter?hsCode=85171300&currentMonth=202411",
+        404,
+        "202411",
+    );
+    d.expect_error(
+        &conn,
+        "/skill/chapter?hsCode=85171300&currentMonth=202501",
+        404,
+        "202501",
+    );
+    d.expect_error(
+        &conn,
+        "/skill/chapter?hsCode=8517&currentMonth=2024-12",
+        400,
+        "currentMonth",
+    );
+    d.expect_error(&conn, "/skill/chapter?hsCode=99", 404, "99");
+    compare_dataset(&conn, &o, &mut d);
+    d.finish("hand-computed chapter");
+}
+
+/// The values (thousands of yuan) of docs/metrics.md's seasonality example,
+/// January first: 2022 and 2023.
+const SEASON_2022: [i64; 12] = [
+    400, 300, 700, 900, 1000, 800, 1000, 900, 1100, 1400, 1600, 900,
+];
+const SEASON_2023: [i64; 12] = [
+    600, 200, 800, 1100, 1000, 1200, 1000, 1100, 1400, 1600, 1900, 1100,
+];
+
+/// docs/metrics.md's seasonality example: data 202201..202410, 85171300
+/// (one code, so the roll-ups answer the same): 2022 to 502 US, 2023 to
+/// 303 UK, 1,000,000 a month in 2024 to the US.
+#[test]
+fn hand_computed_seasonality() {
+    let hs = "85171300";
+    let mut facts = Vec::new();
+    for k in 0..12 {
+        facts.push(priced(
+            202201 + k as u32,
+            hs,
+            "502",
+            SEASON_2022[k] * 1000,
+            1,
+        ));
+        facts.push(priced(
+            202301 + k as u32,
+            hs,
+            "303",
+            SEASON_2023[k] * 1000,
+            1,
+        ));
+    }
+    for m in 202401..=202410 {
+        facts.push(priced(m, hs, "502", 1_000_000, 1));
+    }
+    let products = names(&[(hs, "手机")]);
+    let countries = reference_country_names();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = build_from_facts(dir.path(), &facts, &products, &countries, true);
+    let o = Oracle::new(facts, country_tags(&conn), products, countries.clone());
+    let view = o.view(hs);
+    let mut d = Diffs::default();
+    let thousands = |a: [i64; 12]| a.map(|x| x * 1000);
+    let both: [i64; 12] = std::array::from_fn(|k| (SEASON_2022[k] + SEASON_2023[k]) * 1000);
+    let profile = |m: &str,
+                   country: Option<&str>,
+                   years: Value,
+                   total: i64,
+                   totals: [i64; 12],
+                   shares: Value,
+                   peaks: Value,
+                   strength: Value| {
+        json!({
+            "hsCode": hs, "productName": "手机", "currentMonth": m,
+            "countryCode": country, "countryName": country.map(|c| countries[c].clone()),
+            "yearsUsed": years, "yearsTotal": total, "monthTotals": totals,
+            "monthShare": shares, "peakMonths": peaks, "seasonalityStrength": strength,
+        })
+    };
+    // 2024 is incomplete: 2022 and 2023. T = 24,000,000; September is
+    // exactly on the peak edge (48 x 2,500,000 = 5 x 24,000,000);
+    // strength = 100 x 72,000,000 / (24 x 24,000,000) = 12.5.
+    let two_years = profile(
+        "202410",
+        None,
+        json!([2022, 2023]),
+        24_000_000,
+        both,
+        json!([4.17, 2.08, 6.25, 8.33, 8.33, 8.33, 8.33, 8.33, 10.42, 12.5, 14.58, 8.33]),
+        json!([9, 10, 11]),
+        json!(12.5),
+    );
+    // 2022 alone: T = 11,000,000; peaks need 48 t >= 55,000,000, t >=
+    // 1,145,834: October and November; sum |12 t - T| = 36,400,000, strength
+    // = 100 x 36,400,000 / 264,000,000 = 13.787..
+    let shares_2022 =
+        json!([3.64, 2.73, 6.36, 8.18, 9.09, 7.27, 9.09, 8.18, 10.0, 12.73, 14.55, 8.18]);
+    let one_year = |m: &str, country: Option<&str>, years: Value| {
+        profile(
+            m,
+            country,
+            years,
+            11_000_000,
+            thousands(SEASON_2022),
+            shares_2022.clone(),
+            json!([10, 11]),
+            json!(13.79),
+        )
+    };
+    let none = |m: &str, country: Option<&str>, years: Value| {
+        profile(
+            m,
+            country,
+            years,
+            0,
+            [0; 12],
+            json!(null),
+            json!([]),
+            json!(null),
+        )
+    };
+    let s = format!("/skill/seasonality?hsCode={hs}");
+    let cases: Vec<(String, Value, i64, Option<&str>)> = vec![
+        (s.clone(), two_years.clone(), o.latest, None),
+        (
+            format!("{s}&currentMonth=202312"),
+            {
+                let mut p = two_years.clone();
+                p["currentMonth"] = json!("202312");
+                p
+            },
+            month_index(202312),
+            None,
+        ),
+        (
+            format!("{s}&currentMonth=202311"),
+            one_year("202311", None, json!([2022])),
+            month_index(202311),
+            None,
+        ),
+        (
+            format!("{s}&currentMonth=202212"),
+            one_year("202212", None, json!([2022])),
+            month_index(202212),
+            None,
+        ),
+        // No complete year before December 2022.
+        (
+            format!("{s}&currentMonth=202211"),
+            none("202211", None, json!([])),
+            month_index(202211),
+            None,
+        ),
+        // To the US: the years of the data, with the US's 2022 only.
+        (
+            format!("{s}&countryCode=502"),
+            one_year("202410", Some("502"), json!([2022, 2023])),
+            o.latest,
+            Some("502"),
+        ),
+        (
+            format!("{s}&countryCode=USA"),
+            one_year("202410", Some("502"), json!([2022, 2023])),
+            o.latest,
+            Some("502"),
+        ),
+        // To the UK in 2022: a complete year with a zero total.
+        (
+            format!("{s}&countryCode=303&currentMonth=202212"),
+            none("202212", Some("303"), json!([2022])),
+            month_index(202212),
+            Some("303"),
+        ),
+    ];
+    for (target, hand, m, country) in &cases {
+        let mut notes = Vec::new();
+        expect_hand(
+            &mut d,
+            &conn,
+            target,
+            hand,
+            &o.seasonality(&view, *m, *country, &mut notes),
+        );
+    }
+    // The dashboard's seasonality: the same object at its currentMonth
+    // (an integer now).
+    for (target, profile) in [
+        (format!("/skill/dashboard?hsCode={hs}"), &cases[0].1),
+        (
+            format!("/skill/dashboard?hsCode={hs}&currentMonth=202311"),
+            &cases[2].1,
+        ),
+    ] {
+        let r = cnexport_api::answer(&conn, &target);
+        d.count(&target);
+        let mut expected = serde_json::Map::new();
+        for k in [
+            "yearsUsed",
+            "yearsTotal",
+            "monthTotals",
+            "monthShare",
+            "peakMonths",
+            "seasonalityStrength",
+        ] {
+            expected.insert(k.into(), profile[k].clone());
+        }
+        let expected = Value::Object(expected);
+        d.check(
+            &target,
+            &expected,
+            &like(&expected, &r.body["data"]["seasonality"]),
+        );
+        let month: i64 = profile["currentMonth"]
+            .as_str()
+            .expect("month")
+            .parse()
+            .expect("n");
+        d.check(
+            &target,
+            &json!({"currentMonth": month}),
+            &like(&json!({"currentMonth": 0}), &r.body["data"]),
+        );
+    }
+    // Series: the default range M-23..M = 202211..202410, a range to the UK,
+    // the whole history to the US, and the roll-up to the US.
+    let amounts = |from: u32, values: &[i64]| -> Value {
+        let first = month_index(from);
+        Value::Array(
+            values
+                .iter()
+                .enumerate()
+                .map(|(k, v)| json!({"month": month_text(first + k as i64), "amount": v}))
+                .collect(),
+        )
+    };
+    let mut default_range = vec![1_600_000, 900_000];
+    default_range.extend(thousands(SEASON_2023));
+    default_range.extend([1_000_000; 10]);
+    let mut us_history: Vec<i64> = thousands(SEASON_2022).to_vec();
+    us_history.extend([0; 12]);
+    us_history.extend([1_000_000; 10]);
+    let series = |code: &str, name: Value, data: Value, country: Option<&str>| {
+        let mut v = json!({"hsCode": code, "productName": name, "currentMonth": "202410",
+                           "currencyUnit": "人民币", "monthlyData": data});
+        if let Some(c) = country {
+            v["countryCode"] = json!(c);
+            v["countryName"] = json!(countries[c]);
+        }
+        v
+    };
+    for (target, hand, from, to, country) in [
+        (
+            format!("/skill/series?hsCode={hs}"),
+            series(hs, json!("手机"), amounts(202211, &default_range), None),
+            202211,
+            202410,
+            None,
+        ),
+        (
+            format!("/skill/series?hsCode={hs}&countryCode=303&from=202301&to=202303"),
+            series(
+                hs,
+                json!("手机"),
+                amounts(202301, &[600_000, 200_000, 800_000]),
+                Some("303"),
+            ),
+            202301,
+            202303,
+            Some("303"),
+        ),
+        (
+            format!("/skill/series?hsCode={hs}&countryCode=USA&from=202201&to=202410"),
+            series(hs, json!("手机"), amounts(202201, &us_history), Some("502")),
+            202201,
+            202410,
+            Some("502"),
+        ),
+        (
+            "/skill/series?hsCode=8517&countryCode=502&from=202201".to_string(),
+            series(
+                "8517",
+                json!(null),
+                amounts(202201, &us_history),
+                Some("502"),
+            ),
+            202201,
+            202410,
+            Some("502"),
+        ),
+    ] {
+        let v = o.view(hand["hsCode"].as_str().expect("code"));
+        let from_oracle = o.series(&v, month_index(from), month_index(to), country);
+        expect_hand(&mut d, &conn, &target, &hand, &from_oracle);
+    }
+    d.expect_error(
+        &conn,
+        "/skill/series?hsCode=85171300&from=202112",
+        400,
+        "from",
+    );
+    d.expect_error(&conn, "/skill/series?hsCode=85171300&to=202411", 400, "to");
+    d.expect_error(
+        &conn,
+        "/skill/series?hsCode=85171300&from=202402&to=202401",
+        400,
+        "",
+    );
+    d.expect_error(
+        &conn,
+        "/skill/series?hsCode=85171300&countryCode=116",
+        404,
+        "该商品对此国家暂无出口记录",
+    );
+    d.expect_error(
+        &conn,
+        "/skill/seasonality?hsCode=85171300&countryCode=116",
+        404,
+        "该商品对此国家暂无出口记录",
+    );
+    d.expect_error(
+        &conn,
+        "/skill/seasonality?hsCode=85171300&countryCode=XYZ",
+        400,
+        "countryCode",
+    );
+    compare_dataset(&conn, &o, &mut d);
+    d.finish("hand-computed seasonality and series");
+}
+
+/// The opportunity rankings and topProducts' new fields on six codes,
+/// 202301..202412 (M = 202412, so the coming month is January). Each code
+/// is a set of destinations with a base per year, times a monthly factor
+/// shared by every destination (so that its top-3 share is that of the
+/// bases): flat (1 each month, 12 in a year), January (3 in January, 1
+/// otherwise: 14), January and December (2, 2, 1 otherwise: 14) and the
+/// peak edge (55 in January, 43 otherwise: 528, January = 55/528 = 1.25/12).
+#[test]
+fn hand_computed_opportunities() {
+    let flat = [1i64; 12];
+    let january: [i64; 12] = std::array::from_fn(|k| if k == 0 { 3 } else { 1 });
+    let jan_dec: [i64; 12] = std::array::from_fn(|k| if k == 0 || k == 11 { 2 } else { 1 });
+    let edge: [i64; 12] = std::array::from_fn(|k| if k == 0 { 55 } else { 43 });
+    // (code, factors, [(partner, base 2023, base 2024)])
+    type Code<'a> = (&'a str, [i64; 12], Vec<(&'a str, i64, i64)>);
+    let codes: Vec<Code> = vec![
+        // A: 12M -> 15M (+25%); top 3 of 1,250: 1,100 = 88%
+        (
+            "85171300",
+            flat,
+            vec![
+                ("502", 400_000, 500_000),
+                ("303", 300_000, 300_000),
+                ("116", 200_000, 300_000),
+                ("108", 100_000, 150_000),
+            ],
+        ),
+        // B: 21M -> 35M (+66.67%); top 3 of 2,500: 2,200 = 88%
+        (
+            "85176200",
+            january,
+            vec![
+                ("502", 600_000, 1_000_000),
+                ("303", 450_000, 600_000),
+                ("116", 300_000, 600_000),
+                ("108", 150_000, 300_000),
+            ],
+        ),
+        // C: 528,000 -> 1,056,000 (+100%, a low base), January on the edge
+        ("85044000", edge, vec![("502", 1_000, 2_000)]),
+        // D: 8.4M -> 7M (-16.67%); top 3 of 500: 300 = 60%
+        (
+            "85444219",
+            jan_dec,
+            vec![
+                ("502", 200_000, 100_000),
+                ("303", 100_000, 100_000),
+                ("116", 100_000, 100_000),
+                ("108", 100_000, 100_000),
+                ("601", 100_000, 100_000),
+            ],
+        ),
+        // E: 5.6M -> 7M (+25%); top 3 of 500: 400 = 80%
+        (
+            "61091000",
+            january,
+            vec![
+                ("410", 100_000, 200_000),
+                ("502", 100_000, 100_000),
+                ("601", 100_000, 100_000),
+                ("116", 100_000, 100_000),
+            ],
+        ),
+        // F: 1.2M -> 1.2M (+0.00%)
+        ("12019020", flat, vec![("502", 100_000, 100_000)]),
+    ];
+    let mut facts = Vec::new();
+    for (code, factors, partners) in &codes {
+        for (p, b23, b24) in partners {
+            for (k, f) in factors.iter().enumerate() {
+                facts.push(priced(202301 + k as u32, code, p, b23 * f, 1));
+                facts.push(priced(202401 + k as u32, code, p, b24 * f, 1));
+            }
+        }
+    }
+    let products = names(&[
+        ("85171300", "甲"),
+        ("85176200", "乙"),
+        ("85044000", "丙"),
+        ("85444219", "丁"),
+        ("61091000", "戊"),
+        ("12019020", "己"),
+    ]);
+    let countries = reference_country_names();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = build_from_facts(dir.path(), &facts, &products, &countries, false);
+    let o = Oracle::new(facts, country_tags(&conn), products, countries.clone());
+    let mut d = Diffs::default();
+    let check = |d: &mut Diffs, target: &str, fields: &[&str], hand: Value| {
+        let mut own = Diffs::default();
+        own.check(
+            &format!("ORACLE {target}"),
+            &hand,
+            &project(&oracle_answer(&o, target), fields),
+        );
+        assert!(
+            own.errors.is_empty(),
+            "the oracle disagrees:\n{}",
+            own.errors.join("\n")
+        );
+        expect_top(d, &conn, &o, target, fields, hand);
+    };
+    let chance = [
+        "rank",
+        "hsCode",
+        "top3ConcentrationPercent",
+        "yoyGrowthRate",
+        "lowBase",
+    ];
+    // C (+100%) has a low base, D shrinks, F does not grow. E (80%) first;
+    // B and A tie at 88.00%: the faster grower, B, first.
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=chance&minAmount=0",
+        &chance,
+        json!([
+            {"rank": 1, "hsCode": "61091000", "top3ConcentrationPercent": 80.0, "yoyGrowthRate": 25.0, "lowBase": false},
+            {"rank": 2, "hsCode": "85176200", "top3ConcentrationPercent": 88.0, "yoyGrowthRate": 66.67, "lowBase": false},
+            {"rank": 3, "hsCode": "85171300", "top3ConcentrationPercent": 88.0, "yoyGrowthRate": 25.0, "lowBase": false},
+        ]),
+    );
+    // The default minAmount (10,000,000) leaves E (7M) out.
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=chance",
+        &chance,
+        json!([
+            {"rank": 1, "hsCode": "85176200", "top3ConcentrationPercent": 88.0, "yoyGrowthRate": 66.67, "lowBase": false},
+            {"rank": 2, "hsCode": "85171300", "top3ConcentrationPercent": 88.0, "yoyGrowthRate": 25.0, "lowBase": false},
+        ]),
+    );
+    let season = [
+        "rank",
+        "hsCode",
+        "nextMonthShare",
+        "recent12mGlobalTotal",
+        "peakMonths",
+    ];
+    // January is a peak month of B, E (3/14 = 21.43%), D (2/14 = 14.29%)
+    // and C (55/528 = 10.4166..%, exactly on the edge); B and E tie, the
+    // larger (B, 35M) first. A and F are flat.
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=season&minAmount=0",
+        &season,
+        json!([
+            {"rank": 1, "hsCode": "85176200", "nextMonthShare": 21.43, "recent12mGlobalTotal": 35_000_000, "peakMonths": [1]},
+            {"rank": 2, "hsCode": "61091000", "nextMonthShare": 21.43, "recent12mGlobalTotal": 7_000_000, "peakMonths": [1]},
+            {"rank": 3, "hsCode": "85444219", "nextMonthShare": 14.29, "recent12mGlobalTotal": 7_000_000, "peakMonths": [1, 12]},
+            {"rank": 4, "hsCode": "85044000", "nextMonthShare": 10.42, "recent12mGlobalTotal": 1_056_000, "peakMonths": [1]},
+        ]),
+    );
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=season&minAmount=0&offset=1&limit=2",
+        &["rank", "hsCode"],
+        json!([
+            {"rank": 2, "hsCode": "61091000"}, {"rank": 3, "hsCode": "85444219"},
+        ]),
+    );
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=season",
+        &season,
+        json!([
+            {"rank": 1, "hsCode": "85176200", "nextMonthShare": 21.43, "recent12mGlobalTotal": 35_000_000, "peakMonths": [1]},
+        ]),
+    );
+    // The new fields on every entry, by amount (D and E tie at 7M: hsCode).
+    // fastestGrowingMarket: A's 116 and 108 both grow 50% (108 first), B's
+    // 116 and 108 100%, D's 303, 116, 108 and 601 0% (502 -50%), E's 410
+    // 100%; C's only destination has a base of 528,000 < 1,000,000: null.
+    let cy =
+        |g: f64| json!({"countryCode": "108", "countryName": countries["108"], "yoyGrowthRate": g});
+    let fields = [
+        "hsCode",
+        "momGrowthRate",
+        "peakMonths",
+        "nextMonthShare",
+        "fastestGrowingMarket",
+    ];
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=amount&minAmount=0",
+        &fields,
+        json!([
+            {"hsCode": "85176200", "momGrowthRate": 0.0, "peakMonths": [1], "nextMonthShare": 21.43, "fastestGrowingMarket": cy(100.0)},
+            {"hsCode": "85171300", "momGrowthRate": 0.0, "peakMonths": [], "nextMonthShare": 8.33, "fastestGrowingMarket": cy(50.0)},
+            {"hsCode": "61091000", "momGrowthRate": 0.0, "peakMonths": [1], "nextMonthShare": 21.43,
+             "fastestGrowingMarket": {"countryCode": "410", "countryName": countries["410"], "yoyGrowthRate": 100.0}},
+            // December = 2 x November
+            {"hsCode": "85444219", "momGrowthRate": 100.0, "peakMonths": [1, 12], "nextMonthShare": 14.29, "fastestGrowingMarket": cy(0.0)},
+            {"hsCode": "12019020", "momGrowthRate": 0.0, "peakMonths": [], "nextMonthShare": 8.33,
+             "fastestGrowingMarket": {"countryCode": "502", "countryName": countries["502"], "yoyGrowthRate": 0.0}},
+            {"hsCode": "85044000", "momGrowthRate": 0.0, "peakMonths": [1], "nextMonthShare": 10.42, "fastestGrowingMarket": null},
+        ]),
+    );
+    // Every level and region, by the oracle only.
+    compare_dataset(&conn, &o, &mut d);
+    d.finish("hand-computed opportunity rankings");
 }

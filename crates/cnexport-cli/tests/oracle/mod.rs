@@ -10,6 +10,7 @@
 pub mod bulletin;
 pub mod compare;
 pub mod extra;
+pub mod next;
 pub mod rng;
 
 use serde_json::{json, Map, Value};
@@ -161,6 +162,8 @@ pub struct View {
     partners: BTreeMap<String, Vec<i64>>,
     /// partner -> first quantity per month.
     partner_q1: BTreeMap<String, Vec<i64>>,
+    /// partner -> second quantity per month.
+    partner_q2: BTreeMap<String, Vec<i64>>,
     q1: Vec<i64>,
     q2: Vec<i64>,
     units1: Vec<BTreeSet<String>>,
@@ -191,6 +194,10 @@ pub struct Metrics {
     /// docs/metrics.md's figures (lowBase, monthYoyGrowthRate, momentumComponents,
     /// concentration, unitValue, priceVolume...), as the dashboard sends them.
     pub extra: Map<String, Value>,
+    /// The seasonal profile at this month (all destinations).
+    pub season: next::Season,
+    /// topProducts' `fastestGrowingMarket` (set by `latest_metrics`).
+    pub fastest: Value,
 }
 
 impl Metrics {
@@ -367,6 +374,8 @@ impl View {
         let extra = extra::dashboard_extra(self, m, &per, (g3, g12, gb));
         Metrics {
             extra,
+            season: self.season(m, None),
+            fastest: Value::Null,
             code: self.code.clone(),
             month: m,
             recent12,
@@ -394,15 +403,25 @@ pub enum SortBy {
     Growth,
     Amount,
     Breadth,
+    Chance,
+    Season,
 }
 
 impl SortBy {
-    pub const ALL: [SortBy; 3] = [SortBy::Growth, SortBy::Amount, SortBy::Breadth];
+    pub const ALL: [SortBy; 5] = [
+        SortBy::Growth,
+        SortBy::Amount,
+        SortBy::Breadth,
+        SortBy::Chance,
+        SortBy::Season,
+    ];
     pub fn param(self) -> &'static str {
         match self {
             SortBy::Growth => "growth",
             SortBy::Amount => "amount",
             SortBy::Breadth => "marketBreadth",
+            SortBy::Chance => "chance",
+            SortBy::Season => "season",
         }
     }
 }
@@ -512,6 +531,7 @@ impl Oracle {
             latest: self.latest,
             partners: BTreeMap::new(),
             partner_q1: BTreeMap::new(),
+            partner_q2: BTreeMap::new(),
             q1: vec![0; n],
             q2: vec![0; n],
             units1: vec![BTreeSet::new(); n],
@@ -529,6 +549,9 @@ impl Oracle {
                 v.partner_q1
                     .entry(f.partner.clone())
                     .or_insert_with(|| vec![0; n])[i] += f.q1;
+                v.partner_q2
+                    .entry(f.partner.clone())
+                    .or_insert_with(|| vec![0; n])[i] += f.q2;
                 v.q1[i] += f.q1;
                 v.q2[i] += f.q2;
                 if let Some(u) = &f.unit1 {
@@ -570,7 +593,8 @@ impl Oracle {
         json!({
             "hsCode": m.code,
             "productName": self.product_name(&m.code),
-            "currentMonth": month_text(m.month),
+            // An integer since issue 14, as the seed API documents it.
+            "currentMonth": month_text(m.month).parse::<i64>().expect("month"),
             "recent12mGlobalTotal": m.recent12,
             "prev12mGlobalTotal": m.prev12,
             "yoyGrowthRate": cents_json(m.yoy),
@@ -592,6 +616,12 @@ impl Oracle {
         .cloned()
         .map(|mut o| {
             o.extend(m.extra.clone());
+            // docs/contract.md 4.5: the object of 4.19 without the product and
+            // country fields, at currentMonth (whether it repeats currentMonth
+            // is not said).
+            let mut season = m.season.fields();
+            season.insert("currentMonth".into(), json!(compare::ANY));
+            o.insert("seasonality".into(), Value::Object(season));
             Value::Object(o)
         })
         .expect("object")
@@ -660,7 +690,12 @@ impl Oracle {
         }
         self.codes(level)
             .iter()
-            .map(|c| self.view(c).metrics(self.latest, &self.tags))
+            .map(|c| {
+                let view = self.view(c);
+                let mut m = view.metrics(self.latest, &self.tags);
+                m.fastest = self.fastest_market(&view);
+                m
+            })
             .collect()
     }
 
@@ -683,6 +718,19 @@ impl Oracle {
             if q.sort == SortBy::Growth && (g.is_none() || base < q.min_base) {
                 continue;
             }
+            // chance: growing (as served: > 0.00), not low-base.
+            if q.sort == SortBy::Chance && (g.is_none_or(|g| g <= 0) || base < extra::LOW_BASE) {
+                continue;
+            }
+            // season: the calendar month after M is a peak month.
+            if q.sort == SortBy::Season
+                && !m
+                    .season
+                    .peaks()
+                    .contains(&next::next_calendar_month(m.month))
+            {
+                continue;
+            }
             if let Some(max) = q.max_concentration {
                 match m.top3 {
                     Some(t) if (t as f64 / 100.0) <= max => {}
@@ -696,6 +744,14 @@ impl Oracle {
                 SortBy::Growth => b.2.cmp(&a.2),
                 SortBy::Amount => b.1.cmp(&a.1),
                 SortBy::Breadth => b.0.active.cmp(&a.0.active).then(b.1.cmp(&a.1)),
+                // Served figures (2 decimals); top3 is defined for a growing code.
+                SortBy::Chance => a.0.top3.cmp(&b.0.top3).then(b.2.cmp(&a.2)),
+                SortBy::Season => {
+                    let next = |x: &Metrics| x.season.share(next::next_calendar_month(x.month));
+                    next(b.0)
+                        .cmp(&next(a.0))
+                        .then(b.0.recent12.cmp(&a.0.recent12))
+                }
             };
             primary.then(a.0.code.cmp(&b.0.code))
         });
@@ -717,6 +773,10 @@ impl Oracle {
                 "momentumScore": m.momentum,
                 "lowBase": base_of(m, q.region) < extra::LOW_BASE,
                 "momentumComponents": m.extra["momentumComponents"].clone(),
+                "momGrowthRate": cents_json(m.mom),
+                "peakMonths": m.season.peaks(),
+                "nextMonthShare": cents_json(m.season.share(next::next_calendar_month(m.month))),
+                "fastestGrowingMarket": m.fastest.clone(),
             });
             if q.region.is_some() {
                 let o = e.as_object_mut().expect("object");
