@@ -71,6 +71,7 @@ fn main() {
             product_names: names.clone(),
             partner_names: Default::default(),
             meta: Vec::new(),
+            low_base_threshold: 1_000_000,
         };
         let cpu0 = cpu_secs();
         let t = Instant::now();
