@@ -435,7 +435,9 @@ fn compare_next(conn: &Connection, o: &Oracle, d: &mut Diffs) {
             // Series: the default range, the whole history, a range, one
             // month; to the largest destination over the whole history and
             // to the smallest over the default range.
-            let default_from = (o.latest - 23).max(o.first);
+            // The default range: the 23 months before `to` and `to` (M), the
+            // months before the data listed with 0 (contract 4.14).
+            let default_from = o.latest - 23;
             let sr = format!("/skill/series?hsCode={code}");
             d.expect_ok(conn, &sr, &o.series(&view, default_from, o.latest, None));
             d.expect_ok(
@@ -455,14 +457,12 @@ fn compare_next(conn: &Connection, o: &Oracle, d: &mut Diffs) {
                 &format!("{sr}&from={first}&to={first}"),
                 &o.series(&view, o.first, o.first, None),
             );
-            // Only `to`: `from` stays M-23 (or the first month), after `to`
-            // when `to` is early.
-            let only_to = format!("{sr}&to={}", month_text(b));
-            if default_from <= b {
-                d.expect_ok(conn, &only_to, &o.series(&view, default_from, b, None));
-            } else {
-                d.expect_error(conn, &only_to, 400, "");
-            }
+            // Only `to`: the 23 months before it, and it.
+            d.expect_ok(
+                conn,
+                &format!("{sr}&to={}", month_text(b)),
+                &o.series(&view, b - 23, b, None),
+            );
             if let Some(p) = ends.first() {
                 d.expect_ok(
                     conn,
@@ -2043,11 +2043,24 @@ fn expect_hand(d: &mut Diffs, conn: &Connection, target: &str, hand: &Value, ora
 /// - 502 US: 8,000,000 / 2,000 kg in 202411, 12,000,000 / 3,000 kg in 202412
 ///   (20,000,000 / 5,000 = 4,000 per kg);
 /// - 116 Japan 9,000,000 / 3,000 (3,000), 303 UK 4,000,000 / 2,000 (2,000),
-///   108 Cyprus 499,999 / 250 (1,999.996), 132 Singapore 300,000 / 0 kg.
+///   108 Cyprus 499,999 / 250 (1,999.996), 132 Singapore 300,000 / 0 kg;
+/// - and 85171800 (台, second unit 千克): 1,000 yuan to the US in 202412,
+///   no pieces, 10 kg. Its roll-up with 85171300 mixes 千克 and 台 in the
+///   first unit.
 #[test]
 fn hand_computed_price_bands() {
     let hs = "85171300";
     let facts = vec![
+        Fact {
+            month: 202412,
+            hs: "85171800".into(),
+            partner: "502".into(),
+            value: 1_000,
+            q1: 0,
+            unit1: Some("台".into()),
+            q2: 10,
+            unit2: Some("千克".into()),
+        },
         priced(202411, hs, "502", 8_000_000, 2_000),
         priced(202412, hs, "502", 12_000_000, 3_000),
         priced(202412, hs, "116", 9_000_000, 3_000),
@@ -2055,13 +2068,15 @@ fn hand_computed_price_bands() {
         priced(202412, hs, "108", 499_999, 250),
         priced(202412, hs, "132", 300_000, 0),
     ];
-    let products = names(&[(hs, "手机")]);
+    let products = names(&[(hs, "手机"), ("85171800", "电话")]);
     let countries = reference_country_names();
     let dir = tempfile::tempdir().expect("tempdir");
     let conn = build_from_facts(dir.path(), &facts, &products, &countries, true);
     let o = Oracle::new(facts, country_tags(&conn), products, countries.clone());
     let mut d = Diffs::default();
     let name = |c: &str| countries[c].clone();
+    let any = oracle::compare::ANY;
+    let non_null = oracle::compare::NON_NULL;
     let row = |rank: usize, c: &str, total: i64, q: i64, price: Value, band: Value, zh: Value| {
         json!({"rank": rank, "countryCode": c, "countryName": name(c), "recent12mTotal": total,
                "quantity1": q, "price1": price, "band1": band, "bandZh1": zh,
@@ -2157,8 +2172,9 @@ fn hand_computed_price_bands() {
     ] {
         assert!(notes.contains(&n), "{n}: {notes:?}");
     }
-    // The roll-ups answer the same (one code under them).
-    for code in ["851713", "8517", "85"] {
+    // The 6-digit roll-up answers the same (one code under it).
+    {
+        let code = "851713";
         let mut h = hand.clone();
         h["hsCode"] = json!(code);
         h["productName"] = Value::Null;
@@ -2169,6 +2185,71 @@ fn hand_computed_price_bands() {
             &format!("/skill/priceband?hsCode={code}"),
             &h,
             &from_oracle,
+        );
+    }
+    // 85171800: one first unit (台) and no pieces: no band, but the unit
+    // (contract 4.17: `unit` is null only when there is not exactly one);
+    // its second unit prices the US at 1,000 / 10 kg = 100 (the median: mid).
+    let one_unit_no_quantity = json!({
+        "hsCode": "85171800", "productName": "电话", "currentMonth": "202412", "currencyUnit": "人民币",
+        "unit1": {"unit": "台", "median": null, "pricedMarkets": 0, "premiumCount": 0,
+                  "midCount": 0, "valueCount": 0, "reason": non_null},
+        "unit2": {"unit": "千克", "median": 100.0, "pricedMarkets": 1, "premiumCount": 0,
+                  "midCount": 1, "valueCount": 0, "reason": null},
+        "marketCount": 1,
+        "markets": [{"rank": 1, "countryCode": "502", "countryName": name("502"), "recent12mTotal": 1000,
+                     "quantity1": any, "price1": null, "band1": null, "bandZh1": null,
+                     "quantity2": 10, "price2": 100.0, "band2": "mid", "bandZh2": "中端"}],
+        "priceTrend1": [{"month": "202411", "price": null, "unit": null},
+                        {"month": "202412", "price": null, "unit": "台"}],
+        "priceTrend2": [{"month": "202411", "price": null, "unit": null},
+                        {"month": "202412", "price": 100.0, "unit": "千克"}],
+    });
+    expect_hand(
+        &mut d,
+        &conn,
+        "/skill/priceband?hsCode=85171800",
+        &one_unit_no_quantity,
+        &o.priceband(&o.view("85171800"), &mut notes),
+    );
+    // The roll-up 8517 mixes 千克 and 台: no first-unit band at all; the
+    // second unit is 85171800's only: the US at (20,000,000 + 1,000) / 10 kg.
+    // priceTrend1 of 202412 mixes the units; priceTrend2 of 202412 is
+    // 25,800,999 / 10 kg.
+    let roll =
+        |c: &str, total: i64, q2: i64, price2: Value, band2: Value, zh2: Value, rank: usize| {
+            json!({"rank": rank, "countryCode": c, "countryName": name(c), "recent12mTotal": total,
+               "quantity1": any, "price1": null, "band1": null, "bandZh1": null,
+               "quantity2": q2, "price2": price2, "band2": band2, "bandZh2": zh2})
+        };
+    let mixed = json!({
+        "hsCode": "8517", "productName": null, "currentMonth": "202412", "currencyUnit": "人民币",
+        "unit1": {"unit": null, "median": null, "pricedMarkets": 0, "premiumCount": 0,
+                  "midCount": 0, "valueCount": 0, "reason": non_null},
+        "unit2": {"unit": "千克", "median": 2_000_100.0, "pricedMarkets": 1, "premiumCount": 0,
+                  "midCount": 1, "valueCount": 0, "reason": null},
+        "marketCount": 5,
+        "markets": [
+            roll("502", 20_001_000, 10, json!(2_000_100.0), json!("mid"), json!("中端"), 1),
+            roll("116", 9_000_000, 0, json!(null), json!(null), json!(null), 2),
+            roll("303", 4_000_000, 0, json!(null), json!(null), json!(null), 3),
+            roll("108", 499_999, 0, json!(null), json!(null), json!(null), 4),
+            roll("132", 300_000, 0, json!(null), json!(null), json!(null), 5),
+        ],
+        "priceTrend1": [{"month": "202411", "price": 4000.0, "unit": "千克"},
+                        {"month": "202412", "price": null, "unit": null}],
+        "priceTrend2": [{"month": "202411", "price": null, "unit": null},
+                        {"month": "202412", "price": 2_580_099.9, "unit": "千克"}],
+    });
+    for code in ["8517", "85"] {
+        let mut h = mixed.clone();
+        h["hsCode"] = json!(code);
+        expect_hand(
+            &mut d,
+            &conn,
+            &format!("/skill/priceband?hsCode={code}"),
+            &h,
+            &o.priceband(&o.view(code), &mut notes),
         );
     }
     d.expect_error(&conn, "/skill/priceband?hsCode=85171200", 404, "85171200");
@@ -2481,12 +2562,12 @@ fn hand_computed_seasonality() {
         );
     }
     // The dashboard's seasonality: the same object at its currentMonth
-    // (an integer now).
+    // (an integer now); its first as-of month is 202312 (202201 + 23).
     for (target, profile) in [
         (format!("/skill/dashboard?hsCode={hs}"), &cases[0].1),
         (
-            format!("/skill/dashboard?hsCode={hs}&currentMonth=202311"),
-            &cases[2].1,
+            format!("/skill/dashboard?hsCode={hs}&currentMonth=202312"),
+            &cases[1].1,
         ),
     ] {
         let r = cnexport_api::answer(&conn, &target);
@@ -2791,6 +2872,47 @@ fn hand_computed_opportunities() {
         &season,
         json!([
             {"rank": 1, "hsCode": "85176200", "nextMonthShare": 21.43, "recent12mGlobalTotal": 35_000_000, "peakMonths": [1]},
+        ]),
+    );
+    // With regionFilter=oceania (601: E and D 1,400,000 each, B and C 0) the
+    // profile stays the code's; minAmount applies to the region's total,
+    // the tie of B and E is broken by recent12mGlobalTotal (B first, though
+    // E has the larger Oceania total).
+    let regional = ["rank", "hsCode", "nextMonthShare", "regionTotal"];
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=season&minAmount=0&regionFilter=oceania",
+        &regional,
+        json!([
+            {"rank": 1, "hsCode": "85176200", "nextMonthShare": 21.43, "regionTotal": 0},
+            {"rank": 2, "hsCode": "61091000", "nextMonthShare": 21.43, "regionTotal": 1_400_000},
+            {"rank": 3, "hsCode": "85444219", "nextMonthShare": 14.29, "regionTotal": 1_400_000},
+            {"rank": 4, "hsCode": "85044000", "nextMonthShare": 10.42, "regionTotal": 0},
+        ]),
+    );
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=season&minAmount=1&regionFilter=oceania",
+        &regional,
+        json!([
+            {"rank": 1, "hsCode": "61091000", "nextMonthShare": 21.43, "regionTotal": 1_400_000},
+            {"rank": 2, "hsCode": "85444219", "nextMonthShare": 14.29, "regionTotal": 1_400_000},
+        ]),
+    );
+    // chance in Asia (116, 108): A +50% (3.6M -> 5.4M), B +100% (6.3M ->
+    // 12.6M); E and D do not grow there, C and F sell nothing there.
+    check(
+        &mut d,
+        "/skill/topProducts?sortBy=chance&minAmount=0&regionFilter=asia",
+        &[
+            "rank",
+            "hsCode",
+            "top3ConcentrationPercent",
+            "regionYoyGrowthRate",
+        ],
+        json!([
+            {"rank": 1, "hsCode": "85176200", "top3ConcentrationPercent": 88.0, "regionYoyGrowthRate": 100.0},
+            {"rank": 2, "hsCode": "85171300", "top3ConcentrationPercent": 88.0, "regionYoyGrowthRate": 50.0},
         ]),
     );
     // The new fields on every entry, by amount (D and E tie at 7M: hsCode).

@@ -403,9 +403,14 @@ impl Oracle {
             for k in v.first..=v.latest {
                 let i = (k - v.first) as usize;
                 let unit = (sets[i].len() == 1).then(|| sets[i].iter().next().cloned());
-                let price = if sets[i].len() == 1 && q[i] > 0 {
+                // contract 4.17: null when the quantity is 0 or the month mixes
+                // units (a month without a unit but with a quantity is priced).
+                let price = if sets[i].len() <= 1 && q[i] > 0 {
                     cents_json(Some(round_div(v.global(k) as i128 * 100, q[i] as i128)))
                 } else {
+                    if sets[i].is_empty() && q[i] > 0 {
+                        notes.push("priceTrend: a month with a quantity and no unit");
+                    }
                     if sets[i].len() > 1 {
                         notes.push("priceTrend: a month mixing units");
                     } else if sets[i].len() == 1 {
