@@ -71,7 +71,7 @@ const I18N = {
     none: '无',
     yearsUsed: '所用年份',
     strength: '季节性强度',
-    strengthTip: '要使全年均匀需挪动的出口份额（0 为全年均匀）',
+    strengthTip: '旺季：占比不低于均匀值的 1.25 倍（10.42%）。季节性强度：要使全年均匀需挪动的出口份额（0 为全年均匀）。',
     peak: '旺季',
     growthTitle: '增长最快的市场',
     growthSum: '{n} 个市场参与排名（上年基数 ≥ {base}）· 基数过低未排名 {low} 个 · 新市场 {neu} 个',
@@ -84,7 +84,8 @@ const I18N = {
     bandCaption: '{name} 各市场近12个月单价与价格带',
     unitPrice: '单价',
     band: '价格带',
-    bandSum: '单位 {unit} · 中位数 {median}',
+    bandSum: '按{unit}计 · 中位数 {median}',
+    bandRule: '高端：单价高于中位数的 1.2 倍；性价比：低于 0.8 倍；其余为中端。',
     noBand: '无价格带：{reason}',
     priceTrend: '每月单价（全部市场）',
     priceAria: '{name}：{from} 至 {to} 每月单价折线图，最高 {max}，最新 {last}',
@@ -164,7 +165,7 @@ const I18N = {
     none: 'none',
     yearsUsed: 'Years used',
     strength: 'Seasonality strength',
-    strengthTip: 'Share of the exports that would have to move to make the year flat (0 = flat)',
+    strengthTip: 'Peak: at least 1.25 × an even share (10.42%). Strength: the share of the exports that would have to move to make the year flat (0 = flat).',
     peak: 'peak',
     growthTitle: 'Fastest-growing markets',
     growthSum: '{n} markets ranked (base ≥ {base}) · {low} left out for a low base · {neu} new',
@@ -177,7 +178,8 @@ const I18N = {
     bandCaption: 'Unit values and price bands of {name} by market, last 12 months',
     unitPrice: 'Unit value',
     band: 'Band',
-    bandSum: 'Unit {unit} · median {median}',
+    bandSum: 'By {unit} · median {median}',
+    bandRule: 'Premium: above 1.2 × the median; Value: below 0.8 × the median; Mid: in between.',
     noBand: 'No price band: {reason}',
     priceTrend: 'Monthly unit value (all markets)',
     priceAria: '{name}: unit value by month {from} to {to}, highest {max}, latest {last}',
@@ -618,7 +620,7 @@ function seasonChart(box, s) {
     r.append(sv('title', null, monthName(m) + ': ' + pct(v) + (s.monthTotals ? ', ' + fullMoney(s.monthTotals[i]) : '') + (pk ? ' · ' + t('peak') : '')));
     svg.append(r);
     if (pk) svg.append(sv('text', { class: 'peak-mark', x: (bx + bw * 0.35).toFixed(1), y: (y(v) - 4).toFixed(1), 'text-anchor': 'middle' }, '▲'));
-    svg.append(sv('text', { x: (bx + bw * 0.35).toFixed(1), y: H - 6, 'text-anchor': 'middle', class: pk ? 'peak-label' : null }, zh() || W >= 480 ? monthName(m) : MONTHS_EN[i][0]));
+    svg.append(sv('text', { x: (bx + bw * 0.35).toFixed(1), y: H - 6, 'text-anchor': 'middle', class: pk ? 'peak-label' : null }, W >= 480 ? monthName(m) : String(m)));
   });
   svg.append(sv('line', { class: 'even', x1: L, x2: L + pw, y1: y(even).toFixed(1), y2: y(even).toFixed(1) }));
   const ev = sv('text', { class: 'legend', x: L + pw + 4, y: (y(even) - 3).toFixed(1) }, t('even'));
@@ -627,7 +629,8 @@ function seasonChart(box, s) {
   box.append(svg, h('dl', { class: 'figures small' },
     figure('peakMonths', t('peakMonths'), peakText, null, peaks.join(',')),
     figure('yearsUsed', t('yearsUsed'), years, null, (s.yearsUsed || []).join(',')),
-    figure('seasonalityStrength', t('strength'), s.seasonalityStrength == null ? '—' : num(s.seasonalityStrength, 2), t('strengthTip'), s.seasonalityStrength)));
+    figure('seasonalityStrength', t('strength'), s.seasonalityStrength == null ? '—' : num(s.seasonalityStrength, 2), null, s.seasonalityStrength)),
+  h('p', { class: 'hint', text: t('strengthTip') }));
 }
 
 // ---- markets ----------------------------------------------------------
@@ -695,7 +698,7 @@ function fillTable(id, rows, cols, empty, make) {
   tbody.replaceChildren(...(all ? rows : rows.slice(0, 10)).map(make));
   if (rows.length <= 12) return;
   $(id).parentNode.after(h('p', { id: id + '-more', class: 'more' }, h('button', { type: 'button', 'aria-expanded': String(!!S.all[id]), 'aria-controls': id,
-    onclick: () => { S.all[id] = !S.all[id]; renderMore(); $(id + '-more').querySelector('button').focus(); } },
+    onclick: () => { S.all[id] = !S.all[id]; fillTable(id, rows, cols, empty, make); $(id + '-more').querySelector('button').focus(); } },
   S.all[id] ? t('showLess') : t('showAll', { n: num(rows.length) }))));
 }
 function errorRow(id, cols, e) {
@@ -727,6 +730,7 @@ function renderBand() {
   const b = S.band || {};
   const sum = $('band-sum');
   const chart = $('price-chart');
+  $('h-price').hidden = !!b.error;
   if (b.error) { sum.replaceChildren(); chart.replaceChildren(); errorRow('band-table', 4, b.error); return; }
   const d = b.data;
   if (!d) return;
@@ -739,9 +743,10 @@ function renderBand() {
     }
     return h('p', { class: 'bandsum', 'data-unit': String(n), 'data-median': String(u.median) },
       t('bandSum', { unit: unit(u.unit), median: price(u.median, u.unit) }), ' ',
-      h('span', { class: 'badges' }, badge('premium', '高端'), ' ' + num(u.premiumCount || 0) + ' ',
-        badge('mid', '中端'), ' ' + num(u.midCount || 0) + ' ', badge('value', '性价比'), ' ' + num(u.valueCount || 0)));
+      ...[['premium', '高端', u.premiumCount], ['mid', '中端', u.midCount], ['value', '性价比', u.valueCount]]
+        .map(([k, z, n]) => h('span', { class: 'nw' }, badge(k, z), ' ' + num(n || 0) + ' ')));
   }));
+  if (units.some((n) => d['unit' + n].median != null)) sum.append(h('p', { class: 'hint', text: t('bandRule') }));
   $('band-caption').textContent = t('bandCaption', { name: productLabel(S.dash) });
   const u1 = d.unit1 && d.unit1.unit, u2 = d.unit2 && d.unit2.unit;
   fillTable('band-table', d.markets || [], 4, t('noMarkets'), (r) => h('tr', { 'data-code': r.countryCode },
