@@ -207,6 +207,24 @@ def main():
         target("dashboard p99 vs nginx (half load)", f"{fmt(w['api_half']['p99_us'] / 1000, ' ms')} / {fmt(w['nginx_half']['p99_us'] / 1000, ' ms')}",
                "<= 2.0", ratio, ratio <= 2.0)
     out["targets"] = targets
+    mixes = ("dashboard", "growth", "priceband", "chapter", "seasonality", "seasonality_country",
+             "series_history", "series_history_country", "top_chance", "top_season")
+    ep = {k: wrk(r(f"wrk_ep_{k}.txt")) for k in mixes}
+    if any(ep.values()):
+        p("")
+        p("Each endpoint under full load (cnexport serve, 32 connections, the same 400 codes):")
+        p("")
+        p("| endpoint (request mix) | req/s | p50 | p99 | p99 / dashboard's | errors |")
+        p("|---|---|---|---|---|---|")
+        base = (ep.get("dashboard") or {}).get("p99_us")
+        for k in mixes:
+            d = ep.get(k)
+            if not d:
+                continue
+            out[f"wrk_ep_{k}"] = d
+            rel = fmt(d["p99_us"] / base) if base else "n/a"
+            p(f"| {k} | {fmt(d['rps'], '', 0)} | {fmt(d['p50_us'] / 1000, ' ms')} | {fmt(d['p99_us'] / 1000, ' ms')} | "
+              f"{rel} | {d['errors']} |")
     with open(r("results.json"), "w") as f:
         json.dump(out, f, indent=1)
     print("\n".join(lines))

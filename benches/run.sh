@@ -295,6 +295,47 @@ PY
   echo "half load: offered ~$(python3 -c "print(round(32*1000/$DELAY_MS))") requests/s (32 connections, ${DELAY_MS} ms between requests)"
   run_wrk nginx_half "$NGINX_PORT" 32 "$DELAY_MS"
   run_wrk api_half "$API_PORT" 32 "$DELAY_MS"
+
+  # Every answer of the next questions under the same full load (32
+  # connections, the same 400 codes), beside the dashboard's: p99 per
+  # endpoint. The long series are whole histories (to the world and to
+  # one destination), chapters included.
+  log "API: p99 of each endpoint under full load"
+  python3 - "$DIR/full/national.db" "$NG/paths.txt" "$NG" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+first = con.execute("SELECT value FROM meta WHERE key = 'data_first_month'").fetchone()[0]
+latest = con.execute("SELECT value FROM meta WHERE key = 'data_latest_month'").fetchone()[0]
+codes = [l.rsplit("=", 1)[1] for l in open(sys.argv[2]).read().split()]
+country = {}
+for c in codes:
+    row = con.execute("SELECT country_code FROM hs_count_month WHERE hs_code = ? ORDER BY recent12m_total DESC LIMIT 1", (c,)).fetchone()
+    country[c] = row[0] if row else "502"
+mixes = {
+    "dashboard": [f"/skill/dashboard?hsCode={c}" for c in codes],
+    "growth": [f"/skill/growth?hsCode={c}" for c in codes],
+    "priceband": [f"/skill/priceband?hsCode={c}" for c in codes],
+    "chapter": [f"/skill/chapter?hsCode={c}" for c in codes],
+    "seasonality": [f"/skill/seasonality?hsCode={c}" for c in codes],
+    "seasonality_country": [f"/skill/seasonality?hsCode={c}&countryCode={country[c]}" for c in codes],
+    "series_history": [f"/skill/series?hsCode={c}&from={first}&to={latest}" for c in codes],
+    "series_history_country": [f"/skill/series?hsCode={c}&from={first}&to={latest}&countryCode={country[c]}" for c in codes],
+    "top_chance": [f"/skill/topProducts?sortBy=chance&level={l}&offset={o}" for l in (8, 6, 4, 2) for o in (0, 30)],
+    "top_season": [f"/skill/topProducts?sortBy=season&level={l}&offset={o}" for l in (8, 6, 4, 2) for o in (0, 30)],
+}
+for name, paths in mixes.items():
+    with open(f"{sys.argv[3]}/paths_{name}.txt", "w") as f:
+        f.write("\n".join(paths) + "\n")
+print(f"{len(mixes)} request mixes of {len(codes)} codes, whole history {first}..{latest}")
+PY
+  for mix in dashboard growth priceband chapter seasonality seasonality_country \
+             series_history series_history_country top_chance top_season; do
+    WRK_PATHS="$NG/paths_$mix.txt" wrk -t1 -c8 -d2s -s "$ROOT/benches/wrk_dashboard.lua" "http://127.0.0.1:$API_PORT/" >/dev/null 2>&1
+    echo "load before ep_$mix: $(loadavg)" > "$RES/wrk_ep_$mix.load"
+    WRK_PATHS="$NG/paths_$mix.txt" WRK_DELAY_MS=0 wrk -t1 -c32 -d"${DURATION}s" --latency \
+      -s "$ROOT/benches/wrk_dashboard.lua" "http://127.0.0.1:$API_PORT/" > "$RES/wrk_ep_$mix.txt" 2>&1
+    grep -E "Requests/sec|99%|Non-2xx" "$RES/wrk_ep_$mix.txt" | sed "s/^/  $mix: /"
+  done
   cleanup
   trap - EXIT
   [ "$KEEP" = 1 ] || rm -rf "$NG/access.log" "$DIR/access-log.db"

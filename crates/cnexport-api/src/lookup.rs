@@ -198,8 +198,10 @@ pub struct MonthRow {
 
 /// The monthly rows of a code in `from..=to`, one indexed read of
 /// pre-computed rows: `hs_monthly` for all destinations; for one,
-/// `monthly_facts` (8 digits) or `hs_country_monthly` (a roll-up). Months
-/// without a row are absent.
+/// `monthly_facts` (8 digits: its key), the facts of a 6-digit code's few
+/// 8-digit codes (the by-country index), or `hs_country_monthly` (2 and 4
+/// digits). Months without a row are absent; to one destination, only the
+/// value is read.
 pub fn monthly_rows(
     conn: &Connection,
     hs: &str,
@@ -240,22 +242,38 @@ pub fn monthly_rows(
             }
         }
         Some(country) => {
-            let table = if hs.len() == 8 {
-                "monthly_facts"
-            } else {
-                "hs_country_monthly"
+            // Every statement takes the same five parameters (`?2 = ?2`
+            // where one is not needed): code from, code to, country, months.
+            let (lo, hi) = code_range(hs);
+            let (sql, code_lo, code_hi) = match hs.len() {
+                8 => (
+                    "SELECT month, value FROM monthly_facts
+                     WHERE hs_code = ?1 AND country_code = ?3 AND month BETWEEN ?4 AND ?5
+                       AND ?2 = ?2",
+                    hs,
+                    hs,
+                ),
+                6 => (
+                    "SELECT month, SUM(value) FROM monthly_facts
+                     WHERE country_code = ?3 AND hs_code BETWEEN ?1 AND ?2 AND month BETWEEN ?4 AND ?5
+                     GROUP BY month",
+                    lo.as_str(),
+                    hi.as_str(),
+                ),
+                _ => (
+                    "SELECT month, value FROM hs_country_monthly
+                     WHERE hs_code = ?1 AND country_code = ?3 AND month BETWEEN ?4 AND ?5
+                       AND ?2 = ?2",
+                    hs,
+                    hs,
+                ),
             };
-            let mut st = conn.prepare_cached(&format!(
-                "SELECT month, value, quantity1, quantity2 FROM {table}
-                 WHERE hs_code = ?1 AND country_code = ?2 AND month BETWEEN ?3 AND ?4"
-            ))?;
-            let rows = st.query_map(params![hs, country, range.0, range.1], |r| {
+            let mut st = conn.prepare_cached(sql)?;
+            let rows = st.query_map(params![code_lo, code_hi, country, range.0, range.1], |r| {
                 Ok((
                     r.get::<_, u32>(0)?,
                     MonthRow {
                         value: r.get(1)?,
-                        quantity1: r.get(2)?,
-                        quantity2: r.get(3)?,
                         ..MonthRow::default()
                     },
                 ))

@@ -84,6 +84,27 @@ fn targets(conn: &Connection) -> Vec<String> {
         t.push(format!("/skill/markets?hsCode={code}"));
         t.push(format!("/skill/contributions?hsCode={code}"));
         t.push(format!("/skill/series?hsCode={code}"));
+        if i % 3 == 0 {
+            t.push(format!("/skill/priceband?hsCode={code}"));
+            t.push(format!("/skill/seasonality?hsCode={code}"));
+        }
+        if i % 5 == 0 {
+            t.push(format!("/skill/chapter?hsCode={code}"));
+            if let (Some(first), Some(last)) = (first_fact_month.first(), months.last()) {
+                t.push(format!(
+                    "/skill/series?hsCode={code}&from={first}&to={last}"
+                ));
+            }
+            if let Some(c) = first_country(conn, code) {
+                t.push(format!("/skill/seasonality?hsCode={code}&countryCode={c}"));
+                t.push(format!("/skill/series?hsCode={code}&countryCode={c}"));
+            }
+            if let Some(m) = months.first() {
+                t.push(format!("/skill/chapter?hsCode={code}&currentMonth={m}"));
+                t.push(format!("/skill/seasonality?hsCode={code}&currentMonth={m}"));
+            }
+            t.push(format!("/skill/priceband?hsCode={code}&limit=2&offset=1"));
+        }
         if i % 10 == 0 {
             for m in &months {
                 t.push(format!("/skill/dashboard?hsCode={code}&currentMonth={m}"));
@@ -161,7 +182,7 @@ fn targets(conn: &Connection) -> Vec<String> {
         }
     }
     for level in ["8", "6", "4", "2"] {
-        for sort in ["", "growth", "amount", "marketBreadth"] {
+        for sort in ["", "growth", "amount", "marketBreadth", "chance", "season"] {
             let sort = if sort.is_empty() {
                 String::new()
             } else {
@@ -278,6 +299,47 @@ fn targets(conn: &Connection) -> Vec<String> {
         };
         t.push(format!("/skill/growth?{q}"));
     }
+    for q in [
+        "",
+        "hsCode=99",
+        "from=2024",
+        "from=190001",
+        "to=209912",
+        "from=202406&to=202405",
+        "countryCode=ZZZ",
+        "countryCode=999",
+        "form=202401",
+    ] {
+        let q = if q.starts_with("hsCode") || q.is_empty() {
+            q.to_string()
+        } else {
+            format!("hsCode={code}&{q}")
+        };
+        t.push(format!("/skill/series?{q}"));
+        t.push(format!(
+            "/skill/seasonality?{}",
+            q.replace("from=", "currentMonth=")
+        ));
+    }
+    for q in [
+        "",
+        "hsCode=99",
+        "limit=0",
+        "limit=101",
+        "currentMonth=202001",
+        "currentmonth=202401",
+    ] {
+        let q = if q.starts_with("hsCode") || q.is_empty() {
+            q.to_string()
+        } else {
+            format!("hsCode={code}&{q}")
+        };
+        t.push(format!("/skill/chapter?{q}"));
+        t.push(format!(
+            "/skill/priceband?{}",
+            q.replace("currentMonth=202001", "offset=-1")
+        ));
+    }
     t.push("/skill/search".into());
     t.push(format!("/skill/search?q={}", "8".repeat(65)));
     t.push("/skill/meta?month=2024".into());
@@ -289,6 +351,17 @@ fn targets(conn: &Connection) -> Vec<String> {
         "x".repeat(5000)
     ));
     t
+}
+
+/// The largest destination of a code at the latest month.
+fn first_country(conn: &Connection, code: &str) -> Option<String> {
+    conn.query_row(
+        "SELECT country_code FROM hs_count_month WHERE hs_code = ?1
+         ORDER BY recent12m_total DESC, country_code LIMIT 1",
+        [code],
+        |r| r.get(0),
+    )
+    .ok()
 }
 
 fn urlenc(s: &str) -> String {

@@ -72,6 +72,39 @@ pub fn seasonality(first: Month, as_of: Month, mut value: impl FnMut(Month) -> i
             }
         }
     }
+    from_totals(years, month_totals)
+}
+
+/// Bit `m - 1` set for each peak month `m` of `month_totals` (exact:
+/// `48 * month_total >= 5 * total`); 0 when the total is not positive.
+pub fn peak_mask(month_totals: &[i64; 12]) -> u16 {
+    let total: i64 = month_totals.iter().sum();
+    if total <= 0 {
+        return 0;
+    }
+    let t = total as i128;
+    month_totals
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| 48 * (**v as i128) >= 5 * t)
+        .fold(0u16, |mask, (m, _)| mask | 1 << m)
+}
+
+/// The share (percent, 2 decimals) of calendar month `month` (1-12) in
+/// `month_totals`; `None` when the total is not positive.
+pub fn month_share(month_totals: &[i64; 12], month: u32) -> Option<f64> {
+    let total: i64 = month_totals.iter().sum();
+    if total <= 0 {
+        return None;
+    }
+    ratio_2dp(
+        100 * month_totals[(month - 1) as usize] as i128,
+        total as i128,
+    )
+}
+
+/// The seasonality of the given complete years' month totals.
+pub fn from_totals(years: Vec<u32>, month_totals: [i64; 12]) -> Seasonality {
     let total: i64 = month_totals.iter().sum();
     if years.is_empty() || total <= 0 {
         return Seasonality {
@@ -86,13 +119,11 @@ pub fn seasonality(first: Month, as_of: Month, mut value: impl FnMut(Month) -> i
     let t = total as i128;
     let mut share = [0f64; 12];
     let mut deviation = 0i128;
-    let mut peak_months = Vec::new();
+    let mask = peak_mask(&month_totals);
+    let peak_months = (1..=12u32).filter(|m| mask & 1 << (m - 1) != 0).collect();
     for (m, v) in month_totals.iter().enumerate() {
         let v = *v as i128;
         share[m] = ratio_2dp(100 * v, t).unwrap_or(0.0);
-        if 48 * v >= 5 * t {
-            peak_months.push(m as u32 + 1);
-        }
         deviation += (12 * v - t).abs();
     }
     // 1/2 * sum |100 v/T - 100/12| = 50 * sum |12 v - T| / (12 T)
@@ -144,6 +175,11 @@ mod tests {
         assert_eq!(s.peak_months, [1, 2]);
         assert_eq!(s.strength, Some(20.83));
         assert_eq!(s.peak_mask(), 0b11);
+        let mut totals = [10i64; 12];
+        totals[0] = 30;
+        totals[1] = 30;
+        assert_eq!(peak_mask(&totals), 0b11);
+        assert_eq!(month_share(&totals, 3), Some(6.25));
     }
 
     #[test]

@@ -239,8 +239,10 @@ pub struct MonthlyRow {
     pub countries: u32,
 }
 
-/// One row of `hs_country_monthly`: a 2-, 4- or 6-digit roll-up to one
-/// destination in one month (8-digit codes are `monthly_facts` rows).
+/// One row of `hs_country_monthly`: a 2- or 4-digit roll-up to one
+/// destination in one month with a value. (An 8-digit code's rows are its
+/// `monthly_facts`; a 6-digit code's are the facts of its few 8-digit
+/// codes.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountryMonthlyRow {
     pub hs_code: std::sync::Arc<str>,
@@ -248,8 +250,6 @@ pub struct CountryMonthlyRow {
     pub country_code: crate::PartnerCode,
     pub month: crate::Month,
     pub value: i64,
-    pub quantity1: i64,
-    pub quantity2: i64,
 }
 
 /// What one pass over a build's merged facts tells: the months that occur,

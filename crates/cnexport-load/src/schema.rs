@@ -504,8 +504,6 @@ pub static HS_COUNTRY_MONTHLY: LazyLock<Table<CountryMonthlyRow>> = LazyLock::ne
         }),
         col("month", Integer, NOT_NULL, |r, b| b.bind(r.month.yyyymm())),
         col("value", Integer, NOT_NULL, |r, b| b.bind(r.value)),
-        col("quantity1", Integer, NOT_NULL, |r, b| b.bind(r.quantity1)),
-        col("quantity2", Integer, NOT_NULL, |r, b| b.bind(r.quantity2)),
     ],
     primary_key: &["hs_code", "country_code", "month"],
     without_rowid: true,

@@ -13,7 +13,7 @@
 
 use cnexport_core::reference::Reference;
 use cnexport_core::round::{growth_pct, percent, ratio_2dp, round_2dp};
-use cnexport_core::season::seasonality;
+use cnexport_core::season;
 use cnexport_core::tables::{
     BaseMetricsRow, Chunks, CountMonthRow, CountryMonthlyRow, MonthlyRow, WindowTotals,
 };
@@ -321,6 +321,7 @@ fn chapter_rows(
         cal,
         membership,
         low_base_threshold,
+        season: season_months(cal),
     };
     for s in &all {
         scratch.prepare(s);
@@ -328,7 +329,7 @@ fn chapter_rows(
         base_rows(s, &code, &context, &scratch, &mut out.base);
         count_rows(s, &code, cal, &scratch, &mut out.counts);
         monthly_rows(s, &code, cal, &scratch, &mut out.monthly);
-        if s.level < 8 {
+        if s.level <= 4 {
             country_monthly_rows(s, &code, cal, &mut out.country_monthly);
         }
     }
@@ -405,7 +406,7 @@ fn monthly_rows(
     }
 }
 
-/// A roll-up's months with a fact, per destination.
+/// A 2- or 4-digit roll-up's months with a value, per destination.
 fn country_monthly_rows(
     s: &CodeSeries,
     code: &Arc<str>,
@@ -413,13 +414,8 @@ fn country_monthly_rows(
     rows: &mut Vec<CountryMonthlyRow>,
 ) {
     for (c, partner) in s.partners.iter().enumerate() {
-        let (v, q1, q2) = (
-            s.country_values(c),
-            s.country_quantity1(c),
-            s.country_quantity2(c),
-        );
-        for i in 0..s.months {
-            if v[i] == 0 && q1[i] == 0 && q2[i] == 0 {
+        for (i, v) in s.country_values(c).iter().enumerate() {
+            if *v == 0 {
                 continue;
             }
             rows.push(CountryMonthlyRow {
@@ -427,9 +423,7 @@ fn country_monthly_rows(
                 level: s.level,
                 country_code: *partner,
                 month: cal.first.plus(i as i64),
-                value: v[i],
-                quantity1: q1[i],
-                quantity2: q2[i],
+                value: *v,
             });
         }
     }
@@ -440,6 +434,23 @@ struct Context<'a> {
     cal: &'a Calendar,
     membership: &'a Membership,
     low_base_threshold: i64,
+    /// Per as-of index `t`: (calendar month 0-11, month index) of every
+    /// month of the complete years the seasonality uses at `t`.
+    season: Vec<Vec<(u8, usize)>>,
+}
+
+/// `Context::season` of a calendar.
+fn season_months(cal: &Calendar) -> Vec<Vec<(u8, usize)>> {
+    (0..cal.months())
+        .map(|t| {
+            let as_of = cal.first.plus(t as i64);
+            season::complete_years(cal.first, as_of)
+                .into_iter()
+                .flat_map(|y| (1..=12).filter_map(move |m| Month::new(y, m)))
+                .map(|m| ((m.month() - 1) as u8, cal.index(m)))
+                .collect()
+        })
+        .collect()
 }
 
 fn series_of_code(facts: &[MonthlyFact], cal: &Calendar) -> CodeSeries {
@@ -713,14 +724,13 @@ fn base_rows(
         let momentum = round_2dp(100.0 * (0.5 * g3.tanh() + 0.3 * g12.tanh() + 0.2 * gb.tanh()));
 
         let as_of = cal.first.plus(t as i64);
-        let season = seasonality(cal.first, as_of, |m| {
-            let i = m.since(cal.first);
-            if i >= 0 && (i as usize) <= t {
-                global[i as usize]
-            } else {
-                0
-            }
-        });
+        // Seasonality over the complete years (their month indices are the
+        // same for every code: `context.season[t]`).
+        let mut month_totals = [0i64; 12];
+        for &(m, i) in &context.season[t] {
+            month_totals[m as usize] += global[i];
+        }
+        let next_month = as_of.plus(1).month();
         rows.push(BaseMetricsRow {
             hs_code: code.clone(),
             level: s.level,
@@ -757,8 +767,8 @@ fn base_rows(
             first_quantity_prev: window_sum(&s.month_quantity1, t - 12, 12),
             unit_both_windows,
             active_codes: 0,
-            peak_months: season.peak_mask(),
-            next_month_share: season.share_of(as_of.plus(1).month()),
+            peak_months: season::peak_mask(&month_totals),
+            next_month_share: season::month_share(&month_totals, next_month),
             fastest_market: fastest
                 .and_then(|(c, r, p)| growth_pct(r as i128, p as i128).map(|g| (s.partners[c], g))),
         });
