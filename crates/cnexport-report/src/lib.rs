@@ -11,16 +11,29 @@
 //!   header, number formats), or the JSON body itself. Lists (markets,
 //!   topProducts, search, countries) give one row per element; dashboard and
 //!   meta give one row; trend, series and history give one row per month;
-//!   contributions one row per market. Nested objects become dotted columns
-//!   (`bestRegion.regionName`) and lists of tags are joined with `、`.
+//!   contributions, growth and priceband one row per market; chapter one row
+//!   per heading; seasonality one row per calendar month. Nested objects
+//!   become dotted columns (`bestRegion.regionName`), the 12 months of a
+//!   seasonality profile 12 columns (`seasonality.monthShare.01` ..
+//!   `.12`), and lists of tags or months are joined with `、`. XLSX adds a
+//!   `summary` sheet for the answer's own figures where the main table is a
+//!   list inside it (history, contributions, growth, priceband, chapter) and
+//!   a `priceTrend` sheet for priceband.
 //! - [`plot_answer`] draws trend (12 months, a line) and history (24 months,
-//!   bars) as the amount by month, and dashboard as horizontal bars of the
-//!   continent and trade-bloc shares. SVG charts carry the Chinese names (the
+//!   bars) as the amount by month; dashboard as horizontal bars of the
+//!   continent and trade-bloc shares; priceband as each destination's unit
+//!   price against the median and the 0.8x / 1.2x band edges, coloured by
+//!   band; seasonality as the 12 monthly shares with the peak months marked
+//!   and the even share (8.33%) drawn; chapter as the headings' shares of
+//!   the chapter with the queried heading highlighted. Titles always fit the
+//!   image: on two lines, and with the product name shortened in the middle,
+//!   when one line would be too wide. SVG charts carry the Chinese names (the
 //!   viewer's fonts draw them); PNG charts are drawn with an embedded Latin
 //!   font (a subset of DejaVu Sans) and so use English names and codes.
 //! - [`render_table`] formats the answer for a terminal: columns aligned by
-//!   display width (a Chinese character takes two cells), amounts with
-//!   thousands separators, growth and shares as percentages, null as `—`.
+//!   display width (a Chinese character takes two cells), amounts and prices
+//!   with thousands separators, growth and shares as percentages, null as
+//!   `—`, a seasonality profile as a table of the 12 months.
 //!   What a number is (yuan, percent...) comes from the `format` each answer
 //!   field declares in its type (`cnexport_api::FieldKind`).
 //!
@@ -96,8 +109,13 @@ pub enum ReportError {
     ErrorAnswer { code: i64, message: String },
     #[error("the answer does not have the shape of {path} ({detail}); pass the full JSON body that `cnexport query` prints for that request")]
     UnexpectedShape { path: String, detail: String },
-    #[error("there is no chart for {path}: charts exist for /skill/trend, /skill/history and /skill/dashboard; export {path} as csv or xlsx instead")]
+    #[error(
+        "there is no chart for {path}: charts exist for {} ; export {path} as csv or xlsx instead",
+        chart::chart_paths()
+    )]
     NoChart { path: String },
+    #[error("nothing to chart in this {path} answer: {reason}; export it as csv or xlsx instead")]
+    NothingToChart { path: String, reason: String },
     #[error("unknown {what} format `{given}` (use one of: {allowed})")]
     UnknownFormat {
         what: &'static str,
@@ -118,8 +136,68 @@ pub enum ReportError {
 
 /// The endpoints, as the unknown-endpoint error lists them.
 fn endpoint_list() -> String {
-    let paths: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
+    let mut paths: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
+    for (path, _) in Target::CONTRACT_ONLY {
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
     paths.join(", ")
+}
+
+/// What a request path names, for reports: an endpoint of the API's list,
+/// or one of the answers of the contract (docs/contract.md, sections
+/// 4.17-4.19) that are laid out here by their path.
+///
+/// Hook for when `cnexport_api::Endpoint` lists priceband, chapter and
+/// seasonality: nothing has to change (the paths of `CONTRACT_ONLY` are
+/// looked up first, so the layout is the same either way); to tidy up, drop
+/// the three variants and `CONTRACT_ONLY`, and match on the new `Endpoint`
+/// variants where these are matched (table.rs `main_table`, export.rs
+/// `xlsx_bytes`, chart.rs `has_chart` and `draw`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Api(Endpoint),
+    /// `/skill/priceband` (contract section 4.17).
+    Priceband,
+    /// `/skill/chapter` (contract section 4.18).
+    Chapter,
+    /// `/skill/seasonality` (contract section 4.19).
+    Seasonality,
+}
+
+impl Target {
+    const CONTRACT_ONLY: [(&'static str, Target); 3] = [
+        ("/skill/priceband", Target::Priceband),
+        ("/skill/chapter", Target::Chapter),
+        ("/skill/seasonality", Target::Seasonality),
+    ];
+
+    /// The target of a request path (a trailing `/` is ignored).
+    fn from_path(path: &str) -> Option<Target> {
+        let trimmed = path.trim_end_matches('/');
+        Target::CONTRACT_ONLY
+            .into_iter()
+            .find(|(p, _)| *p == trimmed)
+            .map(|(_, t)| t)
+            .or_else(|| Endpoint::from_path(path).map(Target::Api))
+    }
+
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Target::Api(e) => e.path(),
+            other => Target::CONTRACT_ONLY
+                .into_iter()
+                .find(|(_, t)| *t == other)
+                .map(|(p, _)| p)
+                .unwrap_or("/skill/"),
+        }
+    }
+
+    /// The short name (`topProducts`): the path without `/skill/`.
+    pub(crate) fn name(self) -> &'static str {
+        self.path().trim_start_matches("/skill/")
+    }
 }
 
 impl ExportFormat {
@@ -225,10 +303,10 @@ pub(crate) fn success_data(body: &Value) -> Result<&Value, ReportError> {
     }
 }
 
-/// The endpoint of a request path; a query string is ignored.
-fn endpoint_of(path: &str) -> Result<Endpoint, ReportError> {
+/// The target of a request path; a query string is ignored.
+fn target_of(path: &str) -> Result<Target, ReportError> {
     let path = path.split(['?', '#']).next().unwrap_or("");
-    Endpoint::from_path(path).ok_or_else(|| ReportError::UnknownEndpoint {
+    Target::from_path(path).ok_or_else(|| ReportError::UnknownEndpoint {
         path: path.to_string(),
     })
 }
@@ -252,34 +330,40 @@ pub fn export_answer(
     format: ExportFormat,
     out: &Path,
 ) -> Result<(), ReportError> {
-    let endpoint = endpoint_of(path)?;
+    let target = target_of(path)?;
     let data = success_data(body)?;
     let bytes = match format {
         ExportFormat::Json => body.to_string().into_bytes(),
-        ExportFormat::Csv => export::csv_bytes(&table::main_table(endpoint, data)?)?,
-        ExportFormat::Xlsx => export::xlsx_bytes(endpoint, path, data)?,
+        ExportFormat::Csv => export::csv_bytes(&table::main_table(target, data)?)?,
+        ExportFormat::Xlsx => export::xlsx_bytes(target, path, data)?,
     };
     write_file(out, &bytes)
 }
 
 /// Draws a chart of one answer: trend (12 months) and history (24 months) as
 /// line/bar charts of amount by month; dashboard as horizontal bars of region
-/// shares and of trade-bloc shares. Use [`ChartFormat::from_path`] to take the
-/// format from the extension of `out`.
+/// shares and of trade-bloc shares; priceband as the destinations' unit
+/// prices (first unit) against the median band; seasonality as the 12
+/// monthly shares; chapter as the headings' shares. Use
+/// [`ChartFormat::from_path`] to take the format from the extension of `out`.
+///
+/// An answer without anything to draw (a price band without priced
+/// destinations, a seasonality without a complete year) is refused with
+/// [`ReportError::NothingToChart`], which says why.
 pub fn plot_answer(
     path: &str,
     body: &serde_json::Value,
     format: ChartFormat,
     out: &Path,
 ) -> Result<(), ReportError> {
-    let endpoint = endpoint_of(path)?;
-    if !chart::has_chart(endpoint) {
+    let target = target_of(path)?;
+    if !chart::has_chart(target) {
         return Err(ReportError::NoChart {
-            path: endpoint.path().to_string(),
+            path: target.path().to_string(),
         });
     }
     let data = success_data(body)?;
-    let bytes = chart::draw(endpoint, data, format)?;
+    let bytes = chart::draw(target, data, format)?;
     write_file(out, &bytes)
 }
 

@@ -1,7 +1,7 @@
 //! Answers as flat tables (for CSV, XLSX and the terminal), and the
 //! formatting of their cells.
 
-use crate::ReportError;
+use crate::{ReportError, Target};
 use cnexport_api::{Endpoint, FieldKind};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -31,6 +31,47 @@ const NULLABLE_OBJECTS: &[(&str, &[&str])] = &[
     ("bestRegion", &["regionName", "percent"]),
     ("maxMonth", &["month", "amount"]),
     ("minMonth", &["month", "amount"]),
+    (
+        "fastestGrowingMarket",
+        &[
+            "countryCode",
+            "countryName",
+            "yoyGrowthRate",
+            "countryNameEn",
+            "iso3",
+            "iso2",
+            "m49",
+        ],
+    ),
+];
+
+/// The lists of a seasonality profile with one value per calendar month,
+/// January first: a flat table gives them 12 columns (`monthShare.01` ..
+/// `monthShare.12`), also when they are null.
+pub const MONTH_ARRAYS: &[&str] = &["monthTotals", "monthShare"];
+
+/// The kinds of the answer fields of docs/contract.md sections 4.5, 4.8 and
+/// 4.17-4.19, for as long as the API's answer types do not declare them:
+/// what a field declares always wins (see [`kind_of`]).
+const CONTRACT_KINDS: &[(&str, Kind)] = &[
+    // Yuan per unit (priceband), and quantities.
+    ("price", Kind::Amount),
+    ("price1", Kind::Amount),
+    ("price2", Kind::Amount),
+    ("median", Kind::Amount),
+    ("quantity1", Kind::Amount),
+    ("quantity2", Kind::Amount),
+    // Yuan.
+    ("monthTotals", Kind::Amount),
+    ("yearsTotal", Kind::Amount),
+    ("chapterTotal", Kind::Amount),
+    ("chapterPrevTotal", Kind::Amount),
+    // Percentages.
+    ("monthShare", Kind::Percent),
+    ("nextMonthShare", Kind::Percent),
+    ("seasonalityStrength", Kind::Percent),
+    ("chapterYoyGrowthRate", Kind::Percent),
+    ("share", Kind::Percent),
 ];
 
 impl From<FieldKind> for Kind {
@@ -88,7 +129,11 @@ fn collect_kinds(
     }
     collect_kinds_in(&schema["items"], components, out, depth);
     for (name, prop) in schema["properties"].as_object().into_iter().flatten() {
-        if let Some(kind) = prop["format"].as_str().and_then(FieldKind::from_format) {
+        // A list of numbers (monthShare) declares the kind of its items.
+        let format = prop["format"]
+            .as_str()
+            .or_else(|| prop["items"]["format"].as_str());
+        if let Some(kind) = format.and_then(FieldKind::from_format) {
             out.entry(name.clone()).or_insert(kind);
         }
         collect_kinds(prop, components, out, depth + 1);
@@ -107,11 +152,19 @@ fn collect_kinds_in(
 }
 
 /// The kind of a field: the kind its answer type declares (looked up by the
-/// last part of a dotted column name), else from its values.
+/// last part of a dotted column name that is not a month number:
+/// `seasonality.monthShare.03` is a `monthShare`), else the kind the contract
+/// gives it, else from its values.
 pub fn kind_of<'a>(name: &str, values: impl IntoIterator<Item = &'a Value>) -> Kind {
-    let key = name.rsplit('.').next().unwrap_or(name);
+    let key = name
+        .rsplit('.')
+        .find(|part| !part.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or(name);
     if let Some(kind) = declared_kinds().get(key) {
         return (*kind).into();
+    }
+    if let Some((_, kind)) = CONTRACT_KINDS.iter().find(|(n, _)| *n == key) {
+        return *kind;
     }
     let mut kind = Kind::Text;
     for v in values {
@@ -210,8 +263,9 @@ impl Table {
 }
 
 /// Flattens one value under `prefix` into (dotted name, scalar) pairs:
-/// objects give dotted names, lists of scalars are joined with `、`, lists of
-/// objects are left out (they are tables of their own).
+/// objects give dotted names, lists of scalars are joined with `、` (those of
+/// [`MONTH_ARRAYS`] give one column per month instead), lists of objects are
+/// left out (they are tables of their own).
 pub fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     let join = |key: &str| {
         if prefix.is_empty() {
@@ -220,6 +274,14 @@ pub fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
             format!("{prefix}.{key}")
         }
     };
+    let last = prefix.rsplit('.').next().unwrap_or(prefix);
+    if MONTH_ARRAYS.contains(&last) && (value.is_null() || value.is_array()) {
+        for m in 1..=12 {
+            let v = value.get(m - 1).filter(|v| !v.is_object() && !v.is_array());
+            out.push((join(&format!("{m:02}")), v.cloned().unwrap_or(Value::Null)));
+        }
+        return;
+    }
     match value {
         Value::Object(map) => {
             for (k, v) in map {
@@ -235,17 +297,14 @@ pub fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
                 ));
             }
         }
-        Value::Null => {
-            let last = prefix.rsplit('.').next().unwrap_or(prefix);
-            match NULLABLE_OBJECTS.iter().find(|(name, _)| *name == last) {
-                Some((_, fields)) => {
-                    for f in *fields {
-                        out.push((join(f), Value::Null));
-                    }
+        Value::Null => match NULLABLE_OBJECTS.iter().find(|(name, _)| *name == last) {
+            Some((_, fields)) => {
+                for f in *fields {
+                    out.push((join(f), Value::Null));
                 }
-                None => out.push((prefix.to_string(), Value::Null)),
             }
-        }
+            None => out.push((prefix.to_string(), Value::Null)),
+        },
         scalar => out.push((prefix.to_string(), scalar.clone())),
     }
 }
@@ -256,53 +315,182 @@ fn flattened(value: &Value) -> Vec<(String, Value)> {
     out
 }
 
-fn shape_error(endpoint: Endpoint, detail: &str) -> ReportError {
+fn shape_error(target: Target, detail: &str) -> ReportError {
     ReportError::UnexpectedShape {
-        path: endpoint.path().to_string(),
+        path: target.path().to_string(),
         detail: detail.to_string(),
     }
 }
 
-fn object(endpoint: Endpoint, data: &Value) -> Result<&Map<String, Value>, ReportError> {
+fn object(target: Target, data: &Value) -> Result<&Map<String, Value>, ReportError> {
     data.as_object()
-        .ok_or_else(|| shape_error(endpoint, "`data` should be an object"))
+        .ok_or_else(|| shape_error(target, "`data` should be an object"))
 }
 
 /// The answer's main table: the rows of a list answer, the one row of
 /// dashboard and meta, the months of trend, series and history (with the
-/// answer's other scalar fields repeated on each row), or the markets of
-/// contributions and growth.
-pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
+/// answer's other scalar fields repeated on each row), the markets of
+/// contributions, growth and priceband, the headings of chapter, or the 12
+/// calendar months of seasonality (with its other fields repeated).
+pub fn main_table(target: Target, data: &Value) -> Result<Table, ReportError> {
+    let endpoint = match target {
+        Target::Api(e) => e,
+        Target::Priceband => return inner_list(target, data, "markets"),
+        Target::Chapter => return inner_list(target, data, "headings"),
+        Target::Seasonality => {
+            let obj = object(target, data)?;
+            return Ok(season_table(obj, true));
+        }
+    };
     match endpoint {
-        e if e.is_list() => list_table(endpoint, data),
+        e if e.is_list() => list_table(target, data),
         Endpoint::Dashboard | Endpoint::Meta => {
-            object(endpoint, data)?;
+            object(target, data)?;
             Ok(Table::from_records(vec![flattened(data)]))
         }
-        Endpoint::Trend | Endpoint::Series => monthly_table(endpoint, data, "monthlyData", &[]),
+        Endpoint::Trend | Endpoint::Series => monthly_table(target, data, "monthlyData", &[]),
         Endpoint::History => monthly_table(
-            endpoint,
+            target,
             data,
             "monthlyDetail",
             &["yearlySummary", "summaryStats"],
         ),
         // The product's totals share the markets' field names (change,
         // yoyGrowthRate): the rows are the markets alone.
-        Endpoint::Contributions | Endpoint::Growth => {
-            list_table(endpoint, &object(endpoint, data)?["markets"])
-        }
+        Endpoint::Contributions | Endpoint::Growth => inner_list(target, data, "markets"),
         // The lists: one row per element.
-        _ => list_table(endpoint, data),
+        _ => list_table(target, data),
     }
 }
 
-fn list_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
+/// The rows of the list `key` of an object answer (its own figures are in
+/// [`summary_fields`]).
+fn inner_list(target: Target, data: &Value, key: &str) -> Result<Table, ReportError> {
+    let list = object(target, data)?
+        .get(key)
+        .filter(|v| v.is_array())
+        .ok_or_else(|| shape_error(target, &format!("`data.{key}` should be a list")))?;
+    list_table(target, list)
+        .map_err(|_| shape_error(target, &format!("`data.{key}` should be a list of objects")))
+}
+
+/// The scalar figures of an object answer whose main table is a list inside
+/// it (contributions, growth, priceband, chapter), as key/value rows; small
+/// objects (priceband's unit1 and unit2) give dotted keys. None for other
+/// answers.
+pub fn summary_fields(target: Target, data: &Value) -> Option<Table> {
+    let list_key = match target {
+        Target::Priceband => "markets",
+        Target::Chapter => "headings",
+        Target::Api(Endpoint::Contributions | Endpoint::Growth) => "markets",
+        _ => return None,
+    };
+    let obj = data.as_object()?;
+    let mut fields = Vec::new();
+    for (k, v) in obj {
+        let is_list_of_objects = v
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| i.is_object() || i.is_array()));
+        if k != list_key && !is_list_of_objects {
+            flatten(k, v, &mut fields);
+        }
+    }
+    Some(Table::key_values(fields))
+}
+
+/// Whether an object is a seasonality profile (contract section 4.19, also
+/// the dashboard's `seasonality`).
+pub fn is_season_profile(obj: &Map<String, Value>) -> bool {
+    obj.contains_key("monthShare") && obj.contains_key("peakMonths")
+}
+
+/// A seasonality profile as 12 rows, one per calendar month: `month` (1-12),
+/// `monthTotals`, `monthShare` and `peak` (whether the month is one of
+/// `peakMonths`), after the profile's other fields (repeated on each row)
+/// when `with_fields`.
+pub fn season_table(obj: &Map<String, Value>, with_fields: bool) -> Table {
+    let mut common = Vec::new();
+    if with_fields {
+        for (k, v) in obj {
+            if !MONTH_ARRAYS.contains(&k.as_str()) {
+                flatten(k, v, &mut common);
+            }
+        }
+    }
+    let peaks: Vec<i64> = obj
+        .get("peakMonths")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    let at = |key: &str, m: usize| {
+        obj.get(key)
+            .and_then(|v| v.get(m - 1))
+            .filter(|v| !v.is_object() && !v.is_array())
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let records = (1..=12usize)
+        .map(|m| {
+            let mut record = common.clone();
+            record.push(("month".to_string(), Value::from(m as i64)));
+            for key in MONTH_ARRAYS {
+                record.push((key.to_string(), at(key, m)));
+            }
+            record.push(("peak".to_string(), Value::Bool(peaks.contains(&(m as i64)))));
+            record
+        })
+        .collect();
+    Table::from_records(records)
+}
+
+/// Priceband's `priceTrend1` and `priceTrend2` side by side, one row per
+/// month, oldest first: `month`, `price1`, `unit1`, `price2`, `unit2`.
+pub fn price_trend_table(data: &Map<String, Value>) -> Option<Table> {
+    let trend = |key: &str| data.get(key).and_then(Value::as_array);
+    let (first, second) = (trend("priceTrend1"), trend("priceTrend2"));
+    if first.is_none() && second.is_none() {
+        return None;
+    }
+    let mut months: Vec<String> = Vec::new();
+    for item in first.into_iter().chain(second).flatten() {
+        if let Some(m) = item.get("month").and_then(Value::as_str) {
+            if !months.iter().any(|x| x == m) {
+                months.push(m.to_string());
+            }
+        }
+    }
+    months.sort();
+    let find = |list: Option<&Vec<Value>>, month: &str, key: &str| {
+        list.and_then(|l| {
+            l.iter()
+                .find(|i| i.get("month").and_then(Value::as_str) == Some(month))
+        })
+        .and_then(|i| i.get(key))
+        .cloned()
+        .unwrap_or(Value::Null)
+    };
+    let records = months
+        .iter()
+        .map(|m| {
+            vec![
+                ("month".to_string(), Value::String(m.clone())),
+                ("price1".to_string(), find(first, m, "price")),
+                ("unit1".to_string(), find(first, m, "unit")),
+                ("price2".to_string(), find(second, m, "price")),
+                ("unit2".to_string(), find(second, m, "unit")),
+            ]
+        })
+        .collect();
+    Some(Table::from_records(records))
+}
+
+fn list_table(target: Target, data: &Value) -> Result<Table, ReportError> {
     let items = data
         .as_array()
-        .ok_or_else(|| shape_error(endpoint, "`data` should be a list"))?;
+        .ok_or_else(|| shape_error(target, "`data` should be a list"))?;
     if let Some(bad) = items.iter().position(|v| !v.is_object()) {
         return Err(shape_error(
-            endpoint,
+            target,
             &format!("element {bad} of `data` is not an object"),
         ));
     }
@@ -310,16 +498,16 @@ fn list_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
 }
 
 fn monthly_table(
-    endpoint: Endpoint,
+    target: Target,
     data: &Value,
     months_key: &str,
     left_out: &[&str],
 ) -> Result<Table, ReportError> {
-    let obj = object(endpoint, data)?;
+    let obj = object(target, data)?;
     let months = obj
         .get(months_key)
         .and_then(Value::as_array)
-        .ok_or_else(|| shape_error(endpoint, &format!("`data.{months_key}` should be a list")))?;
+        .ok_or_else(|| shape_error(target, &format!("`data.{months_key}` should be a list")))?;
     let mut common = Vec::new();
     for (k, v) in obj {
         if k != months_key && !left_out.contains(&k.as_str()) {
