@@ -32,6 +32,7 @@ fn input(n: &National) -> cnexport_transform::TransformInput {
         product_names: product_names(n),
         partner_names: partner_names(n),
         meta: vec![("input_digest".into(), "bench".into())],
+        low_base_threshold: 1_000_000,
     }
 }
 
@@ -107,6 +108,7 @@ fn transform_benches(c: &mut Criterion) {
                 &input.facts,
                 &cnexport_transform::summarize(&input.facts),
                 reference,
+                1_000_000,
             )
         })
     });
@@ -127,6 +129,7 @@ fn transform_benches(c: &mut Criterion) {
                 &facts24,
                 &cnexport_transform::summarize(&facts24),
                 reference,
+                1_000_000,
             )
         })
     });

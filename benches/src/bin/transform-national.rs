@@ -71,6 +71,7 @@ fn main() {
             product_names: names.clone(),
             partner_names: Default::default(),
             meta: Vec::new(),
+            low_base_threshold: 1_000_000,
         };
         let cpu0 = cpu_secs();
         let t = Instant::now();
@@ -79,12 +80,14 @@ fn main() {
         let cpu = cpu_secs().zip(cpu0).map(|(b, a)| b - a);
         best = best.min(secs);
         println!(
-            "run {run}: {} facts in {secs:.3} s = {:.2} M facts/s (CPU {} s); {} base rows, {} count rows",
+            "run {run}: {} facts in {secs:.3} s = {:.2} M facts/s (CPU {} s); {} base rows, {} count rows, {} monthly rows, {} country-monthly rows",
             facts.len(),
             facts.len() as f64 / secs / 1e6,
             cpu.map(|c| format!("{c:.2}")).unwrap_or_else(|| "?".into()),
             db.base_metrics.len(),
-            db.count_month.len()
+            db.count_month.len(),
+            db.monthly.len(),
+            db.country_monthly.len()
         );
         drop(db);
     }

@@ -27,6 +27,9 @@ pub enum Endpoint {
     Countries,
     Series,
     Growth,
+    Priceband,
+    Chapter,
+    Seasonality,
 }
 
 /// A handler with its types erased, so that `Endpoint` can pick one.
@@ -69,7 +72,7 @@ impl<H: Handler> AnyHandler for H {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 14] = [
         Endpoint::Dashboard,
         Endpoint::Markets,
         Endpoint::Trend,
@@ -81,6 +84,9 @@ impl Endpoint {
         Endpoint::Countries,
         Endpoint::Series,
         Endpoint::Growth,
+        Endpoint::Priceband,
+        Endpoint::Chapter,
+        Endpoint::Seasonality,
     ];
 
     pub fn path(self) -> &'static str {
@@ -96,6 +102,9 @@ impl Endpoint {
             Endpoint::Growth => "/skill/growth",
             Endpoint::Countries => "/skill/countries",
             Endpoint::Series => "/skill/series",
+            Endpoint::Priceband => "/skill/priceband",
+            Endpoint::Chapter => "/skill/chapter",
+            Endpoint::Seasonality => "/skill/seasonality",
         }
     }
 
@@ -123,7 +132,10 @@ impl Endpoint {
             Endpoint::Contributions => "Which markets drove a product's year-on-year change: each market's change and its contribution in percentage points",
             Endpoint::Growth => "A product's destinations ranked by year-on-year growth of their 12-month totals, fastest first, leaving out (and counting) low bases and new markets",
             Endpoint::Countries => "Every partner with its Chinese and English names, continent, blocs, ISO 3166 and UN M49 codes",
-            Endpoint::Series => "A product's (or roll-up's) exports to all destinations in each of the 24 months M-23..M, oldest first; the last 12 add up to recent12mGlobalTotal, the first 12 to prev12mGlobalTotal",
+            Endpoint::Series => "A product's (or roll-up's) monthly exports to all destinations or to one, oldest first: by default the 24 months M-23..M (the last 12 add up to recent12mGlobalTotal, the first 12 to prev12mGlobalTotal), or any range from..to of the data's months up to the whole history",
+            Endpoint::Priceband => "What each destination pays per unit over the latest 12 months (yuan per unit), the median, and each destination's price tier (premium 高端, mid 中端, value 性价比), with the monthly unit value over the whole data",
+            Endpoint::Chapter => "A product's chapter (first 2 digits) broken down by 4-digit heading: each heading's 12-month total, share, growth and active 8-digit codes, and where the product's heading ranks",
+            Endpoint::Seasonality => "The months of the year a product sells in (to all destinations or one): each calendar month's share over the latest complete years (up to 3), the peak months and the strength of the seasonality",
         }
     }
 
@@ -138,6 +150,8 @@ impl Endpoint {
                 | Endpoint::Contributions
                 | Endpoint::Countries
                 | Endpoint::Growth
+                | Endpoint::Priceband
+                | Endpoint::Chapter
         )
     }
 
@@ -162,6 +176,9 @@ impl Endpoint {
             Endpoint::Countries => &crate::meta::Countries,
             Endpoint::Series => &crate::series::Series,
             Endpoint::Growth => &crate::growth::Growth,
+            Endpoint::Priceband => &crate::priceband::Priceband,
+            Endpoint::Chapter => &crate::chapter::Chapter,
+            Endpoint::Seasonality => &crate::seasonality::Seasonality,
         }
     }
 

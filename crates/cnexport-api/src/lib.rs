@@ -9,6 +9,7 @@
 //! with both, and the OpenAPI document is generated from the same types.
 
 mod analytics;
+mod chapter;
 mod endpoint;
 mod error;
 mod growth;
@@ -19,8 +20,10 @@ mod metrics;
 pub mod model;
 mod pairs;
 pub mod params;
+mod priceband;
 pub mod query;
 mod search;
+mod seasonality;
 mod series;
 
 use rusqlite::Connection;

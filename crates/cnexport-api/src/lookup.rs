@@ -137,3 +137,134 @@ pub fn market_windows(conn: &Connection, hs: &str) -> Result<Vec<MarketWindows>,
     require_markets(conn, hs)?;
     Ok(rows)
 }
+
+/// The first data month of the database.
+pub fn first_month(conn: &Connection) -> Result<Month, ApiError> {
+    let v: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'data_first_month'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    v.as_deref()
+        .and_then(Month::parse_yyyymm)
+        .ok_or_else(|| ApiError::not_found("数据库中没有数据 (the database holds no data)"))
+}
+
+/// The 404 for a code without any fact (`no_metrics` otherwise reports a
+/// code with too few months).
+pub fn require_facts(conn: &Connection, hs: &str) -> Result<(), ApiError> {
+    let (lo, hi) = code_range(hs);
+    let known: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM monthly_facts WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1")?
+        .query_row(params![lo, hi], |r| r.get(0))
+        .optional()?;
+    match known {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(format!(
+            "未找到商品编码 {hs} 的出口数据 (no export data for hsCode {hs})"
+        ))),
+    }
+}
+
+/// The 404 `该商品对此国家暂无出口记录` for a product-country pair with no
+/// fact at all.
+pub fn require_pair(conn: &Connection, hs: &str, country: &str) -> Result<(), ApiError> {
+    let (lo, hi) = code_range(hs);
+    let known: Option<i64> = conn
+        .prepare_cached(
+            "SELECT 1 FROM monthly_facts WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 LIMIT 1",
+        )?
+        .query_row(params![country, lo, hi], |r| r.get(0))
+        .optional()?;
+    match known {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(crate::NO_RECORD_MESSAGE)),
+    }
+}
+
+/// One month of a code's pre-computed monthly row (all destinations, or
+/// one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MonthRow {
+    pub value: i64,
+    pub quantity1: i64,
+    pub quantity2: i64,
+    /// The month's one first / second unit (all destinations only).
+    pub unit1: Option<String>,
+    pub unit2: Option<String>,
+    /// Several units in the month (all destinations only).
+    pub units1_mixed: bool,
+    pub units2_mixed: bool,
+}
+
+/// The monthly rows of a code in `from..=to`, one indexed read of
+/// pre-computed rows: `hs_monthly` for all destinations; for one,
+/// `monthly_facts` (8 digits) or `hs_country_monthly` (a roll-up). Months
+/// without a row are absent.
+pub fn monthly_rows(
+    conn: &Connection,
+    hs: &str,
+    country: Option<&str>,
+    from: Month,
+    to: Month,
+) -> Result<std::collections::BTreeMap<Month, MonthRow>, ApiError> {
+    let mut out = std::collections::BTreeMap::new();
+    let range = (from.yyyymm(), to.yyyymm());
+    let mut push = |m: u32, row: MonthRow| {
+        if let Some(m) = Month::from_yyyymm(m) {
+            out.insert(m, row);
+        }
+    };
+    match country {
+        None => {
+            let mut st = conn.prepare_cached(
+                "SELECT month, value, quantity1, unit1, units1_mixed, quantity2, unit2, units2_mixed
+                 FROM hs_monthly WHERE hs_code = ?1 AND month BETWEEN ?2 AND ?3",
+            )?;
+            let rows = st.query_map(params![hs, range.0, range.1], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    MonthRow {
+                        value: r.get(1)?,
+                        quantity1: r.get(2)?,
+                        unit1: r.get(3)?,
+                        units1_mixed: r.get::<_, i64>(4)? != 0,
+                        quantity2: r.get(5)?,
+                        unit2: r.get(6)?,
+                        units2_mixed: r.get::<_, i64>(7)? != 0,
+                    },
+                ))
+            })?;
+            for row in rows {
+                let (m, row) = row?;
+                push(m, row);
+            }
+        }
+        Some(country) => {
+            let table = if hs.len() == 8 {
+                "monthly_facts"
+            } else {
+                "hs_country_monthly"
+            };
+            let mut st = conn.prepare_cached(&format!(
+                "SELECT month, value, quantity1, quantity2 FROM {table}
+                 WHERE hs_code = ?1 AND country_code = ?2 AND month BETWEEN ?3 AND ?4"
+            ))?;
+            let rows = st.query_map(params![hs, country, range.0, range.1], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    MonthRow {
+                        value: r.get(1)?,
+                        quantity1: r.get(2)?,
+                        quantity2: r.get(3)?,
+                        ..MonthRow::default()
+                    },
+                ))
+            })?;
+            for row in rows {
+                let (m, row) = row?;
+                push(m, row);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -39,6 +39,9 @@ struct Metrics {
     best_region_percent: Option<f64>,
     momentum: f64,
     extra: Extra,
+    peak_months: u16,
+    next_month_share: Option<f64>,
+    fastest_market: Option<(String, f64)>,
 }
 
 /// Reads one `hs_base_metrics` row, column by name: the queries select
@@ -73,10 +76,19 @@ fn read_metrics(row: &Row) -> rusqlite::Result<Metrics> {
         momentum: row.get("momentum_score")?,
         extra: Extra::read(row)?,
         regions,
+        peak_months: row.get::<_, i64>("peak_months")? as u16,
+        next_month_share: row.get("next_month_share")?,
+        fastest_market: match (
+            row.get::<_, Option<String>>("fastest_market")?,
+            row.get::<_, Option<f64>>("fastest_market_growth")?,
+        ) {
+            (Some(c), Some(g)) => Some((c, g)),
+            _ => None,
+        },
     })
 }
 
-fn product_name(conn: &Connection, hs: &str) -> Result<Option<String>, ApiError> {
+pub(crate) fn product_name(conn: &Connection, hs: &str) -> Result<Option<String>, ApiError> {
     Ok(conn
         .prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?
         .query_row([hs], |r| r.get("name_zh"))
@@ -95,7 +107,7 @@ fn best_region(m: &Metrics) -> Option<BestRegion> {
 }
 
 /// The months for which a code has metrics.
-fn metric_months(conn: &Connection, hs: &str) -> Result<Option<(u32, u32)>, ApiError> {
+pub(crate) fn metric_months(conn: &Connection, hs: &str) -> Result<Option<(u32, u32)>, ApiError> {
     let r: (Option<u32>, Option<u32>) = conn
         .prepare_cached(
             "SELECT min(as_of_month), max(as_of_month) FROM hs_base_metrics WHERE hs_code = ?1",
@@ -114,8 +126,9 @@ fn metric_months(conn: &Connection, hs: &str) -> Result<Option<(u32, u32)>, ApiE
 pub struct DashboardAnswer {
     pub hs_code: String,
     pub product_name: Option<String>,
-    /// YYYYMM: the as-of month M
-    pub current_month: String,
+    /// YYYYMM as an integer (the seed API's type): the as-of month M
+    #[schema(example = 202412)]
+    pub current_month: u32,
     /// yuan, months M-11..M
     #[schema(format = "yuan")]
     pub recent12m_global_total: i64,
@@ -165,6 +178,8 @@ pub struct DashboardAnswer {
     pub concentration: Concentration,
     pub unit_value: Option<UnitValue>,
     pub price_volume: Option<PriceVolume>,
+    /// the months of the year the product sells in, at currentMonth
+    pub seasonality: crate::seasonality::SeasonProfile,
 }
 
 pub struct Dashboard;
@@ -206,7 +221,7 @@ impl Handler for Dashboard {
         Ok(Answered::data(DashboardAnswer {
             hs_code: hs.clone(),
             product_name: product_name(conn, hs)?,
-            current_month: month.to_string(),
+            current_month: month.yyyymm(),
             recent12m_global_total: m.recent12,
             prev12m_global_total: m.prev12,
             yoy_growth_rate: m.yoy,
@@ -231,6 +246,7 @@ impl Handler for Dashboard {
             concentration: m.extra.concentration(),
             unit_value,
             price_volume,
+            seasonality: crate::seasonality::profile(conn, hs, None, month)?,
         }))
     }
 }
@@ -469,6 +485,34 @@ pub struct TopProduct {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<f64>, format = "percent")]
     pub region_yoy_growth_rate: Option<Option<f64>>,
+    /// month M over month M-1, in percent
+    #[schema(format = "percent")]
+    pub mom_growth_rate: Option<f64>,
+    /// the peak months (1-12) of the latest complete years (as /skill/seasonality)
+    pub peak_months: Vec<u32>,
+    /// the monthShare of the calendar month after M, in percent (null without a complete year)
+    #[schema(format = "percent")]
+    pub next_month_share: Option<f64>,
+    /// the first destination of /skill/growth for this code (default minBase); null when none qualifies
+    pub fastest_growing_market: Option<FastestMarket>,
+}
+
+/// The fastest-growing destination of a product.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FastestMarket {
+    pub country_code: String,
+    pub country_name: String,
+    /// growth of its 12-month total, in percent
+    #[schema(format = "percent")]
+    pub yoy_growth_rate: f64,
+    pub country_name_en: Option<String>,
+    /// ISO 3166-1 alpha-3
+    pub iso3: Option<String>,
+    /// ISO 3166-1 alpha-2
+    pub iso2: Option<String>,
+    /// UN M49 numeric code
+    pub m49: Option<String>,
 }
 
 /// GET /skill/topProducts
@@ -498,6 +542,8 @@ impl Handler for TopProducts {
             .query_map(params![latest.yyyymm(), p.level.0], read_metrics)?
             .collect::<Result<_, _>>()?;
         let growth_sort = p.sort_by == ProductSort::Growth;
+        let next_month = latest.plus(1).month();
+        let next_bit = 1u16 << (next_month - 1);
         // (metrics, ranking total, ranking growth, its base)
         let mut candidates: Vec<(Metrics, i64, Option<f64>, i64)> = all
             .into_iter()
@@ -514,6 +560,10 @@ impl Handler for TopProducts {
             .filter(|(m, total, growth, base)| {
                 *total >= p.min_amount
                     && (!growth_sort || (growth.is_some() && *base >= min_base))
+                    && (p.sort_by != ProductSort::Chance
+                        || (growth.is_some_and(|g| g > 0.0)
+                            && !analytics::low_base_12(*base, threshold)))
+                    && (p.sort_by != ProductSort::Season || m.peak_months & next_bit != 0)
                     && p.max_concentration
                         .is_none_or(|max| m.top3.is_some_and(|t| t <= max))
             })
@@ -523,6 +573,19 @@ impl Handler for TopProducts {
                 ProductSort::Growth => b.2.unwrap_or(f64::MIN).total_cmp(&a.2.unwrap_or(f64::MIN)),
                 ProductSort::Amount => b.1.cmp(&a.1),
                 ProductSort::MarketBreadth => b.0.active.cmp(&a.0.active).then(b.1.cmp(&a.1)),
+                // Served figures: 2 decimals, as growth compares them.
+                ProductSort::Chance => {
+                    a.0.top3
+                        .unwrap_or(f64::MAX)
+                        .total_cmp(&b.0.top3.unwrap_or(f64::MAX))
+                        .then_with(|| b.2.unwrap_or(f64::MIN).total_cmp(&a.2.unwrap_or(f64::MIN)))
+                }
+                ProductSort::Season => {
+                    b.0.next_month_share
+                        .unwrap_or(f64::MIN)
+                        .total_cmp(&a.0.next_month_share.unwrap_or(f64::MIN))
+                        .then(b.0.recent12.cmp(&a.0.recent12))
+                }
             };
             primary.then_with(|| a.0.hs_code.cmp(&b.0.hs_code))
         });
@@ -555,6 +618,26 @@ impl Handler for TopProducts {
                 region_total: filtered.then_some(*total),
                 region_percent: filtered.then(|| percent(*total as i128, m.recent12 as i128)),
                 region_yoy_growth_rate: filtered.then_some(*growth),
+                mom_growth_rate: m.mom,
+                peak_months: (1..=12u32)
+                    .filter(|k| m.peak_months & (1 << (k - 1)) != 0)
+                    .collect(),
+                next_month_share: m.next_month_share,
+                fastest_growing_market: match &m.fastest_market {
+                    Some((code, g)) => {
+                        let info = crate::lookup::country_info(conn, code)?;
+                        Some(FastestMarket {
+                            country_code: code.clone(),
+                            country_name: info.name_zh,
+                            yoy_growth_rate: *g,
+                            country_name_en: info.name_en,
+                            iso3: info.iso3,
+                            iso2: info.iso2,
+                            m49: info.m49,
+                        })
+                    }
+                    None => None,
+                },
             });
         }
         Ok(Answered::list(out, total_count))

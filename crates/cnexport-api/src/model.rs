@@ -241,3 +241,41 @@ impl PartialSchema for TradeBlocBreakdown {
     }
 }
 impl ToSchema for TradeBlocBreakdown {}
+
+/// A destination as every list names it: customs code, Chinese and English
+/// names, ISO 3166 and UN M49 codes (flattened into the entry).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CountryFields {
+    /// China customs 3-digit partner code
+    pub country_code: String,
+    pub country_name: String,
+    pub country_name_en: Option<String>,
+    /// ISO 3166-1 alpha-3
+    pub iso3: Option<String>,
+    /// ISO 3166-1 alpha-2
+    pub iso2: Option<String>,
+    /// UN M49 numeric code
+    pub m49: Option<String>,
+}
+
+impl CountryFields {
+    pub fn new(code: &str, info: crate::lookup::CountryInfo) -> CountryFields {
+        CountryFields {
+            country_code: code.to_string(),
+            country_name: info.name_zh,
+            country_name_en: info.name_en,
+            iso3: info.iso3,
+            iso2: info.iso2,
+            m49: info.m49,
+        }
+    }
+
+    /// The fields of partner `code`, from `countries`.
+    pub fn of(conn: &rusqlite::Connection, code: &str) -> Result<CountryFields, crate::ApiError> {
+        Ok(CountryFields::new(
+            code,
+            crate::lookup::country_info(conn, code)?,
+        ))
+    }
+}

@@ -110,6 +110,14 @@ impl CountryParam {
     const ALLOWED: &'static str =
         "a 3-digit China customs partner code such as 502, or an ISO 3166 alpha-3 code such as USA";
 
+    /// An optional `countryCode`.
+    fn parse_optional(query: &Query) -> Result<Option<CountryParam>, ApiError> {
+        match query.get("countryCode") {
+            None => Ok(None),
+            Some(_) => CountryParam::parse(query).map(Some),
+        }
+    }
+
     fn parse(query: &Query) -> Result<CountryParam, ApiError> {
         let v = query.require("countryCode", CountryParam::ALLOWED)?;
         if v.len() == 3 && v.bytes().all(|b| b.is_ascii_digit()) {
@@ -219,7 +227,7 @@ choice! {
 
 choice! {
     /// Ranking of `/skill/topProducts`.
-    ProductSort { Growth => "growth", Amount => "amount", MarketBreadth => "marketBreadth" } default Growth
+    ProductSort { Growth => "growth", Amount => "amount", MarketBreadth => "marketBreadth", Chance => "chance", Season => "season" } default Growth
 }
 
 /// `/skill/dashboard`
@@ -495,16 +503,107 @@ impl FromQuery for GrowthParams {
 /// `/skill/series`
 #[derive(Debug, Clone, IntoParams)]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct ProductParams {
+pub struct SeriesParams {
     /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
     #[param(inline, example = "85171300")]
     pub hs_code: HsCode,
+    /// first month YYYYMM, a month of the data (default: 23 months before `to`)
+    #[param(value_type = Option<String>, pattern = "^(19|2[0-9])[0-9]{2}(0[1-9]|1[0-2])$", example = "202301")]
+    pub from: Option<Month>,
+    /// last month YYYYMM, a month of the data (default: the latest)
+    #[param(value_type = Option<String>, pattern = "^(19|2[0-9])[0-9]{2}(0[1-9]|1[0-2])$", example = "202412")]
+    pub to: Option<Month>,
+    /// one destination: a China customs 3-digit partner code (502) or an ISO 3166 alpha-3 code (USA); default: all destinations
+    #[param(value_type = Option<String>, pattern = "^([0-9]{3}|[A-Za-z]{3})$", example = "502")]
+    pub country_code: Option<CountryParam>,
 }
 
-impl FromQuery for ProductParams {
+impl FromQuery for SeriesParams {
     fn from_query(q: &Query) -> Result<Self, ApiError> {
-        Ok(ProductParams {
+        Ok(SeriesParams {
             hs_code: HsCode::parse(q)?,
+            from: q.month("from")?,
+            to: q.month("to")?,
+            country_code: CountryParam::parse_optional(q)?,
+        })
+    }
+}
+
+/// `/skill/priceband`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct PricebandParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// rows to return (1-1000)
+    #[param(inline, required = false)]
+    pub limit: Limit<50, 1000>,
+    /// rows to skip
+    #[param(inline, required = false)]
+    pub offset: Offset,
+}
+
+impl FromQuery for PricebandParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(PricebandParams {
+            hs_code: HsCode::parse(q)?,
+            limit: Limit::parse(q)?,
+            offset: Offset::parse(q)?,
+        })
+    }
+}
+
+/// `/skill/chapter`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ChapterParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// as-of month YYYYMM (default: the latest)
+    #[param(value_type = Option<String>, pattern = "^(19|2[0-9])[0-9]{2}(0[1-9]|1[0-2])$", example = "202412")]
+    pub current_month: Option<Month>,
+    /// rows to return (1-100)
+    #[param(inline, required = false)]
+    pub limit: Limit<100, 100>,
+    /// rows to skip
+    #[param(inline, required = false)]
+    pub offset: Offset,
+}
+
+impl FromQuery for ChapterParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(ChapterParams {
+            hs_code: HsCode::parse(q)?,
+            current_month: q.month("currentMonth")?,
+            limit: Limit::parse(q)?,
+            offset: Offset::parse(q)?,
+        })
+    }
+}
+
+/// `/skill/seasonality`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct SeasonalityParams {
+    /// HS product code of 2, 4, 6 or 8 digits (dots allowed: 8517.13.00)
+    #[param(inline, example = "85171300")]
+    pub hs_code: HsCode,
+    /// one destination: a China customs 3-digit partner code (502) or an ISO 3166 alpha-3 code (USA); default: all destinations
+    #[param(value_type = Option<String>, pattern = "^([0-9]{3}|[A-Za-z]{3})$", example = "502")]
+    pub country_code: Option<CountryParam>,
+    /// as-of month YYYYMM, a month of the data (default: the latest)
+    #[param(value_type = Option<String>, pattern = "^(19|2[0-9])[0-9]{2}(0[1-9]|1[0-2])$", example = "202412")]
+    pub current_month: Option<Month>,
+}
+
+impl FromQuery for SeasonalityParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        Ok(SeasonalityParams {
+            hs_code: HsCode::parse(q)?,
+            country_code: CountryParam::parse_optional(q)?,
+            current_month: q.month("currentMonth")?,
         })
     }
 }

@@ -1,25 +1,25 @@
 //! GET /skill/series: the monthly exports of a product (or roll-up) to all
-//! destinations (the web page's 24-month chart): the months M-23..M, oldest
-//! first.
-//! The last 12 add up to the dashboard's `recent12mGlobalTotal`, the first
-//! 12 to its `prev12mGlobalTotal`.
+//! destinations or to one, oldest first: by default the 24 months M-23..M
+//! (the web page's chart), whose last 12 add up to the dashboard's
+//! `recent12mGlobalTotal` and first 12 to its `prev12mGlobalTotal`; with
+//! `from` and `to`, any range of the data's months.
 //!
-//! Each month is `hs_base_metrics.value_month` where the code has metrics at
-//! that month (one index lookup), else the sum of that month's facts (a scan
-//! of one month's rows of the code), so a 2-digit chapter stays cheap.
+//! Each month is one pre-computed row (`lookup::monthly_rows`), so the
+//! whole history of a 2-digit chapter is one indexed read.
 
 use crate::handler::{Answered, Handler};
-use crate::lookup::{code_range, latest_month};
-use crate::model::{MonthAmount, CURRENCY_UNIT};
-use crate::params::ProductParams;
+use crate::lookup::{
+    first_month, latest_month, monthly_rows, require_facts, require_pair, resolve_country,
+};
+use crate::model::{CountryFields, MonthAmount, CURRENCY_UNIT};
+use crate::params::SeriesParams;
 use crate::ApiError;
 use cnexport_core::Month;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// GET /skill/series: a product's monthly exports to all destinations.
+/// GET /skill/series: a product's monthly exports.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeriesAnswer {
@@ -29,86 +29,110 @@ pub struct SeriesAnswer {
     pub current_month: String,
     #[schema(value_type = String, example = "人民币")]
     pub currency_unit: &'static str,
-    /// the 24 months M-23..M, oldest first
-    #[schema(min_items = 24, max_items = 24)]
+    /// every month from..to (default M-23..M), oldest first, 0 where nothing was exported
     pub monthly_data: Vec<MonthAmount>,
+    /// with countryCode only: the destination's customs code
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub country_code: Option<String>,
+    /// with countryCode only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub country_name: Option<String>,
+    /// with countryCode only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub country_name_en: Option<Option<String>>,
+    /// with countryCode only: ISO 3166-1 alpha-3
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub iso3: Option<Option<String>>,
+    /// with countryCode only: ISO 3166-1 alpha-2
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub iso2: Option<Option<String>>,
+    /// with countryCode only: UN M49 numeric code
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub m49: Option<Option<String>>,
 }
 
 pub struct Series;
 
 impl Handler for Series {
-    type Params = ProductParams;
+    type Params = SeriesParams;
     type Data = SeriesAnswer;
 
     fn answer(
         &self,
         conn: &Connection,
-        p: &ProductParams,
+        p: &SeriesParams,
     ) -> Result<Answered<SeriesAnswer>, ApiError> {
-        series(conn, &p.hs_code.0)
-    }
-}
-
-fn series(conn: &Connection, hs: &str) -> Result<Answered<SeriesAnswer>, ApiError> {
-    let (lo, hi) = code_range(hs);
-    let known: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM monthly_facts WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1",
-            params![lo, hi],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if known.is_none() {
-        return Err(crate::lookup::no_metrics(conn, hs));
-    }
-    let latest = latest_month(conn)?;
-    let first = latest.minus(23);
-    let mut values: BTreeMap<Month, i64> = BTreeMap::new();
-    let mut st = conn.prepare_cached(
-        "SELECT as_of_month, value_month FROM hs_base_metrics
-         WHERE hs_code = ?1 AND as_of_month BETWEEN ?2 AND ?3",
-    )?;
-    let rows = st.query_map(params![hs, first.yyyymm(), latest.yyyymm()], |r| {
-        Ok((
-            r.get::<_, u32>("as_of_month")?,
-            r.get::<_, i64>("value_month")?,
-        ))
-    })?;
-    for row in rows {
-        let (m, v) = row?;
-        if let Some(m) = Month::from_yyyymm(m) {
-            values.insert(m, v);
-        }
-    }
-    let mut month_sum = conn.prepare_cached(
-        "SELECT SUM(value) AS total FROM monthly_facts WHERE month = ?1 AND hs_code BETWEEN ?2 AND ?3",
-    )?;
-    let mut monthly = Vec::with_capacity(24);
-    for i in 0..24 {
-        let m = first.plus(i);
-        let amount = match values.get(&m) {
-            Some(v) => *v,
-            None => month_sum
-                .query_row(params![m.yyyymm(), lo, hi], |r| {
-                    r.get::<_, Option<i64>>("total")
-                })?
-                .unwrap_or(0),
+        let hs = &p.hs_code.0;
+        let latest = latest_month(conn)?;
+        let first = first_month(conn)?;
+        let in_data = |name: &str, m: Month| {
+            if m < first || m > latest {
+                Err(ApiError::bad_request(format!(
+                    "参数 {name} 无效: {m} ({name} must be a month of the data, {first}..{latest})"
+                )))
+            } else {
+                Ok(m)
+            }
         };
-        monthly.push(MonthAmount::new(m, amount));
+        let from = p.from.map(|m| in_data("from", m)).transpose()?;
+        let to =
+            p.to.map(|m| in_data("to", m))
+                .transpose()?
+                .unwrap_or(latest);
+        // The default window is M-23..M, as before ranges existed, even
+        // when the data starts later (those months are 0).
+        let from = from.unwrap_or_else(|| to.minus(23));
+        if from > to {
+            return Err(ApiError::bad_request(format!(
+                "参数 from 无效: {from} (from must not be after to, {to})"
+            )));
+        }
+        let country = match &p.country_code {
+            Some(c) => Some(resolve_country(conn, c)?),
+            None => None,
+        };
+        match &country {
+            None => require_facts(conn, hs)?,
+            Some(c) => require_pair(conn, hs, c)?,
+        }
+        let rows = monthly_rows(conn, hs, country.as_deref(), from, to)?;
+        let months = (to.since(from) + 1) as usize;
+        let monthly = (0..months)
+            .map(|i| {
+                let m = from.plus(i as i64);
+                MonthAmount::new(m, rows.get(&m).map_or(0, |r| r.value))
+            })
+            .collect();
+        let name: Option<String> = conn
+            .query_row(
+                "SELECT name_zh FROM products WHERE hs_code = ?1",
+                [hs],
+                |r| r.get("name_zh"),
+            )
+            .optional()?
+            .flatten();
+        let fields = country
+            .as_deref()
+            .map(|c| CountryFields::of(conn, c))
+            .transpose()?;
+        Ok(Answered::data(SeriesAnswer {
+            hs_code: hs.clone(),
+            product_name: name,
+            current_month: latest.to_string(),
+            currency_unit: CURRENCY_UNIT,
+            monthly_data: monthly,
+            country_code: fields.as_ref().map(|f| f.country_code.clone()),
+            country_name: fields.as_ref().map(|f| f.country_name.clone()),
+            country_name_en: fields.as_ref().map(|f| f.country_name_en.clone()),
+            iso3: fields.as_ref().map(|f| f.iso3.clone()),
+            iso2: fields.as_ref().map(|f| f.iso2.clone()),
+            m49: fields.as_ref().map(|f| f.m49.clone()),
+        }))
     }
-    let name: Option<String> = conn
-        .query_row(
-            "SELECT name_zh FROM products WHERE hs_code = ?1",
-            [hs],
-            |r| r.get("name_zh"),
-        )
-        .optional()?
-        .flatten();
-    Ok(Answered::data(SeriesAnswer {
-        hs_code: hs.to_string(),
-        product_name: name,
-        current_month: latest.to_string(),
-        currency_unit: CURRENCY_UNIT,
-        monthly_data: monthly,
-    }))
 }

@@ -388,10 +388,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Query { db, json, target } => {
             let conn = open_read_only(&db)?;
             let response = cnexport_api::answer(&conn, &target);
-            if !json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                print!("{}", cnexport_report::render_table(&target, &response.body));
+            let text = if !json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                cnexport_report::render_table(&target, &response.body)
             } else {
-                println!("{}", response.body_string());
+                format!("{}\n", response.body_string())
+            };
+            // A reader that stops early (`| head`) is not an error.
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
             }
             Ok(if response.status == 200 {
                 ExitCode::SUCCESS

@@ -304,6 +304,9 @@ fn example_target(endpoint: cnexport_api::Endpoint) -> &'static str {
         Endpoint::Countries => "/skill/countries",
         Endpoint::Series => "/skill/series?hsCode=85171300",
         Endpoint::Growth => "/skill/growth?hsCode=85&minBase=0",
+        Endpoint::Priceband => "/skill/priceband?hsCode=85171300",
+        Endpoint::Chapter => "/skill/chapter?hsCode=85171300",
+        Endpoint::Seasonality => "/skill/seasonality?hsCode=8517&countryCode=502",
     }
 }
 

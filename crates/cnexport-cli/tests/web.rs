@@ -114,7 +114,12 @@ async fn the_series_adds_up_to_the_dashboard() {
             .iter()
             .map(|m| m["month"].as_str().unwrap())
             .collect();
-        assert_eq!(months[23], d["currentMonth"].as_str().unwrap(), "{hs}");
+        // The dashboard's currentMonth is an integer (the seed API's type).
+        assert_eq!(
+            months[23],
+            d["currentMonth"].as_u64().unwrap().to_string(),
+            "{hs}"
+        );
         assert!(months.windows(2).all(|w| w[0] < w[1]), "{hs}: oldest first");
         assert_eq!(series["data"]["hsCode"], d["hsCode"]);
         assert_eq!(series["data"]["productName"], d["productName"]);

@@ -14,6 +14,7 @@ pub mod model;
 pub mod month;
 pub mod reference;
 pub mod round;
+pub mod season;
 pub mod sym;
 pub mod tables;
 pub mod time;

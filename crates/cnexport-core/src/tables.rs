@@ -80,6 +80,8 @@ pub struct Database {
     pub quarantine: Vec<QuarantineRow>,
     pub base_metrics: Chunks<BaseMetricsRow>,
     pub count_month: Chunks<CountMonthRow>,
+    pub monthly: Chunks<MonthlyRow>,
+    pub country_monthly: Chunks<CountryMonthlyRow>,
 }
 
 /// Rows kept in the pieces they were computed in (one per HS chapter), in
@@ -185,6 +187,18 @@ pub struct BaseMetricsRow {
     /// The one first unit of both windows; `None` when the unit changed,
     /// mixed, or there is none (then unit values are not defined).
     pub unit_both_windows: Option<crate::Sym>,
+    /// 8-digit codes under this one (itself, for an 8-digit code) with
+    /// exports in recent12.
+    pub active_codes: u32,
+    /// The seasonality at this month (`cnexport_core::season`): bit `m - 1`
+    /// set for each peak month `m`.
+    pub peak_months: u16,
+    /// The month share of the calendar month after the as-of month.
+    pub next_month_share: Option<f64>,
+    /// The destination with the fastest growth of its 12-month total among
+    /// those with a base (prev12) of at least the low-base threshold (ties:
+    /// the lower partner code), and that growth, rounded.
+    pub fastest_market: Option<(crate::PartnerCode, f64)>,
 }
 
 /// One row of `hs_count_month`: a code and a country at the latest month.
@@ -201,6 +215,41 @@ pub struct CountMonthRow {
     /// First quantity in recent12 / prev12.
     pub quantity1: i64,
     pub quantity1_prev: i64,
+    /// Second quantity in recent12.
+    pub quantity2: i64,
+}
+
+/// One row of `hs_monthly`: a code (any level) in one month, all
+/// destinations together. Months without a fact have no row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlyRow {
+    pub hs_code: std::sync::Arc<str>,
+    pub level: u8,
+    pub month: crate::Month,
+    pub value: i64,
+    pub quantity1: i64,
+    /// The one first unit of the month's facts; `None` when there is none
+    /// or several (then `units1_mixed`).
+    pub unit1: Option<crate::Sym>,
+    pub units1_mixed: bool,
+    pub quantity2: i64,
+    pub unit2: Option<crate::Sym>,
+    pub units2_mixed: bool,
+    /// Destinations with a value > 0 in the month.
+    pub countries: u32,
+}
+
+/// One row of `hs_country_monthly`: a 2-, 4- or 6-digit roll-up to one
+/// destination in one month (8-digit codes are `monthly_facts` rows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountryMonthlyRow {
+    pub hs_code: std::sync::Arc<str>,
+    pub level: u8,
+    pub country_code: crate::PartnerCode,
+    pub month: crate::Month,
+    pub value: i64,
+    pub quantity1: i64,
+    pub quantity2: i64,
 }
 
 /// What one pass over a build's merged facts tells: the months that occur,

@@ -10,7 +10,9 @@
 //! earliest month a new file touched in that code (or one of the codes it
 //! rolls up), or when M itself is new. `hs_count_month` holds the latest
 //! as-of month only: all of it changes when the latest month moves, else
-//! only the touched codes' rows. Everything else is rewritten whole.
+//! only the touched codes' rows. `hs_monthly` and `hs_country_monthly`
+//! rows of a code depend on that code's facts only: the touched codes' rows
+//! are rewritten. Everything else is rewritten whole.
 
 use crate::Update;
 use cnexport_core::tables::Database;
@@ -153,6 +155,8 @@ fn try_plan(target: &Path, db: &Database) -> rusqlite::Result<Plan> {
         })
         .cloned()
         .collect();
+    let mut series_codes: Vec<Arc<str>> = earliest.keys().map(|c| Arc::from(c.as_str())).collect();
+    series_codes.sort();
     let count_codes = if new_latest != old_latest {
         None
     } else {
@@ -165,5 +169,6 @@ fn try_plan(target: &Path, db: &Database) -> rusqlite::Result<Plan> {
         fact_count: db.facts.len(),
         base_metrics,
         count_codes,
+        series_codes,
     }))
 }

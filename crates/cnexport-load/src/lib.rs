@@ -82,6 +82,9 @@ pub struct Update {
     /// `None`: every `hs_count_month` row is rewritten (the as-of month
     /// moved); `Some(codes)`, sorted: only these codes' rows.
     pub count_codes: Option<Vec<std::sync::Arc<str>>>,
+    /// The codes (all levels, sorted) whose `hs_monthly` and
+    /// `hs_country_monthly` rows are rewritten: those the new files touched.
+    pub series_codes: Vec<std::sync::Arc<str>>,
 }
 
 /// Updates `target` to hold `db`, given what changed since it was written:
@@ -180,6 +183,24 @@ fn apply_update(conn: &mut Connection, db: &Database, update: &Update) -> rusqli
         }
     }
     lap("count rows");
+    for table in ["hs_monthly", "hs_country_monthly"] {
+        let mut delete = tx.prepare(&format!("DELETE FROM {table} WHERE hs_code = ?1"))?;
+        for code in &update.series_codes {
+            delete.execute([&**code])?;
+        }
+    }
+    let touched = |code: &std::sync::Arc<str>| update.series_codes.binary_search(code).is_ok();
+    schema::HS_MONTHLY.insert(
+        &tx,
+        "INSERT",
+        db.monthly.iter().filter(|r| touched(&r.hs_code)),
+    )?;
+    schema::HS_COUNTRY_MONTHLY.insert(
+        &tx,
+        "INSERT",
+        db.country_monthly.iter().filter(|r| touched(&r.hs_code)),
+    )?;
+    lap("monthly series");
     schema::QUARANTINE.insert(&tx, "INSERT", &db.quarantine)?;
     let done = tx.commit();
     lap("committed");
@@ -216,6 +237,8 @@ fn check_update(
         ("monthly_facts", update.fact_count),
         ("hs_base_metrics", db.base_metrics.len()),
         ("hs_count_month", db.count_month.len()),
+        ("hs_monthly", db.monthly.len()),
+        ("hs_country_monthly", db.country_monthly.len()),
         ("source_files", db.source_files.len()),
     ] {
         let n: i64 = conn
@@ -330,6 +353,8 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
     schema::HS_BASE_METRICS.insert(&tx, "INSERT", &db.base_metrics)?;
     schema::HS_COUNT_MONTH.insert(&tx, "INSERT", &db.count_month)?;
+    schema::HS_MONTHLY.insert(&tx, "INSERT", &db.monthly)?;
+    schema::HS_COUNTRY_MONTHLY.insert(&tx, "INSERT", &db.country_monthly)?;
     schema::QUARANTINE.insert(&tx, "INSERT", &db.quarantine)?;
     tx.commit()
 }
@@ -385,6 +410,20 @@ fn check(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError>
             path: path.to_path_buf(),
             what: format!("{} facts written, {} expected", facts, db.facts.len()),
         });
+    }
+    for (table, expected) in [
+        ("hs_monthly", db.monthly.len()),
+        ("hs_country_monthly", db.country_monthly.len()),
+    ] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .map_err(sqlite(path))?;
+        if n as usize != expected {
+            return Err(LoadError::Check {
+                path: path.to_path_buf(),
+                what: format!("{table}: {n} rows written, {expected} expected"),
+            });
+        }
     }
     Ok(())
 }

@@ -9,8 +9,8 @@
 //! names every declared column).
 
 use cnexport_core::tables::{
-    BaseMetricsRow, CountMonthRow, CountryRow, ProductRow, QuarantineRow, SourceFileRow,
-    WindowTotals,
+    BaseMetricsRow, CountMonthRow, CountryMonthlyRow, CountryRow, MonthlyRow, ProductRow,
+    QuarantineRow, SourceFileRow, WindowTotals,
 };
 use cnexport_core::{MonthlyFact, Region};
 use rusqlite::{Statement, ToSql};
@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// Bumped on any change of tables or meanings.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A column's declared SQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,6 +417,24 @@ pub static HS_BASE_METRICS: LazyLock<Table<BaseMetricsRow>> = LazyLock::new(|| T
         col("unit_both_windows", Text, NULL, |r, b| {
             b.bind(r.unit_both_windows.as_deref())
         }),
+        col("active_codes", Integer, NOT_NULL, |r, b| {
+            b.bind(r.active_codes as i64)
+        }),
+        col("peak_months", Integer, NOT_NULL, |r, b| {
+            b.bind(r.peak_months as i64)
+        }),
+        col("next_month_share", Real, NULL, |r, b| {
+            b.bind(r.next_month_share)
+        }),
+        col("fastest_market", Text, NULL, |r, b| {
+            b.bind(
+                r.fastest_market
+                    .map(|(p, _)| fixed_digits(p.0 as u32, &mut [0u8; 3]).to_string()),
+            )
+        }),
+        col("fastest_market_growth", Real, NULL, |r, b| {
+            b.bind(r.fastest_market.map(|(_, g)| g))
+        }),
     ],
     primary_key: &["hs_code", "as_of_month"],
     without_rowid: true,
@@ -445,8 +463,51 @@ pub static HS_COUNT_MONTH: LazyLock<Table<CountMonthRow>> = LazyLock::new(|| Tab
         col("quantity1_prev", Integer, NOT_NULL, |r, b| {
             b.bind(r.quantity1_prev)
         }),
+        col("quantity2", Integer, NOT_NULL, |r, b| b.bind(r.quantity2)),
     ],
     primary_key: &["hs_code", "country_code"],
+    without_rowid: true,
+});
+
+pub static HS_MONTHLY: LazyLock<Table<MonthlyRow>> = LazyLock::new(|| Table {
+    name: "hs_monthly",
+    fields: vec![
+        col("hs_code", Text, NOT_NULL, |r, b| b.bind(&*r.hs_code)),
+        col("level", Integer, NOT_NULL, |r, b| b.bind(r.level)),
+        col("month", Integer, NOT_NULL, |r, b| b.bind(r.month.yyyymm())),
+        col("value", Integer, NOT_NULL, |r, b| b.bind(r.value)),
+        col("quantity1", Integer, NOT_NULL, |r, b| b.bind(r.quantity1)),
+        col("unit1", Text, NULL, |r, b| b.bind(r.unit1.as_deref())),
+        col("units1_mixed", Integer, NOT_NULL, |r, b| {
+            b.bind(r.units1_mixed as i64)
+        }),
+        col("quantity2", Integer, NOT_NULL, |r, b| b.bind(r.quantity2)),
+        col("unit2", Text, NULL, |r, b| b.bind(r.unit2.as_deref())),
+        col("units2_mixed", Integer, NOT_NULL, |r, b| {
+            b.bind(r.units2_mixed as i64)
+        }),
+        col("countries", Integer, NOT_NULL, |r, b| {
+            b.bind(r.countries as i64)
+        }),
+    ],
+    primary_key: &["hs_code", "month"],
+    without_rowid: true,
+});
+
+pub static HS_COUNTRY_MONTHLY: LazyLock<Table<CountryMonthlyRow>> = LazyLock::new(|| Table {
+    name: "hs_country_monthly",
+    fields: vec![
+        col("hs_code", Text, NOT_NULL, |r, b| b.bind(&*r.hs_code)),
+        col("level", Integer, NOT_NULL, |r, b| b.bind(r.level)),
+        col("country_code", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.country_code.0 as u32, &mut [0u8; 3]))
+        }),
+        col("month", Integer, NOT_NULL, |r, b| b.bind(r.month.yyyymm())),
+        col("value", Integer, NOT_NULL, |r, b| b.bind(r.value)),
+        col("quantity1", Integer, NOT_NULL, |r, b| b.bind(r.quantity1)),
+        col("quantity2", Integer, NOT_NULL, |r, b| b.bind(r.quantity2)),
+    ],
+    primary_key: &["hs_code", "country_code", "month"],
     without_rowid: true,
 });
 
@@ -477,6 +538,8 @@ pub fn tables() -> Vec<(&'static str, Vec<Column>)> {
         entry(&SOURCE_FILES),
         entry(&HS_BASE_METRICS),
         entry(&HS_COUNT_MONTH),
+        entry(&HS_MONTHLY),
+        entry(&HS_COUNTRY_MONTHLY),
         entry(&QUARANTINE),
     ]
 }
@@ -492,6 +555,8 @@ pub fn schema_sql() -> String {
         SOURCE_FILES.create_sql(),
         HS_BASE_METRICS.create_sql(),
         HS_COUNT_MONTH.create_sql(),
+        HS_MONTHLY.create_sql(),
+        HS_COUNTRY_MONTHLY.create_sql(),
         QUARANTINE.create_sql(),
     ]
     .join("\n\n")
@@ -545,7 +610,7 @@ mod tests {
         );
         assert_eq!(names[at + 21], "usmca_prev_total");
         assert_eq!(names[at + 22], "best_region");
-        assert_eq!(names.len(), 55);
+        assert_eq!(names.len(), 60);
     }
 
     #[test]

@@ -161,6 +161,7 @@ pub fn build_with_progress(
     let largest_revisions = largest_revisions(&merged.revisions, &parsed);
     let input = cnexport_transform::TransformInput {
         summary: Some(merged.summary),
+        low_base_threshold: opts.low_base_threshold,
         facts: merged.facts,
         product_names: merged.product_names,
         partner_names: merged.partner_names,

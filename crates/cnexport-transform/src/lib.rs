@@ -27,6 +27,9 @@ pub struct TransformInput {
     /// The facts' summary, when the caller has it (the merge does); it must
     /// describe `facts` exactly. `None`: computed here.
     pub summary: Option<Summary>,
+    /// The least 12-month base (yuan) of a destination's growth ranking
+    /// (a code's fastest-growing market).
+    pub low_base_threshold: i64,
 }
 
 /// Builds every table of the database except the per-file ones (source
@@ -56,7 +59,7 @@ pub fn transform(input: TransformInput) -> Database {
     meta.push(("country_count".into(), summary.partners.len().to_string()));
     meta.push(("reference_version".into(), REFERENCE_VERSION.into()));
 
-    let (base_metrics, count_month) = metrics::compute(&facts, &summary, reference);
+    let tables = metrics::compute(&facts, &summary, reference, input.low_base_threshold);
     Database {
         meta,
         countries: country_rows(reference, &summary.partners, &input.partner_names),
@@ -64,8 +67,10 @@ pub fn transform(input: TransformInput) -> Database {
         facts,
         source_files: Vec::new(),
         quarantine: Vec::new(),
-        base_metrics,
-        count_month,
+        base_metrics: tables.base,
+        count_month: tables.counts,
+        monthly: tables.monthly,
+        country_monthly: tables.country_monthly,
     }
 }
 

@@ -13,7 +13,10 @@
 
 use cnexport_core::reference::Reference;
 use cnexport_core::round::{growth_pct, percent, ratio_2dp, round_2dp};
-use cnexport_core::tables::{BaseMetricsRow, Chunks, CountMonthRow, WindowTotals};
+use cnexport_core::season::seasonality;
+use cnexport_core::tables::{
+    BaseMetricsRow, Chunks, CountMonthRow, CountryMonthlyRow, MonthlyRow, WindowTotals,
+};
 use cnexport_core::{Bloc, Continent, HsCode, Month, MonthlyFact, PartnerCode, Sym};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -63,6 +66,7 @@ struct CodeSeries {
     partners: Vec<PartnerCode>,
     values: Vec<i64>,
     quantity1: Vec<i64>,
+    quantity2: Vec<i64>,
     /// Per month, all countries.
     month_quantity1: Vec<i64>,
     month_quantity2: Vec<i64>,
@@ -79,6 +83,7 @@ impl CodeSeries {
             partners: Vec::new(),
             values: Vec::new(),
             quantity1: Vec::new(),
+            quantity2: Vec::new(),
             month_quantity1: vec![0; months],
             month_quantity2: vec![0; months],
             units1: vec![Units::Nothing; months],
@@ -92,6 +97,10 @@ impl CodeSeries {
 
     fn country_quantity1(&self, c: usize) -> &[i64] {
         &self.quantity1[c * self.months..(c + 1) * self.months]
+    }
+
+    fn country_quantity2(&self, c: usize) -> &[i64] {
+        &self.quantity2[c * self.months..(c + 1) * self.months]
     }
 
     /// The sum of several codes' series (a roll-up); countries sorted.
@@ -108,6 +117,7 @@ impl CodeSeries {
         let slot = |p: PartnerCode| partners.binary_search(&p).unwrap_or(0);
         s.values = vec![0; partners.len() * months];
         s.quantity1 = vec![0; partners.len() * months];
+        s.quantity2 = vec![0; partners.len() * months];
         for m in members {
             for (c, p) in m.partners.iter().enumerate() {
                 let at = slot(*p) * months;
@@ -120,6 +130,12 @@ impl CodeSeries {
                 for (a, b) in s.quantity1[at..at + months]
                     .iter_mut()
                     .zip(m.country_quantity1(c))
+                {
+                    *a += b;
+                }
+                for (a, b) in s.quantity2[at..at + months]
+                    .iter_mut()
+                    .zip(m.country_quantity2(c))
                 {
                     *a += b;
                 }
@@ -184,15 +200,35 @@ impl Membership {
     }
 }
 
-/// The metric tables: `hs_base_metrics` rows and `hs_count_month` rows, in
-/// code order (and as-of month, or partner, within a code).
+/// The tables computed from the facts, each in code order (and as-of
+/// month, month or partner within a code).
+#[derive(Debug, Default)]
+pub struct MetricTables {
+    pub base: Chunks<BaseMetricsRow>,
+    pub counts: Chunks<CountMonthRow>,
+    pub monthly: Chunks<MonthlyRow>,
+    pub country_monthly: Chunks<CountryMonthlyRow>,
+}
+
+/// One chapter's rows of each table.
+#[derive(Default)]
+struct ChapterRows {
+    base: Vec<BaseMetricsRow>,
+    counts: Vec<CountMonthRow>,
+    monthly: Vec<MonthlyRow>,
+    country_monthly: Vec<CountryMonthlyRow>,
+}
+
+/// The metric tables. `low_base_threshold`: the least prev12 a destination
+/// needs to be a code's fastest-growing market.
 pub fn compute(
     facts: &[MonthlyFact],
     summary: &crate::Summary,
     reference: &Reference,
-) -> (Chunks<BaseMetricsRow>, Chunks<CountMonthRow>) {
+    low_base_threshold: i64,
+) -> MetricTables {
     let (Some(&first), Some(&latest)) = (summary.months.first(), summary.months.last()) else {
-        return (Chunks::default(), Chunks::default());
+        return MetricTables::default();
     };
     let cal = Calendar { first, latest };
     let membership = Membership::new(reference, summary.partners.iter().copied());
@@ -212,21 +248,24 @@ pub fn compute(
     // put back in code order below.
     let mut order: Vec<usize> = (0..chapters.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(chapters[i].len()));
-    let mut done: Vec<(usize, Vec<BaseMetricsRow>, Vec<CountMonthRow>)> = order
+    let mut done: Vec<(usize, ChapterRows)> = order
         .par_iter()
         .map(|&i| {
-            let (b, c) = chapter_rows(chapters[i], &cal, &membership);
-            (i, b, c)
+            (
+                i,
+                chapter_rows(chapters[i], &cal, &membership, low_base_threshold),
+            )
         })
         .collect();
     done.sort_by_key(|d| d.0);
-    let mut base = Vec::with_capacity(done.len());
-    let mut counts = Vec::with_capacity(done.len());
-    for (_, b, c) in done {
-        base.push(b);
-        counts.push(c);
+    let mut tables = MetricTables::default();
+    for (_, rows) in done {
+        tables.base.0.push(rows.base);
+        tables.counts.0.push(rows.counts);
+        tables.monthly.0.push(rows.monthly);
+        tables.country_monthly.0.push(rows.country_monthly);
     }
-    (Chunks(base), Chunks(counts))
+    tables
 }
 
 fn chapter(code: HsCode) -> u32 {
@@ -238,7 +277,8 @@ fn chapter_rows(
     facts: &[MonthlyFact],
     cal: &Calendar,
     membership: &Membership,
-) -> (Vec<BaseMetricsRow>, Vec<CountMonthRow>) {
+    low_base_threshold: i64,
+) -> ChapterRows {
     let months = cal.months();
     let mut level8: Vec<CodeSeries> = Vec::new();
     let mut start = 0;
@@ -271,16 +311,135 @@ fn chapter_rows(
     all.extend(level8);
     all.sort_by(|a, b| a.code.cmp(&b.code));
 
-    let mut base = Vec::with_capacity(all.len() * months.saturating_sub(23));
-    let mut counts = Vec::with_capacity(all.iter().map(|s| s.partners.len()).sum());
+    let mut out = ChapterRows {
+        base: Vec::with_capacity(all.len() * months.saturating_sub(23)),
+        counts: Vec::with_capacity(all.iter().map(|s| s.partners.len()).sum()),
+        ..ChapterRows::default()
+    };
     let mut scratch = Scratch::default();
+    let context = Context {
+        cal,
+        membership,
+        low_base_threshold,
+    };
     for s in &all {
         scratch.prepare(s);
         let code: Arc<str> = Arc::from(s.code.as_str());
-        base_rows(s, &code, cal, membership, &scratch, &mut base);
-        count_rows(s, &code, cal, &scratch, &mut counts);
+        base_rows(s, &code, &context, &scratch, &mut out.base);
+        count_rows(s, &code, cal, &scratch, &mut out.counts);
+        monthly_rows(s, &code, cal, &scratch, &mut out.monthly);
+        if s.level < 8 {
+            country_monthly_rows(s, &code, cal, &mut out.country_monthly);
+        }
     }
-    (base, counts)
+    count_active_codes(&all, &mut out.base);
+    out
+}
+
+/// Sets `active_codes` of every base row: 1 for an 8-digit code with
+/// exports in recent12, and for a roll-up the number of such codes under
+/// it. Rows are in code order, each code with the same run of as-of months.
+fn count_active_codes(all: &[CodeSeries], base: &mut [BaseMetricsRow]) {
+    let per_code = if all.is_empty() {
+        0
+    } else {
+        base.len() / all.len()
+    };
+    if per_code == 0 {
+        return;
+    }
+    for i in 0..all.len() {
+        if all[i].level != 8 {
+            continue;
+        }
+        for t in 0..per_code {
+            let active = base[i * per_code + t].recent12 > 0;
+            base[i * per_code + t].active_codes = active as u32;
+            if !active {
+                continue;
+            }
+            for level in [2, 4, 6] {
+                let prefix = &all[i].code[..level];
+                if let Ok(j) = all.binary_search_by(|s| s.code.as_str().cmp(prefix)) {
+                    base[j * per_code + t].active_codes += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The code's months with a fact, all destinations together.
+fn monthly_rows(
+    s: &CodeSeries,
+    code: &Arc<str>,
+    cal: &Calendar,
+    sums: &Scratch,
+    rows: &mut Vec<MonthlyRow>,
+) {
+    let unit = |u: Units| match u {
+        Units::One(x) => (Some(x), false),
+        Units::Nothing => (None, false),
+        Units::Mixed => (None, true),
+    };
+    for i in 0..s.months {
+        let (value, q1, q2) = (sums.global[i], s.month_quantity1[i], s.month_quantity2[i]);
+        let seen = s.units1[i] != Units::Nothing || s.units2[i] != Units::Nothing;
+        if value == 0 && q1 == 0 && q2 == 0 && !seen {
+            continue;
+        }
+        let (unit1, units1_mixed) = unit(s.units1[i]);
+        let (unit2, units2_mixed) = unit(s.units2[i]);
+        rows.push(MonthlyRow {
+            hs_code: code.clone(),
+            level: s.level,
+            month: cal.first.plus(i as i64),
+            value,
+            quantity1: q1,
+            unit1,
+            units1_mixed,
+            quantity2: q2,
+            unit2,
+            units2_mixed,
+            countries: sums.countries[i],
+        });
+    }
+}
+
+/// A roll-up's months with a fact, per destination.
+fn country_monthly_rows(
+    s: &CodeSeries,
+    code: &Arc<str>,
+    cal: &Calendar,
+    rows: &mut Vec<CountryMonthlyRow>,
+) {
+    for (c, partner) in s.partners.iter().enumerate() {
+        let (v, q1, q2) = (
+            s.country_values(c),
+            s.country_quantity1(c),
+            s.country_quantity2(c),
+        );
+        for i in 0..s.months {
+            if v[i] == 0 && q1[i] == 0 && q2[i] == 0 {
+                continue;
+            }
+            rows.push(CountryMonthlyRow {
+                hs_code: code.clone(),
+                level: s.level,
+                country_code: *partner,
+                month: cal.first.plus(i as i64),
+                value: v[i],
+                quantity1: q1[i],
+                quantity2: q2[i],
+            });
+        }
+    }
+}
+
+/// What every code's rows are computed with.
+struct Context<'a> {
+    cal: &'a Calendar,
+    membership: &'a Membership,
+    low_base_threshold: i64,
 }
 
 fn series_of_code(facts: &[MonthlyFact], cal: &Calendar) -> CodeSeries {
@@ -291,11 +450,13 @@ fn series_of_code(facts: &[MonthlyFact], cal: &Calendar) -> CodeSeries {
             s.partners.push(f.partner);
             s.values.resize(s.values.len() + months, 0);
             s.quantity1.resize(s.quantity1.len() + months, 0);
+            s.quantity2.resize(s.quantity2.len() + months, 0);
         }
         let i = cal.index(f.month);
         let at = (s.partners.len() - 1) * months + i;
         s.values[at] += f.value;
         s.quantity1[at] += f.quantity1;
+        s.quantity2[at] += f.quantity2;
         s.month_quantity1[i] += f.quantity1;
         s.month_quantity2[i] += f.quantity2;
         s.units1[i].add(f.unit1);
@@ -313,7 +474,10 @@ struct Scratch {
     values: Vec<i64>,
     active: Vec<u32>,
     quantity1: Vec<i64>,
+    quantity2: Vec<i64>,
     global: Vec<i64>,
+    /// Per month, the destinations with a value > 0.
+    countries: Vec<u32>,
 }
 
 impl Scratch {
@@ -324,29 +488,38 @@ impl Scratch {
         self.values.clear();
         self.active.clear();
         self.quantity1.clear();
+        self.quantity2.clear();
         self.values.reserve(n * self.stride);
         self.active.reserve(n * self.stride);
         self.quantity1.reserve(n * self.stride);
+        self.quantity2.reserve(n * self.stride);
         self.global.clear();
         self.global.resize(months, 0);
+        self.countries.clear();
+        self.countries.resize(months, 0);
         for c in 0..n {
-            let (mut v, mut a, mut q) = (0i64, 0u32, 0i64);
+            let (mut v, mut a, mut q, mut q2) = (0i64, 0u32, 0i64, 0i64);
             self.values.push(0);
             self.active.push(0);
             self.quantity1.push(0);
-            for (i, (x, y)) in s
+            self.quantity2.push(0);
+            for (i, ((x, y), z)) in s
                 .country_values(c)
                 .iter()
                 .zip(s.country_quantity1(c))
+                .zip(s.country_quantity2(c))
                 .enumerate()
             {
                 v += x;
                 a += (*x > 0) as u32;
                 q += y;
+                q2 += z;
                 self.values.push(v);
                 self.active.push(a);
                 self.quantity1.push(q);
+                self.quantity2.push(q2);
                 self.global[i] += x;
+                self.countries[i] += (*x > 0) as u32;
             }
         }
     }
@@ -368,6 +541,12 @@ impl Scratch {
     fn window_quantity1(&self, c: usize, end: usize, len: usize) -> i64 {
         let row = c * self.stride;
         self.quantity1[row + end + 1] - self.quantity1[row + end + 1 - len]
+    }
+
+    #[inline]
+    fn window_quantity2(&self, c: usize, end: usize, len: usize) -> i64 {
+        let row = c * self.stride;
+        self.quantity2[row + end + 1] - self.quantity2[row + end + 1 - len]
     }
 }
 
@@ -402,11 +581,11 @@ fn concentration(total: i64, squares: i128) -> (Option<f64>, Option<f64>) {
 fn base_rows(
     s: &CodeSeries,
     code: &Arc<str>,
-    cal: &Calendar,
-    membership: &Membership,
+    context: &Context,
     sums: &Scratch,
     rows: &mut Vec<BaseMetricsRow>,
 ) {
+    let (cal, membership) = (context.cal, context.membership);
     let months = cal.months();
     if months < 24 {
         return;
@@ -433,9 +612,21 @@ fn base_rows(
         let mut top = [0i64; 3];
         let (mut squares, mut squares_prev) = (0i128, 0i128);
         let (mut markets_entered, mut markets_exited) = (0u32, 0u32);
+        // The fastest-growing market: (index, recent12, prev12), compared
+        // exactly; partners are in code order, so ties keep the first.
+        let mut fastest: Option<(usize, i64, i64)> = None;
         for c in 0..s.partners.len() {
             let r = sums.window(c, t, 12);
             let p = sums.window(c, t - 12, 12);
+            if p > 0 && p >= context.low_base_threshold {
+                let faster = match fastest {
+                    None => true,
+                    Some((_, br, bp)) => (r as i128) * (bp as i128) > (br as i128) * (p as i128),
+                };
+                if faster {
+                    fastest = Some((c, r, p));
+                }
+            }
             if r > 0 {
                 active_countries += 1;
                 active_month_sum += sums.active_months(c, t, 12) as i128;
@@ -521,10 +712,19 @@ fn base_rows(
             / (active_countries_prev.max(1) as f64);
         let momentum = round_2dp(100.0 * (0.5 * g3.tanh() + 0.3 * g12.tanh() + 0.2 * gb.tanh()));
 
+        let as_of = cal.first.plus(t as i64);
+        let season = seasonality(cal.first, as_of, |m| {
+            let i = m.since(cal.first);
+            if i >= 0 && (i as usize) <= t {
+                global[i as usize]
+            } else {
+                0
+            }
+        });
         rows.push(BaseMetricsRow {
             hs_code: code.clone(),
             level: s.level,
-            as_of: cal.first.plus(t as i64),
+            as_of,
             recent12,
             prev12,
             yoy_growth: growth_pct(recent12 as i128, prev12 as i128),
@@ -556,6 +756,11 @@ fn base_rows(
             markets_exited,
             first_quantity_prev: window_sum(&s.month_quantity1, t - 12, 12),
             unit_both_windows,
+            active_codes: 0,
+            peak_months: season.peak_mask(),
+            next_month_share: season.share_of(as_of.plus(1).month()),
+            fastest_market: fastest
+                .and_then(|(c, r, p)| growth_pct(r as i128, p as i128).map(|g| (s.partners[c], g))),
         });
     }
 }
@@ -606,6 +811,7 @@ fn count_rows(
             } else {
                 0
             },
+            quantity2: sums.window_quantity2(c, t, len),
         });
     }
 }
@@ -620,8 +826,8 @@ mod tests {
         facts: &[MonthlyFact],
         reference: &Reference,
     ) -> (Vec<BaseMetricsRow>, Vec<CountMonthRow>) {
-        let (b, c) = super::compute(facts, &crate::summarize(facts), reference);
-        (b.to_vec(), c.to_vec())
+        let t = super::compute(facts, &crate::summarize(facts), reference, 1_000_000);
+        (t.base.to_vec(), t.counts.to_vec())
     }
 
     fn fact(month: Month, hs: u32, partner: u16, value: i64) -> MonthlyFact {
