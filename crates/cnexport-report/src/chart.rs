@@ -12,7 +12,7 @@
 //! title are never cut.
 
 use crate::table::group_thousands;
-use crate::{ChartFormat, Endpoint, ReportError, Target};
+use crate::{ChartFormat, Endpoint, ReportError};
 use cnexport_core::reference::Reference;
 use cnexport_core::{HsCode, PartnerCode, Region};
 use plotters::coord::ranged1d::SegmentValue;
@@ -79,16 +79,16 @@ fn chart_err(e: impl std::fmt::Display) -> ReportError {
     ReportError::Chart(e.to_string())
 }
 
-fn shape_err(target: Target, detail: impl Into<String>) -> ReportError {
+fn shape_err(endpoint: Endpoint, detail: impl Into<String>) -> ReportError {
     ReportError::UnexpectedShape {
-        path: target.path().to_string(),
+        path: endpoint.path().to_string(),
         detail: detail.into(),
     }
 }
 
-fn nothing_err(target: Target, reason: impl Into<String>) -> ReportError {
+fn nothing_err(endpoint: Endpoint, reason: impl Into<String>) -> ReportError {
     ReportError::NothingToChart {
-        path: target.path().to_string(),
+        path: endpoint.path().to_string(),
         reason: reason.into(),
     }
 }
@@ -199,35 +199,33 @@ pub fn chart_paths() -> String {
 
 /// Charts exist for trend, history, dashboard, priceband, seasonality and
 /// chapter.
-pub fn has_chart(target: Target) -> bool {
+pub fn has_chart(endpoint: Endpoint) -> bool {
     matches!(
-        target,
-        Target::Api(Endpoint::Trend | Endpoint::History | Endpoint::Dashboard)
-            | Target::Priceband
-            | Target::Seasonality
-            | Target::Chapter
+        endpoint,
+        Endpoint::Trend
+            | Endpoint::History
+            | Endpoint::Dashboard
+            | Endpoint::Priceband
+            | Endpoint::Seasonality
+            | Endpoint::Chapter
     )
 }
 
-pub fn draw(target: Target, data: &Value, format: ChartFormat) -> Result<Vec<u8>, ReportError> {
+pub fn draw(endpoint: Endpoint, data: &Value, format: ChartFormat) -> Result<Vec<u8>, ReportError> {
     let lang = match format {
         ChartFormat::Svg => Lang::Zh,
         ChartFormat::Png => Lang::En,
     };
-    let spec = match target {
-        Target::Api(Endpoint::Trend) => {
-            Spec::Monthly(monthly(target, data, "monthlyData", false, lang)?)
-        }
-        Target::Api(Endpoint::History) => {
-            Spec::Monthly(monthly(target, data, "monthlyDetail", true, lang)?)
-        }
-        Target::Api(Endpoint::Dashboard) => Spec::Shares(shares(target, data, lang)?),
-        Target::Priceband => Spec::Prices(prices(target, data, lang)?),
-        Target::Seasonality => Spec::Season(season(target, data, lang)?),
-        Target::Chapter => Spec::Chapter(chapter(target, data, lang)?),
+    let spec = match endpoint {
+        Endpoint::Trend => Spec::Monthly(monthly(endpoint, data, "monthlyData", false, lang)?),
+        Endpoint::History => Spec::Monthly(monthly(endpoint, data, "monthlyDetail", true, lang)?),
+        Endpoint::Dashboard => Spec::Shares(shares(endpoint, data, lang)?),
+        Endpoint::Priceband => Spec::Prices(prices(endpoint, data, lang)?),
+        Endpoint::Seasonality => Spec::Season(season(endpoint, data, lang)?),
+        Endpoint::Chapter => Spec::Chapter(chapter(endpoint, data, lang)?),
         _ => {
             return Err(ReportError::NoChart {
-                path: target.path().to_string(),
+                path: endpoint.path().to_string(),
             })
         }
     };
@@ -1179,7 +1177,7 @@ fn product_title(data: &Value, lang: Lang, after_name: String, what: String) -> 
 }
 
 fn monthly(
-    target: Target,
+    endpoint: Endpoint,
     data: &Value,
     key: &str,
     bars: bool,
@@ -1188,7 +1186,7 @@ fn monthly(
     let items = data
         .get(key)
         .and_then(Value::as_array)
-        .ok_or_else(|| shape_err(target, format!("`data.{key}` should be a list")))?;
+        .ok_or_else(|| shape_err(endpoint, format!("`data.{key}` should be a list")))?;
     let mut points = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let month = month_field(item, "month");
@@ -1197,14 +1195,14 @@ fn monthly(
             (Some(m), Some(a)) => points.push((m, a)),
             _ => {
                 return Err(shape_err(
-                    target,
+                    endpoint,
                     format!("`data.{key}[{i}]` should have a string `month` and a number `amount`"),
                 ))
             }
         }
     }
     if points.is_empty() {
-        return Err(shape_err(target, format!("`data.{key}` is empty")));
+        return Err(shape_err(endpoint, format!("`data.{key}` is empty")));
     }
     // Oldest first (history lists the newest first).
     points.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1253,7 +1251,7 @@ fn region_label(key: &str, lang: Lang) -> String {
 }
 
 fn share_bars(
-    target: Target,
+    endpoint: Endpoint,
     data: &Value,
     key: &str,
     lang: Lang,
@@ -1261,7 +1259,7 @@ fn share_bars(
     let map = data
         .get(key)
         .and_then(Value::as_object)
-        .ok_or_else(|| shape_err(target, format!("`data.{key}` should be an object")))?;
+        .ok_or_else(|| shape_err(endpoint, format!("`data.{key}` should be an object")))?;
     Ok(map
         .iter()
         .filter_map(|(k, v)| {
@@ -1271,7 +1269,7 @@ fn share_bars(
         .collect())
 }
 
-fn shares(target: Target, data: &Value, lang: Lang) -> Result<Shares, ReportError> {
+fn shares(endpoint: Endpoint, data: &Value, lang: Lang) -> Result<Shares, ReportError> {
     let month = month_label(&month_field(data, "currentMonth").unwrap_or_else(|| "?".into()));
     let total = data.get("recent12mGlobalTotal").and_then(Value::as_f64);
     let what = match lang {
@@ -1298,22 +1296,22 @@ fn shares(target: Target, data: &Value, lang: Lang) -> Result<Shares, ReportErro
             SharePanel {
                 caption: continents.to_string(),
                 color: BAR,
-                bars: share_bars(target, data, "regionBreakdown", lang)?,
+                bars: share_bars(endpoint, data, "regionBreakdown", lang)?,
             },
             SharePanel {
                 caption: blocs.to_string(),
                 color: BLOC_BAR,
-                bars: share_bars(target, data, "tradeBlocBreakdown", lang)?,
+                bars: share_bars(endpoint, data, "tradeBlocBreakdown", lang)?,
             },
         ],
     })
 }
 
-fn prices(target: Target, data: &Value, lang: Lang) -> Result<Prices, ReportError> {
+fn prices(endpoint: Endpoint, data: &Value, lang: Lang) -> Result<Prices, ReportError> {
     let markets = data
         .get("markets")
         .and_then(Value::as_array)
-        .ok_or_else(|| shape_err(target, "`data.markets` should be a list"))?;
+        .ok_or_else(|| shape_err(endpoint, "`data.markets` should be a list"))?;
     let unit_of = |n: u8| data.get(format!("unit{n}")).filter(|u| u.is_object());
     let priced = |n: u8| {
         let key = format!("price{n}");
@@ -1327,11 +1325,12 @@ fn prices(target: Target, data: &Value, lang: Lang) -> Result<Prices, ReportErro
     };
     // The first unit; the second when only it has prices.
     let Some(n) = [1u8, 2].into_iter().find(|n| priced(*n)) else {
+        // The API's reason says why (it names the missing band).
         let reason = unit_of(1)
             .and_then(|u| str_field(u, "reason"))
             .map(str::to_string)
-            .unwrap_or_else(|| "no destination has a price for the first unit".into());
-        return Err(nothing_err(target, format!("no price band ({reason})")));
+            .unwrap_or_else(|| "no destination has a price in either unit".into());
+        return Err(nothing_err(endpoint, reason));
     };
     let unit = unit_of(n).cloned().unwrap_or(Value::Null);
     let median = unit.get("median").and_then(Value::as_f64).unwrap_or(0.0);
@@ -1454,23 +1453,23 @@ fn prices(target: Target, data: &Value, lang: Lang) -> Result<Prices, ReportErro
     })
 }
 
-fn season(target: Target, data: &Value, lang: Lang) -> Result<Season, ReportError> {
+fn season(endpoint: Endpoint, data: &Value, lang: Lang) -> Result<Season, ReportError> {
     let month = month_label(&month_field(data, "currentMonth").unwrap_or_else(|| "?".into()));
     let shares: Vec<f64> = match data.get("monthShare") {
         Some(Value::Array(items)) if items.len() == 12 => items
             .iter()
             .map(|v| v.as_f64())
             .collect::<Option<Vec<f64>>>()
-            .ok_or_else(|| shape_err(target, "`data.monthShare` should be 12 numbers"))?,
+            .ok_or_else(|| shape_err(endpoint, "`data.monthShare` should be 12 numbers"))?,
         Some(Value::Null) => {
             return Err(nothing_err(
-                target,
+                endpoint,
                 format!("no complete calendar year of exports up to {month} (monthShare is null)"),
             ))
         }
         _ => {
             return Err(shape_err(
-                target,
+                endpoint,
                 "`data.monthShare` should be a list of 12 numbers",
             ))
         }
@@ -1579,13 +1578,13 @@ fn season(target: Target, data: &Value, lang: Lang) -> Result<Season, ReportErro
     })
 }
 
-fn chapter(target: Target, data: &Value, lang: Lang) -> Result<Chapter, ReportError> {
+fn chapter(endpoint: Endpoint, data: &Value, lang: Lang) -> Result<Chapter, ReportError> {
     let headings = data
         .get("headings")
         .and_then(Value::as_array)
-        .ok_or_else(|| shape_err(target, "`data.headings` should be a list"))?;
+        .ok_or_else(|| shape_err(endpoint, "`data.headings` should be a list"))?;
     if headings.is_empty() {
-        return Err(nothing_err(target, "the answer lists no headings"));
+        return Err(nothing_err(endpoint, "the answer lists no headings"));
     }
     let self_heading = str_field(data, "selfHeading");
     let label = |h: &Value, with_rank: bool| {

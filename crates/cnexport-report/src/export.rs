@@ -1,7 +1,7 @@
 //! CSV and XLSX files of an answer's table.
 
 use crate::table::{self, display_cell, scalar_text, Kind, Table};
-use crate::{Endpoint, ReportError, Target};
+use crate::{Endpoint, ReportError};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
@@ -49,8 +49,8 @@ fn fixed_time() -> Result<ExcelDateTime, XlsxError> {
 /// table as the CSV; history adds a `summary` sheet (yearly totals and
 /// statistics), contributions, growth, priceband and chapter a `summary`
 /// sheet of the answer's own figures, and priceband a `priceTrend` sheet.
-pub fn xlsx_bytes(target: Target, request: &str, data: &Value) -> Result<Vec<u8>, ReportError> {
-    let main = table::main_table(target, data)?;
+pub fn xlsx_bytes(endpoint: Endpoint, request: &str, data: &Value) -> Result<Vec<u8>, ReportError> {
+    let main = table::main_table(endpoint, data)?;
     let mut workbook = Workbook::new();
     let properties = DocProperties::new()
         .set_title(format!("cnexport {request}"))
@@ -60,13 +60,13 @@ pub fn xlsx_bytes(target: Target, request: &str, data: &Value) -> Result<Vec<u8>
     let styles = Styles::new();
 
     let sheet = workbook.add_worksheet();
-    sheet.set_name(target.name()).map_err(xlsx_err)?;
+    sheet.set_name(endpoint.name()).map_err(xlsx_err)?;
     let mut widths = Widths::default();
     write_table(sheet, 0, &main, &styles, &mut widths).map_err(xlsx_err)?;
     sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
     widths.apply(sheet).map_err(xlsx_err)?;
 
-    if target == Target::Api(Endpoint::History) {
+    if endpoint == Endpoint::History {
         let (yearly, stats) = table::history_summary(data);
         let sheet = workbook.add_worksheet();
         sheet.set_name("summary").map_err(xlsx_err)?;
@@ -81,7 +81,7 @@ pub fn xlsx_bytes(target: Target, request: &str, data: &Value) -> Result<Vec<u8>
         sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
         widths.apply(sheet).map_err(xlsx_err)?;
     }
-    if let Some(summary) = table::summary_fields(target, data) {
+    if let Some(summary) = table::summary_fields(endpoint, data) {
         add_sheet(
             &mut workbook,
             "summary",
@@ -89,7 +89,7 @@ pub fn xlsx_bytes(target: Target, request: &str, data: &Value) -> Result<Vec<u8>
             |sheet, styles, widths| write_key_values(sheet, 0, &summary, styles, widths),
         )?;
     }
-    if target == Target::Priceband {
+    if endpoint == Endpoint::Priceband {
         if let Some(trend) = data.as_object().and_then(table::price_trend_table) {
             add_sheet(
                 &mut workbook,
@@ -142,8 +142,8 @@ impl Styles {
         let integer = value.is_i64() || value.is_u64();
         match kind {
             Kind::Amount if integer => &self.amount,
-            Kind::Amount => &self.amount_2dp,
-            Kind::Percent | Kind::Decimal => &self.rate,
+            Kind::Amount | Kind::Decimal => &self.amount_2dp,
+            Kind::Percent => &self.rate,
             Kind::Count if integer => &self.count,
             Kind::Count | Kind::Text => &self.text,
         }

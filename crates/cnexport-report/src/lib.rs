@@ -136,68 +136,8 @@ pub enum ReportError {
 
 /// The endpoints, as the unknown-endpoint error lists them.
 fn endpoint_list() -> String {
-    let mut paths: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
-    for (path, _) in Target::CONTRACT_ONLY {
-        if !paths.contains(&path) {
-            paths.push(path);
-        }
-    }
+    let paths: Vec<&str> = Endpoint::ALL.iter().map(|e| e.path()).collect();
     paths.join(", ")
-}
-
-/// What a request path names, for reports: an endpoint of the API's list,
-/// or one of the answers of the contract (docs/contract.md, sections
-/// 4.17-4.19) that are laid out here by their path.
-///
-/// Hook for when `cnexport_api::Endpoint` lists priceband, chapter and
-/// seasonality: nothing has to change (the paths of `CONTRACT_ONLY` are
-/// looked up first, so the layout is the same either way); to tidy up, drop
-/// the three variants and `CONTRACT_ONLY`, and match on the new `Endpoint`
-/// variants where these are matched (table.rs `main_table`, export.rs
-/// `xlsx_bytes`, chart.rs `has_chart` and `draw`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Target {
-    Api(Endpoint),
-    /// `/skill/priceband` (contract section 4.17).
-    Priceband,
-    /// `/skill/chapter` (contract section 4.18).
-    Chapter,
-    /// `/skill/seasonality` (contract section 4.19).
-    Seasonality,
-}
-
-impl Target {
-    const CONTRACT_ONLY: [(&'static str, Target); 3] = [
-        ("/skill/priceband", Target::Priceband),
-        ("/skill/chapter", Target::Chapter),
-        ("/skill/seasonality", Target::Seasonality),
-    ];
-
-    /// The target of a request path (a trailing `/` is ignored).
-    fn from_path(path: &str) -> Option<Target> {
-        let trimmed = path.trim_end_matches('/');
-        Target::CONTRACT_ONLY
-            .into_iter()
-            .find(|(p, _)| *p == trimmed)
-            .map(|(_, t)| t)
-            .or_else(|| Endpoint::from_path(path).map(Target::Api))
-    }
-
-    pub(crate) fn path(self) -> &'static str {
-        match self {
-            Target::Api(e) => e.path(),
-            other => Target::CONTRACT_ONLY
-                .into_iter()
-                .find(|(_, t)| *t == other)
-                .map(|(p, _)| p)
-                .unwrap_or("/skill/"),
-        }
-    }
-
-    /// The short name (`topProducts`): the path without `/skill/`.
-    pub(crate) fn name(self) -> &'static str {
-        self.path().trim_start_matches("/skill/")
-    }
 }
 
 impl ExportFormat {
@@ -303,10 +243,10 @@ pub(crate) fn success_data(body: &Value) -> Result<&Value, ReportError> {
     }
 }
 
-/// The target of a request path; a query string is ignored.
-fn target_of(path: &str) -> Result<Target, ReportError> {
+/// The endpoint of a request path; a query string is ignored.
+fn endpoint_of(path: &str) -> Result<Endpoint, ReportError> {
     let path = path.split(['?', '#']).next().unwrap_or("");
-    Target::from_path(path).ok_or_else(|| ReportError::UnknownEndpoint {
+    Endpoint::from_path(path).ok_or_else(|| ReportError::UnknownEndpoint {
         path: path.to_string(),
     })
 }
@@ -330,12 +270,12 @@ pub fn export_answer(
     format: ExportFormat,
     out: &Path,
 ) -> Result<(), ReportError> {
-    let target = target_of(path)?;
+    let endpoint = endpoint_of(path)?;
     let data = success_data(body)?;
     let bytes = match format {
         ExportFormat::Json => body.to_string().into_bytes(),
-        ExportFormat::Csv => export::csv_bytes(&table::main_table(target, data)?)?,
-        ExportFormat::Xlsx => export::xlsx_bytes(target, path, data)?,
+        ExportFormat::Csv => export::csv_bytes(&table::main_table(endpoint, data)?)?,
+        ExportFormat::Xlsx => export::xlsx_bytes(endpoint, path, data)?,
     };
     write_file(out, &bytes)
 }
@@ -356,14 +296,14 @@ pub fn plot_answer(
     format: ChartFormat,
     out: &Path,
 ) -> Result<(), ReportError> {
-    let target = target_of(path)?;
-    if !chart::has_chart(target) {
+    let endpoint = endpoint_of(path)?;
+    if !chart::has_chart(endpoint) {
         return Err(ReportError::NoChart {
-            path: target.path().to_string(),
+            path: endpoint.path().to_string(),
         });
     }
     let data = success_data(body)?;
-    let bytes = chart::draw(target, data, format)?;
+    let bytes = chart::draw(endpoint, data, format)?;
     write_file(out, &bytes)
 }
 

@@ -1,7 +1,7 @@
 //! Answers as flat tables (for CSV, XLSX and the terminal), and the
 //! formatting of their cells.
 
-use crate::{ReportError, Target};
+use crate::ReportError;
 use cnexport_api::{Endpoint, FieldKind};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -18,7 +18,8 @@ pub enum Kind {
     Count,
     /// A percentage (a share, a growth rate): two decimals and `%`.
     Percent,
-    /// Any other fraction (momentumScore): two decimals.
+    /// Any other fraction (momentumScore, a unit price): two decimals,
+    /// thousands separators.
     Decimal,
 }
 
@@ -54,11 +55,12 @@ pub const MONTH_ARRAYS: &[&str] = &["monthTotals", "monthShare"];
 /// 4.17-4.19, for as long as the API's answer types do not declare them:
 /// what a field declares always wins (see [`kind_of`]).
 const CONTRACT_KINDS: &[(&str, Kind)] = &[
-    // Yuan per unit (priceband), and quantities.
-    ("price", Kind::Amount),
-    ("price1", Kind::Amount),
-    ("price2", Kind::Amount),
-    ("median", Kind::Amount),
+    // Yuan per unit (priceband; the API declares prices `decimal`), and
+    // quantities.
+    ("price", Kind::Decimal),
+    ("price1", Kind::Decimal),
+    ("price2", Kind::Decimal),
+    ("median", Kind::Decimal),
     ("quantity1", Kind::Amount),
     ("quantity2", Kind::Amount),
     // Yuan.
@@ -118,8 +120,8 @@ fn collect_kinds(
     }
     if let Some(name) = schema["$ref"].as_str() {
         let name = name.rsplit('/').next().unwrap_or(name);
-        if let Some(target) = components.get(name) {
-            collect_kinds(target, components, out, depth + 1);
+        if let Some(endpoint) = components.get(name) {
+            collect_kinds(endpoint, components, out, depth + 1);
         }
     }
     for key in ["oneOf", "allOf", "anyOf"] {
@@ -315,16 +317,16 @@ fn flattened(value: &Value) -> Vec<(String, Value)> {
     out
 }
 
-fn shape_error(target: Target, detail: &str) -> ReportError {
+fn shape_error(endpoint: Endpoint, detail: &str) -> ReportError {
     ReportError::UnexpectedShape {
-        path: target.path().to_string(),
+        path: endpoint.path().to_string(),
         detail: detail.to_string(),
     }
 }
 
-fn object(target: Target, data: &Value) -> Result<&Map<String, Value>, ReportError> {
+fn object(endpoint: Endpoint, data: &Value) -> Result<&Map<String, Value>, ReportError> {
     data.as_object()
-        .ok_or_else(|| shape_error(target, "`data` should be an object"))
+        .ok_or_else(|| shape_error(endpoint, "`data` should be an object"))
 }
 
 /// The answer's main table: the rows of a list answer, the one row of
@@ -332,57 +334,55 @@ fn object(target: Target, data: &Value) -> Result<&Map<String, Value>, ReportErr
 /// answer's other scalar fields repeated on each row), the markets of
 /// contributions, growth and priceband, the headings of chapter, or the 12
 /// calendar months of seasonality (with its other fields repeated).
-pub fn main_table(target: Target, data: &Value) -> Result<Table, ReportError> {
-    let endpoint = match target {
-        Target::Api(e) => e,
-        Target::Priceband => return inner_list(target, data, "markets"),
-        Target::Chapter => return inner_list(target, data, "headings"),
-        Target::Seasonality => {
-            let obj = object(target, data)?;
-            return Ok(season_table(obj, true));
-        }
-    };
+pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
     match endpoint {
-        e if e.is_list() => list_table(target, data),
+        e if e.is_list() => list_table(endpoint, data),
         Endpoint::Dashboard | Endpoint::Meta => {
-            object(target, data)?;
+            object(endpoint, data)?;
             Ok(Table::from_records(vec![flattened(data)]))
         }
-        Endpoint::Trend | Endpoint::Series => monthly_table(target, data, "monthlyData", &[]),
+        Endpoint::Trend | Endpoint::Series => monthly_table(endpoint, data, "monthlyData", &[]),
         Endpoint::History => monthly_table(
-            target,
+            endpoint,
             data,
             "monthlyDetail",
             &["yearlySummary", "summaryStats"],
         ),
         // The product's totals share the markets' field names (change,
         // yoyGrowthRate): the rows are the markets alone.
-        Endpoint::Contributions | Endpoint::Growth => inner_list(target, data, "markets"),
+        Endpoint::Contributions | Endpoint::Growth | Endpoint::Priceband => {
+            inner_list(endpoint, data, "markets")
+        }
+        Endpoint::Chapter => inner_list(endpoint, data, "headings"),
+        Endpoint::Seasonality => Ok(season_table(object(endpoint, data)?, true)),
         // The lists: one row per element.
-        _ => list_table(target, data),
+        _ => list_table(endpoint, data),
     }
 }
 
 /// The rows of the list `key` of an object answer (its own figures are in
 /// [`summary_fields`]).
-fn inner_list(target: Target, data: &Value, key: &str) -> Result<Table, ReportError> {
-    let list = object(target, data)?
+fn inner_list(endpoint: Endpoint, data: &Value, key: &str) -> Result<Table, ReportError> {
+    let list = object(endpoint, data)?
         .get(key)
         .filter(|v| v.is_array())
-        .ok_or_else(|| shape_error(target, &format!("`data.{key}` should be a list")))?;
-    list_table(target, list)
-        .map_err(|_| shape_error(target, &format!("`data.{key}` should be a list of objects")))
+        .ok_or_else(|| shape_error(endpoint, &format!("`data.{key}` should be a list")))?;
+    list_table(endpoint, list).map_err(|_| {
+        shape_error(
+            endpoint,
+            &format!("`data.{key}` should be a list of objects"),
+        )
+    })
 }
 
 /// The scalar figures of an object answer whose main table is a list inside
 /// it (contributions, growth, priceband, chapter), as key/value rows; small
 /// objects (priceband's unit1 and unit2) give dotted keys. None for other
 /// answers.
-pub fn summary_fields(target: Target, data: &Value) -> Option<Table> {
-    let list_key = match target {
-        Target::Priceband => "markets",
-        Target::Chapter => "headings",
-        Target::Api(Endpoint::Contributions | Endpoint::Growth) => "markets",
+pub fn summary_fields(endpoint: Endpoint, data: &Value) -> Option<Table> {
+    let list_key = match endpoint {
+        Endpoint::Contributions | Endpoint::Growth | Endpoint::Priceband => "markets",
+        Endpoint::Chapter => "headings",
         _ => return None,
     };
     let obj = data.as_object()?;
@@ -484,13 +484,13 @@ pub fn price_trend_table(data: &Map<String, Value>) -> Option<Table> {
     Some(Table::from_records(records))
 }
 
-fn list_table(target: Target, data: &Value) -> Result<Table, ReportError> {
+fn list_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
     let items = data
         .as_array()
-        .ok_or_else(|| shape_error(target, "`data` should be a list"))?;
+        .ok_or_else(|| shape_error(endpoint, "`data` should be a list"))?;
     if let Some(bad) = items.iter().position(|v| !v.is_object()) {
         return Err(shape_error(
-            target,
+            endpoint,
             &format!("element {bad} of `data` is not an object"),
         ));
     }
@@ -498,16 +498,16 @@ fn list_table(target: Target, data: &Value) -> Result<Table, ReportError> {
 }
 
 fn monthly_table(
-    target: Target,
+    endpoint: Endpoint,
     data: &Value,
     months_key: &str,
     left_out: &[&str],
 ) -> Result<Table, ReportError> {
-    let obj = object(target, data)?;
+    let obj = object(endpoint, data)?;
     let months = obj
         .get(months_key)
         .and_then(Value::as_array)
-        .ok_or_else(|| shape_error(target, &format!("`data.{months_key}` should be a list")))?;
+        .ok_or_else(|| shape_error(endpoint, &format!("`data.{months_key}` should be a list")))?;
     let mut common = Vec::new();
     for (k, v) in obj {
         if k != months_key && !left_out.contains(&k.as_str()) {
@@ -585,17 +585,18 @@ pub fn display_cell(value: &Value, kind: Kind) -> String {
             text
         }
     };
+    let grouped_two_decimals = |f: f64| {
+        let text = two_decimals(f);
+        match text.split_once('.') {
+            Some((int, frac)) => format!("{}.{frac}", group_thousands(int)),
+            None => group_thousands(&text),
+        }
+    };
     match kind {
         Kind::Amount if integer => group_thousands(&scalar_text(value)),
-        Kind::Amount => {
-            let text = two_decimals(n.as_f64().unwrap_or(0.0));
-            match text.split_once('.') {
-                Some((int, frac)) => format!("{}.{frac}", group_thousands(int)),
-                None => group_thousands(&text),
-            }
-        }
+        // Yuan per unit (priceband's prices are decimals) reads as yuan do.
+        Kind::Amount | Kind::Decimal => grouped_two_decimals(n.as_f64().unwrap_or(0.0)),
         Kind::Percent => format!("{}%", two_decimals(n.as_f64().unwrap_or(0.0))),
-        Kind::Decimal => two_decimals(n.as_f64().unwrap_or(0.0)),
         Kind::Count | Kind::Text => scalar_text(value),
     }
 }
@@ -628,6 +629,8 @@ mod tests {
         assert_eq!(display_cell(&json!(null), Kind::Percent), "—");
         assert_eq!(display_cell(&json!(2024), Kind::Count), "2024");
         assert_eq!(display_cell(&json!(-0.001), Kind::Decimal), "0.00");
+        assert_eq!(display_cell(&json!(12500.687), Kind::Decimal), "12,500.69");
+        assert_eq!(display_cell(&json!(-1234), Kind::Decimal), "-1,234.00");
         assert_eq!(scalar_text(&json!(1e16)), "10000000000000000");
         assert_eq!(scalar_text(&json!(0.0000001)), "0.0000001");
         assert_eq!(scalar_text(&json!(u64::MAX)), u64::MAX.to_string());
