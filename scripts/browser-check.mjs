@@ -63,6 +63,8 @@ function watch(page, label) {
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`${label}: console: ${m.text()}`); });
   page.on('requestfailed', (r) => problems.push(`${label}: request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
 }
+// The page renders a product's views together once its answers are in: wait for its code in the title.
+const shownProduct = (page, hs) => page.waitForFunction((c) => { const e = document.querySelector('#product-title .code-tag'); return e && e.textContent === c; }, hs, { timeout: 10000 });
 const rowCodes = (page) => page.$$eval('#markets-table tbody tr[data-code]', (trs) => trs.map((tr) => tr.dataset.code));
 const rowValues = (page) => page.$$eval('#markets-table tbody tr[data-code] td[data-value]', (tds) => tds.map((td) => Number(td.dataset.value)));
 
@@ -167,6 +169,66 @@ try {
   const desc = await rowValues(page);
   check(desc.every((v, i) => i === 0 || desc[i - 1] >= v), 'a third click sorts it descending again');
 
+  // Seasonality: the dashboard's own profile as 12 bars, the peak months marked.
+  const season = dash.seasonality;
+  check(typeof dash.currentMonth === 'number' && (await page.textContent('#product-sub')).includes(fmtMonth(String(dash.currentMonth))),
+    'the dashboard\'s integer currentMonth reads YYYY-MM', { api: dash.currentMonth, page: await page.textContent('#product-sub') });
+  if (check(season && Array.isArray(season.monthShare), `${HS} has a seasonality profile in the sample`, season)) {
+    const sbars = await page.$$eval('#season rect.sbar', (rs) => rs.map((r) => ({ m: Number(r.dataset.month), h: Number(r.getAttribute('height')), peak: r.classList.contains('peak') })));
+    check(sbars.length === 12, 'the seasonality profile has 12 bars', sbars.length);
+    check(sbars.filter((b) => b.peak).map((b) => b.m).join() === season.peakMonths.join(), 'its marked bars are the API\'s peak months', { page: sbars.filter((b) => b.peak), api: season.peakMonths });
+    const tallest = sbars.reduce((a, b) => (b.h > a.h ? b : a), sbars[0]);
+    const maxShare = Math.max(...season.monthShare);
+    check(season.monthShare[tallest.m - 1] === maxShare, 'its tallest bar is the month with the largest monthShare', { bar: tallest.m, share: maxShare });
+    check(await page.$$eval('#season line.even', (l) => l.length) === 1, 'with the even share (8.33%) as a line');
+    check(await page.getAttribute('#season [data-key="yearsUsed"]', 'data-value') === season.yearsUsed.join(','), 'and the API\'s yearsUsed', season.yearsUsed);
+    check(await page.getAttribute('#season [data-key="seasonalityStrength"]', 'data-value') === String(season.seasonalityStrength), 'and its seasonalityStrength', season.seasonalityStrength);
+    await page.$eval('#h-season', (e) => e.scrollIntoView());
+    await shot(page, '14-seasonality-zh.png', false);
+  }
+
+  // Growth markets: the API's ranking, 10 rows and a button for all of them.
+  const grow = (await api(`/skill/growth?hsCode=${HS}&limit=1000`)).body.data;
+  const growRows = () => page.$$eval('#growth-table tbody tr[data-code]', (trs) => trs.map((tr) => tr.dataset.code));
+  check(grow.markets.length > 0, `${HS} has growth markets`, grow.marketCount);
+  const g10 = await growRows();
+  check(g10.join() === grow.markets.slice(0, 10).map((m) => m.countryCode).join(), 'the growth table starts with the API\'s fastest-growing markets, in its order', { page: g10, api: grow.markets.slice(0, 10).map((m) => m.countryCode) });
+  const gFirst = await page.getAttribute('#growth-table tbody tr[data-code] td[data-value]', 'data-value');
+  check(gFirst === String(grow.markets[0].yoyGrowthRate), 'with the API\'s growth rate', { page: gFirst, api: grow.markets[0].yoyGrowthRate });
+  const gSum = await page.textContent('#growth-sum');
+  check(gSum.includes(`${grow.marketCount} 个市场`) && gSum.includes(`未排名 ${grow.excludedLowBase} 个`) && gSum.includes(`新市场 ${grow.newMarkets} 个`),
+    'and the API\'s marketCount, excludedLowBase and newMarkets', gSum);
+  if (grow.markets.length > 12) {
+    await page.click('#growth-table-more button');
+    check((await growRows()).length === grow.markets.length, '"显示全部" shows every ranked market', (await growRows()).length);
+    check(await page.getAttribute('#growth-table-more button', 'aria-expanded') === 'true', 'and says so with aria-expanded');
+  }
+  await page.$eval('#more', (e) => e.scrollIntoView());
+  await shot(page, '15-growth-pricebands-zh.png', false);
+
+  // Price bands: each market's price and band, the median, the trend line.
+  const band = (await api(`/skill/priceband?hsCode=${HS}&limit=1000`)).body.data;
+  const bandRows = await page.$$eval('#band-table tbody tr[data-code]', (trs) => trs.map((tr) => ({
+    code: tr.dataset.code, price: tr.querySelector('td[data-value]').dataset.value, badge: (tr.querySelector('.badge') || {}).textContent || null })));
+  check(bandRows.length > 0 && bandRows.every((r, i) => r.code === band.markets[i].countryCode), 'the price-band table lists the API\'s markets in its order', bandRows.slice(0, 3));
+  check(bandRows.every((r, i) => r.price === (band.markets[i].price1 == null ? '' : String(band.markets[i].price1))), 'with the API\'s price1', bandRows.slice(0, 3));
+  check(bandRows.every((r, i) => r.badge === band.markets[i].bandZh1), 'and its band as a 高端/中端/性价比 badge', bandRows.map((r) => r.badge).slice(0, 5));
+  check(await page.getAttribute('#band-sum [data-unit="1"]', 'data-median') === String(band.unit1.median), 'the median of unit 1 is the API\'s', band.unit1.median);
+  const trendPoints = band.priceTrend1.filter((p) => p.price != null).length;
+  check(trendPoints > 0 && await page.getAttribute('#price-chart', 'data-points') === String(trendPoints), 'the price trend has a point for each priced month', trendPoints);
+  check(!/null|undefined|NaN/.test(await page.textContent('#price-chart .readout')), 'its readout has no null or NaN', await page.textContent('#price-chart .readout'));
+
+  // The chapter: every heading as a bar, the product's heading highlighted.
+  const chap = (await api(`/skill/chapter?hsCode=${HS}`)).body.data;
+  const cbars = await page.$$eval('#chapter-bars .bar', (bs) => bs.map((b) => ({ key: b.dataset.key, self: b.classList.contains('self'), w: parseFloat(b.querySelector('.fill').style.width) })));
+  check(cbars.length === chap.headingCount && cbars.map((b) => b.key).join() === chap.headings.map((x) => x.hsCode).join(), 'the chapter has a bar for each of the API\'s headings, largest first', { page: cbars.length, api: chap.headingCount });
+  check(cbars.filter((b) => b.self).map((b) => b.key).join() === chap.selfHeading, `heading ${chap.selfHeading} is highlighted`, cbars.filter((b) => b.self));
+  check(cbars[0].w === 100 && cbars.every((b, i) => i === 0 || b.w <= cbars[i - 1].w), 'bar lengths follow the shares', cbars.map((b) => b.w));
+  const chapSum = await page.textContent('#chapter-sum');
+  check(chapSum.includes(`${chap.selfHeading} 排名第 ${chap.selfRank} / ${chap.headingCount}`), 'and its selfRank is stated', chapSum);
+  await page.$eval('#chapter', (e) => e.scrollIntoView());
+  await shot(page, '16-chapter-zh.png', false);
+
   // A country: trend and history.
   const cc = markets[0].countryCode;
   await page.click(`#markets-table tbody tr[data-code="${cc}"] a`);
@@ -182,6 +244,10 @@ try {
   const total24 = await page.getAttribute('#history-stats [data-key="total24MonthAmount"]', 'data-value');
   check(total24 === String(hist.summaryStats.total24MonthAmount), 'the 24-month total is the API\'s', { page: total24, api: hist.summaryStats.total24MonthAmount });
   check(await page.$eval(`#markets-table tr[data-code="${cc}"]`, (tr) => tr.classList.contains('current')), 'the country\'s row is highlighted');
+  const cseason = (await api(`/skill/seasonality?hsCode=${HS}&countryCode=${cc}`)).body.data;
+  const cpeaks = await page.$$eval('#country-season rect.sbar.peak', (rs) => rs.map((r) => Number(r.dataset.month)));
+  check(await page.$$eval('#country-season rect.sbar', (rs) => rs.length) === 12 && cpeaks.join() === cseason.peakMonths.join(),
+    'the country panel has that destination\'s seasonality, its peak months marked', { page: cpeaks, api: cseason.peakMonths });
   await shot(page, '04-country-zh.png', false);
   const junk = async () => (await page.evaluate(() => document.body.innerText)).match(/.{0,30}\b(null|undefined|NaN|Infinity)\b.{0,10}/g);
   check(!(await junk()), 'no null, undefined or NaN anywhere on the page', await junk());
@@ -196,6 +262,9 @@ try {
   check(await page.textContent('#h-markets') === 'Markets', 'the language button switches the labels to English', await page.textContent('#h-markets'));
   check(await page.getAttribute('html', 'lang') === 'en', 'and sets <html lang="en">');
   check((await figText('recent12mGlobalTotal')).startsWith('CNY '), 'amounts read CNY ... in English', await figText('recent12mGlobalTotal'));
+  const enBadge = await page.textContent('#band-table tbody .badge');
+  check(['Premium', 'Mid', 'Value'].includes(enBadge), 'band badges read Premium/Mid/Value in English', enBadge);
+  check((await page.textContent('#season svg')).includes('Dec'), 'and the seasonality months Jan..Dec', await page.textContent('#season svg'));
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, '05-dashboard-en.png');
   check(!(await junk()), 'nor in English', await junk());
@@ -222,6 +291,50 @@ try {
   await page.goto(`${BASE}/#hs=${HS}&c=999`, { waitUntil: 'networkidle' });
   await page.waitForSelector('#trend-chart .error', { timeout: 10000 });
   check((await page.textContent('#trend-chart .error')).includes(noCountry.body.message), 'a country without records shows the API\'s 404 message', noCountry.body.message);
+
+  // A 2-digit chapter: no heading highlighted, and a roll-up of mixed units
+  // gets the API's reason instead of a price band.
+  const ch = HS.slice(0, 2);
+  const chap2 = (await api(`/skill/chapter?hsCode=${ch}`)).body.data;
+  const band2 = (await api(`/skill/priceband?hsCode=${ch}&limit=1000`)).body.data;
+  await page.goto(`${BASE}/#hs=${ch}`, { waitUntil: 'networkidle' });
+  await shownProduct(page, ch);
+  check(await page.$$eval('#chapter-bars .bar', (b) => b.length) === chap2.headingCount, `chapter ${ch}: a bar for each heading`, chap2.headingCount);
+  check(await page.$$eval('#chapter-bars .bar.self', (b) => b.length) === 0 && !(await page.textContent('#chapter-sum')).includes('排名'),
+    `chapter ${ch}: no heading highlighted, no rank (selfRank is null)`, chap2.selfRank);
+  if (band2.unit1.reason) {
+    const why = await page.textContent('#band-sum [data-unit="1"]');
+    check(why.includes(band2.unit1.reason), `chapter ${ch}: unit 1 has no band and the page gives the API's reason`, why);
+    check(await page.$$eval('#band-table tbody .badge', (b) => b.length) === 0, `chapter ${ch}: no band badge then`);
+  }
+  await page.$eval('#more', (e) => e.scrollIntoView());
+  await shot(page, '17-chapter-85-no-band-zh.png', false);
+  check(!(await junk()), `chapter ${ch}: no null, undefined or NaN on the page`, await junk());
+
+  // Null and error states, by rewriting the API's answers in the browser:
+  // no complete year (monthShare null), and a 404 from each new endpoint.
+  await page.route(/\/skill\/(dashboard|priceband|chapter|growth)\?/, async (route) => {
+    const url = route.request().url();
+    if (url.includes('/skill/dashboard')) {
+      const r = await route.fetch();
+      const body = await r.json();
+      if (body.data) body.data.seasonality = { ...body.data.seasonality, yearsUsed: [], monthShare: null, peakMonths: [], seasonalityStrength: null };
+      await route.fulfill({ response: r, json: body });
+    } else {
+      await route.fulfill({ status: 404, contentType: 'application/json', json: { code: 404, message: '未找到商品编码 (test) 的出口数据', data: null } });
+    }
+  });
+  await page.goto(`${BASE}/#hs=${HS}`, { waitUntil: 'networkidle' });
+  await shownProduct(page, HS);
+  check((await page.textContent('#season')).includes('不足一个完整的日历年'), 'no complete year: the seasonality says there is no profile', await page.textContent('#season'));
+  check(await page.$$eval('#season rect', (r) => r.length) === 0, 'and draws no bars');
+  for (const id of ['#growth-table tbody', '#band-table tbody', '#chapter-bars']) {
+    check((await page.textContent(id)).includes('出错了 404'), `a 404 of its endpoint is shown in ${id}`, await page.textContent(id));
+  }
+  check(await page.isVisible('#markets-table tbody tr[data-code]'), 'and the markets table still shows');
+  await page.$eval('#more', (e) => e.scrollIntoView());
+  await shot(page, '18-new-views-404-zh.png', false);
+  await page.unroute(/\/skill\/(dashboard|priceband|chapter|growth)\?/);
 
   // Keyboard: type, arrow down, Enter.
   await page.goto(BASE + '/', { waitUntil: 'networkidle' });
@@ -273,6 +386,15 @@ try {
   await shot(p, '10-phone-bars-chart.png', false);
   await p.$eval('#markets', (e) => e.scrollIntoView());
   await shot(p, '11-phone-markets.png', false);
+  await p.$eval('#h-season', (e) => e.scrollIntoView());
+  await shot(p, '19-phone-seasonality.png', false);
+  await p.$eval('#growth', (e) => e.scrollIntoView());
+  await shot(p, '20-phone-growth.png', false);
+  await p.$eval('#band', (e) => e.scrollIntoView());
+  await shot(p, '21-phone-pricebands.png', false);
+  await p.$eval('#chapter', (e) => e.scrollIntoView());
+  await shot(p, '22-phone-chapter.png', false);
+  check(await p.evaluate(() => document.documentElement.scrollWidth) <= 375, 'the new views fit the phone\'s width', await p.evaluate(() => document.documentElement.scrollWidth));
   await p.tap(`#markets-table tbody tr[data-code="${cc}"] a`);
   await p.waitForSelector('#history-table tbody tr');
   check(await p.evaluate(() => document.documentElement.scrollWidth) <= 375, 'the country panel fits too');

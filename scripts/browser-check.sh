@@ -2,8 +2,9 @@
 # The web page in a real browser: installs Debian's chromium (and a CJK font)
 # and playwright-core if missing, builds the sample database, starts
 # `cnexport serve` on a free 127.0.0.1 port, and runs scripts/browser-check.mjs
-# against it (search, dashboard, markets sorting, a country, English, errors,
-# phone width), saving screenshots. Exits non-zero if a check fails.
+# against it (search, dashboard, seasonality, markets, growth, price bands,
+# chapter, a country, English, errors, phone width), saving screenshots.
+# Exits non-zero if a check fails.
 #
 #   scripts/browser-check.sh [--out DIR]      (default: target/browser-check)
 #
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --out) OUT=$2; shift 2 ;;
     --out=*) OUT=${1#--out=}; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "browser-check: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -200,7 +200,10 @@ cnexport export --db out/sample.db --all --format parquet --out out/snapshot",
     /// Draw a chart of one API answer as PNG or SVG.
     ///
     /// trend (12 months) and history (24 months) as amounts by month; dashboard as bars of
-    /// region and trade-bloc shares. SVG keeps Chinese names; PNG labels are in English.
+    /// region and trade-bloc shares; priceband as each destination's unit price against the
+    /// median and its 0.8x-1.2x band; seasonality as the 12 months' shares with the peak
+    /// months marked; chapter as its headings' shares with the product's heading marked.
+    /// SVG keeps Chinese names; PNG labels are in English.
     Plot {
         /// The database written by `cnexport build`.
         #[arg(long)]

@@ -46,12 +46,14 @@ fn fixed_time() -> Result<ExcelDateTime, XlsxError> {
 }
 
 /// The answer as a workbook: a sheet named after the endpoint with the same
-/// table as the CSV; history adds a `summary` sheet.
-pub fn xlsx_bytes(endpoint: Endpoint, target: &str, data: &Value) -> Result<Vec<u8>, ReportError> {
+/// table as the CSV; history adds a `summary` sheet (yearly totals and
+/// statistics), contributions, growth, priceband and chapter a `summary`
+/// sheet of the answer's own figures, and priceband a `priceTrend` sheet.
+pub fn xlsx_bytes(endpoint: Endpoint, request: &str, data: &Value) -> Result<Vec<u8>, ReportError> {
     let main = table::main_table(endpoint, data)?;
     let mut workbook = Workbook::new();
     let properties = DocProperties::new()
-        .set_title(format!("cnexport {target}"))
+        .set_title(format!("cnexport {request}"))
         .set_author("cnexport")
         .set_creation_datetime(&fixed_time().map_err(xlsx_err)?);
     workbook.set_properties(&properties);
@@ -79,7 +81,40 @@ pub fn xlsx_bytes(endpoint: Endpoint, target: &str, data: &Value) -> Result<Vec<
         sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
         widths.apply(sheet).map_err(xlsx_err)?;
     }
+    if let Some(summary) = table::summary_fields(endpoint, data) {
+        add_sheet(
+            &mut workbook,
+            "summary",
+            &styles,
+            |sheet, styles, widths| write_key_values(sheet, 0, &summary, styles, widths),
+        )?;
+    }
+    if endpoint == Endpoint::Priceband {
+        if let Some(trend) = data.as_object().and_then(table::price_trend_table) {
+            add_sheet(
+                &mut workbook,
+                "priceTrend",
+                &styles,
+                |sheet, styles, widths| write_table(sheet, 0, &trend, styles, widths),
+            )?;
+        }
+    }
     workbook.save_to_buffer().map_err(xlsx_err)
+}
+
+/// A further sheet with a frozen header row and fitted columns.
+fn add_sheet(
+    workbook: &mut Workbook,
+    name: &str,
+    styles: &Styles,
+    write: impl FnOnce(&mut Worksheet, &Styles, &mut Widths) -> Result<u32, XlsxError>,
+) -> Result<(), ReportError> {
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(name).map_err(xlsx_err)?;
+    let mut widths = Widths::default();
+    write(sheet, styles, &mut widths).map_err(xlsx_err)?;
+    sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
+    widths.apply(sheet).map_err(xlsx_err)
 }
 
 struct Styles {
@@ -107,8 +142,8 @@ impl Styles {
         let integer = value.is_i64() || value.is_u64();
         match kind {
             Kind::Amount if integer => &self.amount,
-            Kind::Amount => &self.amount_2dp,
-            Kind::Percent | Kind::Decimal => &self.rate,
+            Kind::Amount | Kind::Decimal => &self.amount_2dp,
+            Kind::Percent => &self.rate,
             Kind::Count if integer => &self.count,
             Kind::Count | Kind::Text => &self.text,
         }

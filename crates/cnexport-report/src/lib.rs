@@ -11,16 +11,29 @@
 //!   header, number formats), or the JSON body itself. Lists (markets,
 //!   topProducts, search, countries) give one row per element; dashboard and
 //!   meta give one row; trend, series and history give one row per month;
-//!   contributions one row per market. Nested objects become dotted columns
-//!   (`bestRegion.regionName`) and lists of tags are joined with `、`.
+//!   contributions, growth and priceband one row per market; chapter one row
+//!   per heading; seasonality one row per calendar month. Nested objects
+//!   become dotted columns (`bestRegion.regionName`), the 12 months of a
+//!   seasonality profile 12 columns (`seasonality.monthShare.01` ..
+//!   `.12`), and lists of tags or months are joined with `、`. XLSX adds a
+//!   `summary` sheet for the answer's own figures where the main table is a
+//!   list inside it (history, contributions, growth, priceband, chapter) and
+//!   a `priceTrend` sheet for priceband.
 //! - [`plot_answer`] draws trend (12 months, a line) and history (24 months,
-//!   bars) as the amount by month, and dashboard as horizontal bars of the
-//!   continent and trade-bloc shares. SVG charts carry the Chinese names (the
+//!   bars) as the amount by month; dashboard as horizontal bars of the
+//!   continent and trade-bloc shares; priceband as each destination's unit
+//!   price against the median and the 0.8x / 1.2x band edges, coloured by
+//!   band; seasonality as the 12 monthly shares with the peak months marked
+//!   and the even share (8.33%) drawn; chapter as the headings' shares of
+//!   the chapter with the queried heading highlighted. Titles always fit the
+//!   image: on two lines, and with the product name shortened in the middle,
+//!   when one line would be too wide. SVG charts carry the Chinese names (the
 //!   viewer's fonts draw them); PNG charts are drawn with an embedded Latin
 //!   font (a subset of DejaVu Sans) and so use English names and codes.
 //! - [`render_table`] formats the answer for a terminal: columns aligned by
-//!   display width (a Chinese character takes two cells), amounts with
-//!   thousands separators, growth and shares as percentages, null as `—`.
+//!   display width (a Chinese character takes two cells), amounts and prices
+//!   with thousands separators, growth and shares as percentages, null as
+//!   `—`, a seasonality profile as a table of the 12 months.
 //!   What a number is (yuan, percent...) comes from the `format` each answer
 //!   field declares in its type (`cnexport_api::FieldKind`).
 //!
@@ -96,8 +109,13 @@ pub enum ReportError {
     ErrorAnswer { code: i64, message: String },
     #[error("the answer does not have the shape of {path} ({detail}); pass the full JSON body that `cnexport query` prints for that request")]
     UnexpectedShape { path: String, detail: String },
-    #[error("there is no chart for {path}: charts exist for /skill/trend, /skill/history and /skill/dashboard; export {path} as csv or xlsx instead")]
+    #[error(
+        "there is no chart for {path}: charts exist for {} ; export {path} as csv or xlsx instead",
+        chart::chart_paths()
+    )]
     NoChart { path: String },
+    #[error("nothing to chart in this {path} answer: {reason}; export it as csv or xlsx instead")]
+    NothingToChart { path: String, reason: String },
     #[error("unknown {what} format `{given}` (use one of: {allowed})")]
     UnknownFormat {
         what: &'static str,
@@ -264,8 +282,14 @@ pub fn export_answer(
 
 /// Draws a chart of one answer: trend (12 months) and history (24 months) as
 /// line/bar charts of amount by month; dashboard as horizontal bars of region
-/// shares and of trade-bloc shares. Use [`ChartFormat::from_path`] to take the
-/// format from the extension of `out`.
+/// shares and of trade-bloc shares; priceband as the destinations' unit
+/// prices (first unit) against the median band; seasonality as the 12
+/// monthly shares; chapter as the headings' shares. Use
+/// [`ChartFormat::from_path`] to take the format from the extension of `out`.
+///
+/// An answer without anything to draw (a price band without priced
+/// destinations, a seasonality without a complete year) is refused with
+/// [`ReportError::NothingToChart`], which says why.
 pub fn plot_answer(
     path: &str,
     body: &serde_json::Value,

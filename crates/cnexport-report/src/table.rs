@@ -18,7 +18,8 @@ pub enum Kind {
     Count,
     /// A percentage (a share, a growth rate): two decimals and `%`.
     Percent,
-    /// Any other fraction (momentumScore): two decimals.
+    /// Any other fraction (momentumScore, a unit price): two decimals,
+    /// thousands separators.
     Decimal,
 }
 
@@ -31,6 +32,48 @@ const NULLABLE_OBJECTS: &[(&str, &[&str])] = &[
     ("bestRegion", &["regionName", "percent"]),
     ("maxMonth", &["month", "amount"]),
     ("minMonth", &["month", "amount"]),
+    (
+        "fastestGrowingMarket",
+        &[
+            "countryCode",
+            "countryName",
+            "yoyGrowthRate",
+            "countryNameEn",
+            "iso3",
+            "iso2",
+            "m49",
+        ],
+    ),
+];
+
+/// The lists of a seasonality profile with one value per calendar month,
+/// January first: a flat table gives them 12 columns (`monthShare.01` ..
+/// `monthShare.12`), also when they are null.
+pub const MONTH_ARRAYS: &[&str] = &["monthTotals", "monthShare"];
+
+/// The kinds of the answer fields of docs/contract.md sections 4.5, 4.8 and
+/// 4.17-4.19, for as long as the API's answer types do not declare them:
+/// what a field declares always wins (see [`kind_of`]).
+const CONTRACT_KINDS: &[(&str, Kind)] = &[
+    // Yuan per unit (priceband; the API declares prices `decimal`), and
+    // quantities.
+    ("price", Kind::Decimal),
+    ("price1", Kind::Decimal),
+    ("price2", Kind::Decimal),
+    ("median", Kind::Decimal),
+    ("quantity1", Kind::Amount),
+    ("quantity2", Kind::Amount),
+    // Yuan.
+    ("monthTotals", Kind::Amount),
+    ("yearsTotal", Kind::Amount),
+    ("chapterTotal", Kind::Amount),
+    ("chapterPrevTotal", Kind::Amount),
+    // Percentages.
+    ("monthShare", Kind::Percent),
+    ("nextMonthShare", Kind::Percent),
+    ("seasonalityStrength", Kind::Percent),
+    ("chapterYoyGrowthRate", Kind::Percent),
+    ("share", Kind::Percent),
 ];
 
 impl From<FieldKind> for Kind {
@@ -77,8 +120,8 @@ fn collect_kinds(
     }
     if let Some(name) = schema["$ref"].as_str() {
         let name = name.rsplit('/').next().unwrap_or(name);
-        if let Some(target) = components.get(name) {
-            collect_kinds(target, components, out, depth + 1);
+        if let Some(endpoint) = components.get(name) {
+            collect_kinds(endpoint, components, out, depth + 1);
         }
     }
     for key in ["oneOf", "allOf", "anyOf"] {
@@ -88,7 +131,11 @@ fn collect_kinds(
     }
     collect_kinds_in(&schema["items"], components, out, depth);
     for (name, prop) in schema["properties"].as_object().into_iter().flatten() {
-        if let Some(kind) = prop["format"].as_str().and_then(FieldKind::from_format) {
+        // A list of numbers (monthShare) declares the kind of its items.
+        let format = prop["format"]
+            .as_str()
+            .or_else(|| prop["items"]["format"].as_str());
+        if let Some(kind) = format.and_then(FieldKind::from_format) {
             out.entry(name.clone()).or_insert(kind);
         }
         collect_kinds(prop, components, out, depth + 1);
@@ -107,11 +154,19 @@ fn collect_kinds_in(
 }
 
 /// The kind of a field: the kind its answer type declares (looked up by the
-/// last part of a dotted column name), else from its values.
+/// last part of a dotted column name that is not a month number:
+/// `seasonality.monthShare.03` is a `monthShare`), else the kind the contract
+/// gives it, else from its values.
 pub fn kind_of<'a>(name: &str, values: impl IntoIterator<Item = &'a Value>) -> Kind {
-    let key = name.rsplit('.').next().unwrap_or(name);
+    let key = name
+        .rsplit('.')
+        .find(|part| !part.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or(name);
     if let Some(kind) = declared_kinds().get(key) {
         return (*kind).into();
+    }
+    if let Some((_, kind)) = CONTRACT_KINDS.iter().find(|(n, _)| *n == key) {
+        return *kind;
     }
     let mut kind = Kind::Text;
     for v in values {
@@ -210,8 +265,9 @@ impl Table {
 }
 
 /// Flattens one value under `prefix` into (dotted name, scalar) pairs:
-/// objects give dotted names, lists of scalars are joined with `、`, lists of
-/// objects are left out (they are tables of their own).
+/// objects give dotted names, lists of scalars are joined with `、` (those of
+/// [`MONTH_ARRAYS`] give one column per month instead), lists of objects are
+/// left out (they are tables of their own).
 pub fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     let join = |key: &str| {
         if prefix.is_empty() {
@@ -220,6 +276,14 @@ pub fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
             format!("{prefix}.{key}")
         }
     };
+    let last = prefix.rsplit('.').next().unwrap_or(prefix);
+    if MONTH_ARRAYS.contains(&last) && (value.is_null() || value.is_array()) {
+        for m in 1..=12 {
+            let v = value.get(m - 1).filter(|v| !v.is_object() && !v.is_array());
+            out.push((join(&format!("{m:02}")), v.cloned().unwrap_or(Value::Null)));
+        }
+        return;
+    }
     match value {
         Value::Object(map) => {
             for (k, v) in map {
@@ -235,17 +299,14 @@ pub fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
                 ));
             }
         }
-        Value::Null => {
-            let last = prefix.rsplit('.').next().unwrap_or(prefix);
-            match NULLABLE_OBJECTS.iter().find(|(name, _)| *name == last) {
-                Some((_, fields)) => {
-                    for f in *fields {
-                        out.push((join(f), Value::Null));
-                    }
+        Value::Null => match NULLABLE_OBJECTS.iter().find(|(name, _)| *name == last) {
+            Some((_, fields)) => {
+                for f in *fields {
+                    out.push((join(f), Value::Null));
                 }
-                None => out.push((prefix.to_string(), Value::Null)),
             }
-        }
+            None => out.push((prefix.to_string(), Value::Null)),
+        },
         scalar => out.push((prefix.to_string(), scalar.clone())),
     }
 }
@@ -270,8 +331,9 @@ fn object(endpoint: Endpoint, data: &Value) -> Result<&Map<String, Value>, Repor
 
 /// The answer's main table: the rows of a list answer, the one row of
 /// dashboard and meta, the months of trend, series and history (with the
-/// answer's other scalar fields repeated on each row), or the markets of
-/// contributions and growth.
+/// answer's other scalar fields repeated on each row), the markets of
+/// contributions, growth and priceband, the headings of chapter, or the 12
+/// calendar months of seasonality (with its other fields repeated).
 pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
     match endpoint {
         e if e.is_list() => list_table(endpoint, data),
@@ -288,12 +350,138 @@ pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError
         ),
         // The product's totals share the markets' field names (change,
         // yoyGrowthRate): the rows are the markets alone.
-        Endpoint::Contributions | Endpoint::Growth => {
-            list_table(endpoint, &object(endpoint, data)?["markets"])
+        Endpoint::Contributions | Endpoint::Growth | Endpoint::Priceband => {
+            inner_list(endpoint, data, "markets")
         }
+        Endpoint::Chapter => inner_list(endpoint, data, "headings"),
+        Endpoint::Seasonality => Ok(season_table(object(endpoint, data)?, true)),
         // The lists: one row per element.
         _ => list_table(endpoint, data),
     }
+}
+
+/// The rows of the list `key` of an object answer (its own figures are in
+/// [`summary_fields`]).
+fn inner_list(endpoint: Endpoint, data: &Value, key: &str) -> Result<Table, ReportError> {
+    let list = object(endpoint, data)?
+        .get(key)
+        .filter(|v| v.is_array())
+        .ok_or_else(|| shape_error(endpoint, &format!("`data.{key}` should be a list")))?;
+    list_table(endpoint, list).map_err(|_| {
+        shape_error(
+            endpoint,
+            &format!("`data.{key}` should be a list of objects"),
+        )
+    })
+}
+
+/// The scalar figures of an object answer whose main table is a list inside
+/// it (contributions, growth, priceband, chapter), as key/value rows; small
+/// objects (priceband's unit1 and unit2) give dotted keys. None for other
+/// answers.
+pub fn summary_fields(endpoint: Endpoint, data: &Value) -> Option<Table> {
+    let list_key = match endpoint {
+        Endpoint::Contributions | Endpoint::Growth | Endpoint::Priceband => "markets",
+        Endpoint::Chapter => "headings",
+        _ => return None,
+    };
+    let obj = data.as_object()?;
+    let mut fields = Vec::new();
+    for (k, v) in obj {
+        let is_list_of_objects = v
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| i.is_object() || i.is_array()));
+        if k != list_key && !is_list_of_objects {
+            flatten(k, v, &mut fields);
+        }
+    }
+    Some(Table::key_values(fields))
+}
+
+/// Whether an object is a seasonality profile (contract section 4.19, also
+/// the dashboard's `seasonality`).
+pub fn is_season_profile(obj: &Map<String, Value>) -> bool {
+    obj.contains_key("monthShare") && obj.contains_key("peakMonths")
+}
+
+/// A seasonality profile as 12 rows, one per calendar month: `month` (1-12),
+/// `monthTotals`, `monthShare` and `peak` (whether the month is one of
+/// `peakMonths`), after the profile's other fields (repeated on each row)
+/// when `with_fields`.
+pub fn season_table(obj: &Map<String, Value>, with_fields: bool) -> Table {
+    let mut common = Vec::new();
+    if with_fields {
+        for (k, v) in obj {
+            if !MONTH_ARRAYS.contains(&k.as_str()) {
+                flatten(k, v, &mut common);
+            }
+        }
+    }
+    let peaks: Vec<i64> = obj
+        .get("peakMonths")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    let at = |key: &str, m: usize| {
+        obj.get(key)
+            .and_then(|v| v.get(m - 1))
+            .filter(|v| !v.is_object() && !v.is_array())
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let records = (1..=12usize)
+        .map(|m| {
+            let mut record = common.clone();
+            record.push(("month".to_string(), Value::from(m as i64)));
+            for key in MONTH_ARRAYS {
+                record.push((key.to_string(), at(key, m)));
+            }
+            record.push(("peak".to_string(), Value::Bool(peaks.contains(&(m as i64)))));
+            record
+        })
+        .collect();
+    Table::from_records(records)
+}
+
+/// Priceband's `priceTrend1` and `priceTrend2` side by side, one row per
+/// month, oldest first: `month`, `price1`, `unit1`, `price2`, `unit2`.
+pub fn price_trend_table(data: &Map<String, Value>) -> Option<Table> {
+    let trend = |key: &str| data.get(key).and_then(Value::as_array);
+    let (first, second) = (trend("priceTrend1"), trend("priceTrend2"));
+    if first.is_none() && second.is_none() {
+        return None;
+    }
+    let mut months: Vec<String> = Vec::new();
+    for item in first.into_iter().chain(second).flatten() {
+        if let Some(m) = item.get("month").and_then(Value::as_str) {
+            if !months.iter().any(|x| x == m) {
+                months.push(m.to_string());
+            }
+        }
+    }
+    months.sort();
+    let find = |list: Option<&Vec<Value>>, month: &str, key: &str| {
+        list.and_then(|l| {
+            l.iter()
+                .find(|i| i.get("month").and_then(Value::as_str) == Some(month))
+        })
+        .and_then(|i| i.get(key))
+        .cloned()
+        .unwrap_or(Value::Null)
+    };
+    let records = months
+        .iter()
+        .map(|m| {
+            vec![
+                ("month".to_string(), Value::String(m.clone())),
+                ("price1".to_string(), find(first, m, "price")),
+                ("unit1".to_string(), find(first, m, "unit")),
+                ("price2".to_string(), find(second, m, "price")),
+                ("unit2".to_string(), find(second, m, "unit")),
+            ]
+        })
+        .collect();
+    Some(Table::from_records(records))
 }
 
 fn list_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError> {
@@ -397,17 +585,18 @@ pub fn display_cell(value: &Value, kind: Kind) -> String {
             text
         }
     };
+    let grouped_two_decimals = |f: f64| {
+        let text = two_decimals(f);
+        match text.split_once('.') {
+            Some((int, frac)) => format!("{}.{frac}", group_thousands(int)),
+            None => group_thousands(&text),
+        }
+    };
     match kind {
         Kind::Amount if integer => group_thousands(&scalar_text(value)),
-        Kind::Amount => {
-            let text = two_decimals(n.as_f64().unwrap_or(0.0));
-            match text.split_once('.') {
-                Some((int, frac)) => format!("{}.{frac}", group_thousands(int)),
-                None => group_thousands(&text),
-            }
-        }
+        // Yuan per unit (priceband's prices are decimals) reads as yuan do.
+        Kind::Amount | Kind::Decimal => grouped_two_decimals(n.as_f64().unwrap_or(0.0)),
         Kind::Percent => format!("{}%", two_decimals(n.as_f64().unwrap_or(0.0))),
-        Kind::Decimal => two_decimals(n.as_f64().unwrap_or(0.0)),
         Kind::Count | Kind::Text => scalar_text(value),
     }
 }
@@ -440,6 +629,8 @@ mod tests {
         assert_eq!(display_cell(&json!(null), Kind::Percent), "—");
         assert_eq!(display_cell(&json!(2024), Kind::Count), "2024");
         assert_eq!(display_cell(&json!(-0.001), Kind::Decimal), "0.00");
+        assert_eq!(display_cell(&json!(12500.687), Kind::Decimal), "12,500.69");
+        assert_eq!(display_cell(&json!(-1234), Kind::Decimal), "-1,234.00");
         assert_eq!(scalar_text(&json!(1e16)), "10000000000000000");
         assert_eq!(scalar_text(&json!(0.0000001)), "0.0000001");
         assert_eq!(scalar_text(&json!(u64::MAX)), u64::MAX.to_string());

@@ -23,6 +23,7 @@ pub fn render(body: &Value) -> String {
     };
     let blocks = match data {
         Value::Array(items) => vec![records_block(items)],
+        Value::Object(obj) if table::is_season_profile(obj) => season_blocks(None, obj),
         Value::Object(obj) => object_blocks(obj),
         Value::Null => vec!["(no data)".to_string()],
         scalar => vec![clean(&table::scalar_text(scalar))],
@@ -50,13 +51,30 @@ fn pad(text: &str, width: usize, right: bool) -> String {
 
 /// An object: its scalar fields (small objects such as bestRegion inlined
 /// with dotted names) as key/value rows, then one titled block for each list
-/// and each larger object.
+/// and each larger object (priceband's two price trends side by side in one).
 fn object_blocks(obj: &Map<String, Value>) -> Vec<String> {
     let mut fields = Vec::new();
     let mut blocks = Vec::new();
     let mut nested = Vec::new();
+    let price_trends = ["priceTrend1", "priceTrend2"];
+    let has_price_trends = price_trends
+        .iter()
+        .any(|k| obj.get(*k).is_some_and(Value::is_array));
     for (key, value) in obj {
+        if has_price_trends && price_trends.contains(&key.as_str()) {
+            // One block, where the first of the two is.
+            let first = price_trends.iter().find(|k| obj.contains_key(**k));
+            if first == Some(&key.as_str()) {
+                if let Some(t) = table::price_trend_table(obj) {
+                    nested.push(format!("priceTrend1, priceTrend2\n{}", rows_block(&t)));
+                }
+            }
+            continue;
+        }
         match value {
+            Value::Object(map) if table::is_season_profile(map) => {
+                nested.extend(season_blocks(Some(key), map));
+            }
             Value::Array(items) if items.iter().any(|v| v.is_object() || v.is_array()) => {
                 nested.push(format!("{key}\n{}", records_block(items)));
             }
@@ -76,6 +94,29 @@ fn object_blocks(obj: &Map<String, Value>) -> Vec<String> {
     }
     blocks.extend(nested);
     blocks
+}
+
+/// A seasonality profile: its other fields as key/value rows, then the 12
+/// calendar months as a table (total, share, peak), titled after `key` when
+/// the profile is a field of a larger answer.
+fn season_blocks(key: Option<&str>, map: &Map<String, Value>) -> Vec<String> {
+    let mut fields = Vec::new();
+    for (k, v) in map {
+        if !table::MONTH_ARRAYS.contains(&k.as_str()) {
+            flatten(k, v, &mut fields);
+        }
+    }
+    let months = table_block(&table::season_table(map, false));
+    match key {
+        Some(key) => vec![
+            format!("{key}\n{}", key_values_block(&fields)),
+            format!("{key} by calendar month\n{months}"),
+        ],
+        None => vec![
+            key_values_block(&fields),
+            format!("by calendar month\n{months}"),
+        ],
+    }
 }
 
 /// A few scalar fields (bestRegion, maxMonth): shown inline.
@@ -144,11 +185,16 @@ fn records_block(items: &[Value]) -> String {
             fields
         })
         .collect();
-    let table = Table::from_records(records);
+    rows_block(&Table::from_records(records))
+}
+
+/// A table, or `(no rows)`.
+fn rows_block(table: &Table) -> String {
     if table.rows.is_empty() {
-        return "(no rows)".to_string();
+        "(no rows)".to_string()
+    } else {
+        table_block(table)
     }
-    table_block(&table)
 }
 
 /// A header, a rule and the rows; every cell is padded to its column's

@@ -50,7 +50,7 @@ def path(name):
 
 
 # Codes and months are text; pandas would read them as numbers.
-TEXT = {c: str for c in ["hsCode", "countryCode", "month", "currentMonth", "currentDataMonth"]}
+TEXT = {c: str for c in ["hsCode", "countryCode", "month", "currentMonth", "currentDataMonth", "m49"]}
 
 
 def csv(name):
@@ -94,6 +94,19 @@ h = csv("history.csv")
 check(len(h) == 24 and h.loc[0, "month"] == "202510" and h.loc[23, "amount"] == 2400041,
       "history rows")
 
+pb = csv("priceband.csv")
+check(len(pb) == 6 and pb.loc[1, "price1"] == 12500.69 and pd.isna(pb.loc[5, "price1"]),
+      "priceband prices, null empty")
+check(pb.loc[0, "bandZh1"] == "高端" and pb.loc[4, "m49"] == "036", "priceband bands and codes")
+
+se = csv("seasonality.csv")
+check(len(se) == 12 and list(se["peak"]) == [m in (3, 12) for m in range(1, 13)],
+      "seasonality one row per month, peaks as booleans")
+check(se.loc[11, "monthShare"] == 16.07 and se.loc[0, "peakMonths"] == "3、12", "seasonality shares")
+
+ch = csv("chapter.csv")
+check(len(ch) == 5 and ch.loc[3, "hsCode"] == "8485" and bool(ch.loc[3, "isSelf"]), "chapter headings")
+
 # --- XLSX with openpyxl ---
 wb = openpyxl.load_workbook(path("markets.xlsx"))
 check(wb.sheetnames == ["markets"], "markets sheet name")
@@ -129,6 +142,20 @@ check(s["A2"].value == 2024 and s["B2"].value == 15601234 and s["B2"].number_for
 stats = {r[0].value: r[1] for r in s.iter_rows(min_row=5) if r[0].value}
 check(stats["total24MonthAmount"].value == 29400984, "summaryStats total")
 check(stats["maxMonth.month"].value == "202311", "summaryStats maxMonth")
+
+wb = openpyxl.load_workbook(path("priceband.xlsx"))
+check(wb.sheetnames == ["priceband", "summary", "priceTrend"], "priceband sheets")
+ws = wb["priceband"]
+header = [c.value for c in ws[1]]
+col = header.index("price1") + 1
+check(ws.cell(3, col).value == 12500.69 and ws.cell(3, col).number_format == "#,##0.00",
+      "price with two decimals and separators")
+ws = wb["priceTrend"]
+check([c.value for c in ws[1]] == ["month", "price1", "unit1", "price2", "unit2"]
+      and ws["B2"].number_format == "#,##0.00", "price trend sheet")
+stats = {r[0].value: r[1] for r in wb["summary"].iter_rows(min_row=2)}
+check(stats["unit1.median"].value == 11000 and stats["unit1.median"].number_format == "#,##0.00",
+      "priceband median")
 
 tr = openpyxl.load_workbook(path("trend.xlsx"))["trend"]
 check(tr.max_row == 13 and tr["F13"].value == 339348, "trend sheet")

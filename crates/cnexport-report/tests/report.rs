@@ -10,12 +10,25 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use unicode_width::UnicodeWidthStr;
 
-const ALL: [&str; 5] = [
+const ALL: [&str; 8] = [
     "/skill/dashboard",
     "/skill/markets",
     "/skill/trend",
     "/skill/topProducts",
     "/skill/history",
+    "/skill/priceband",
+    "/skill/chapter",
+    "/skill/seasonality",
+];
+
+/// The answers that have a chart.
+const CHARTS: [&str; 6] = [
+    "/skill/trend",
+    "/skill/history",
+    "/skill/dashboard",
+    "/skill/priceband",
+    "/skill/seasonality",
+    "/skill/chapter",
 ];
 
 fn body_of(path: &str) -> Value {
@@ -25,8 +38,23 @@ fn body_of(path: &str) -> Value {
         "/skill/trend" => fixtures::trend(),
         "/skill/topProducts" => fixtures::top_products(),
         "/skill/history" => fixtures::history(),
+        "/skill/priceband" => fixtures::priceband(),
+        "/skill/chapter" => fixtures::chapter(5, 4),
+        "/skill/seasonality" => fixtures::seasonality(),
         other => panic!("no fixture for {other}"),
     }
+}
+
+/// The answer of `path` about the product with the long names
+/// (`fixtures::LONG_CODE`), as a title has to fit.
+fn long_named(path: &str) -> Value {
+    let mut body = body_of(path);
+    let data = &mut body["data"];
+    data["hsCode"] = json!(fixtures::LONG_CODE);
+    if data.get("productName").is_some() {
+        data["productName"] = json!(fixtures::LONG_NAME_ZH);
+    }
+    body
 }
 
 fn export(dir: &Path, path: &str, format: ExportFormat) -> PathBuf {
@@ -224,6 +252,7 @@ fn xlsx_holds_the_csv_table_for_every_endpoint() {
                         assert_eq!(*f, text.parse::<f64>().unwrap(), "{path} {r} {c}")
                     }
                     Data::Int(i) => assert_eq!(i.to_string(), *text),
+                    Data::Bool(b) => assert_eq!(b.to_string(), *text, "{path} {r} {c}"),
                     Data::String(s) => assert_eq!(s, text, "{path} {r} {c}"),
                     other => panic!("{path}: unexpected cell {other:?}"),
                 }
@@ -278,7 +307,7 @@ fn same_answer_same_bytes() {
             assert!(x == y, "{path} {format} differs between runs");
         }
     }
-    for path in ["/skill/trend", "/skill/history", "/skill/dashboard"] {
+    for path in CHARTS {
         for format in [ChartFormat::Png, ChartFormat::Svg] {
             let x = a.path().join(format!("c.{format}"));
             let y = b.path().join(format!("c.{format}"));
@@ -309,7 +338,7 @@ fn json_is_the_body() {
 #[test]
 fn png_charts_are_pngs_of_a_sensible_size() {
     let dir = tempfile::tempdir().unwrap();
-    for path in ["/skill/trend", "/skill/history", "/skill/dashboard"] {
+    for path in CHARTS {
         let out = dir.path().join("chart.png");
         plot_answer(path, &body_of(path), ChartFormat::Png, &out).unwrap();
         let bytes = std::fs::read(&out).unwrap();
@@ -476,7 +505,7 @@ fn a_query_string_after_the_path_is_ignored() {
 
 /// The blocks of a rendering (separated by blank lines).
 fn blocks(text: &str) -> Vec<Vec<&str>> {
-    text.trim_end()
+    text.trim_end_matches('\n')
         .split("\n\n")
         .map(|b| b.lines().collect())
         .collect()
@@ -616,6 +645,653 @@ fn terminal_shows_an_error_answer_as_code_and_message() {
     assert_eq!(render_table("/skill/markets", &empty), "(no rows)\n");
 }
 
+// --- titles and text inside the image -----------------------------------------
+
+/// The RGB pixels of a PNG chart, its width and height.
+fn png_pixels(file: &Path) -> (Vec<u8>, usize, usize) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(file).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (buf, info.width as usize, info.height as usize)
+}
+
+/// Every chart kind, about the product with the long names: nothing is
+/// drawn in the 8 pixels at the left and right edges of the PNG, so no
+/// title or label runs off the image (a centred title wider than the image
+/// did, at both edges).
+#[test]
+fn nothing_runs_off_the_edges_of_a_png_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bodies: Vec<(&str, Value)> = CHARTS.iter().map(|p| (*p, long_named(p))).collect();
+    bodies.push(("/skill/chapter", fixtures::chapter(40, 33)));
+    bodies.push(("/skill/priceband", priceband_with_outlier()));
+    for (path, body) in bodies {
+        let out = dir.path().join("edge.png");
+        plot_answer(path, &body, ChartFormat::Png, &out).unwrap();
+        let (rgb, w, h) = png_pixels(&out);
+        for y in 0..h {
+            for x in (0..8).chain(w - 8..w) {
+                let px = &rgb[(y * w + x) * 3..][..3];
+                assert_eq!(
+                    px,
+                    [255, 255, 255],
+                    "{path}: pixel ({x}, {y}) of {w}x{h} is drawn"
+                );
+            }
+        }
+    }
+}
+
+/// A `<text>` element of an SVG chart.
+#[derive(Debug)]
+struct SvgText {
+    x: f64,
+    anchor: String,
+    size: f64,
+    text: String,
+    rotated: bool,
+}
+
+fn svg_texts(svg: &str) -> Vec<SvgText> {
+    let attr = |tag: &str, name: &str| {
+        let key = format!(" {name}=\"");
+        let at = tag.find(&key)? + key.len();
+        Some(tag[at..].split('"').next()?.to_string())
+    };
+    svg.split("<text")
+        .skip(1)
+        .map(|part| {
+            let (tag, rest) = part.split_once('>').unwrap();
+            let text = rest.split("</text>").next().unwrap().trim().to_string();
+            SvgText {
+                x: attr(tag, "x").unwrap().parse().unwrap(),
+                anchor: attr(tag, "text-anchor").unwrap(),
+                size: attr(tag, "font-size").unwrap().parse().unwrap(),
+                text,
+                rotated: tag.contains("transform="),
+            }
+        })
+        .collect()
+}
+
+fn svg_width(svg: &str) -> f64 {
+    let at = svg.find("width=\"").unwrap() + 7;
+    svg[at..].split('"').next().unwrap().parse().unwrap()
+}
+
+/// The horizontal extent of a text in a viewer's font: a CJK (wide)
+/// character one em, any other 0.6 em (about the average of the usual sans-
+/// serif fonts).
+fn extent(t: &SvgText) -> (f64, f64) {
+    let ems: f64 = t
+        .text
+        .chars()
+        .map(|c| {
+            if unicode_width::UnicodeWidthChar::width(c) == Some(2) {
+                1.0
+            } else {
+                0.6
+            }
+        })
+        .sum();
+    let w = ems * t.size;
+    match t.anchor.as_str() {
+        "middle" => (t.x - w / 2.0, t.x + w / 2.0),
+        "end" => (t.x - w, t.x),
+        _ => (t.x, t.x + w),
+    }
+}
+
+/// In the SVG of every chart kind, about the product with a Chinese name
+/// of more than 40 characters, every text lies inside the image, and the
+/// title keeps the code and the figures.
+#[test]
+fn svg_texts_lie_inside_the_image_and_titles_keep_code_and_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in CHARTS {
+        let out = dir.path().join("t.svg");
+        plot_answer(path, &long_named(path), ChartFormat::Svg, &out).unwrap();
+        let svg = std::fs::read_to_string(&out).unwrap();
+        let width = svg_width(&svg);
+        let texts = svg_texts(&svg);
+        for t in texts.iter().filter(|t| !t.rotated) {
+            let (left, right) = extent(t);
+            assert!(
+                left >= 0.0 && right <= width,
+                "{path}: {:?} spans {left:.0}..{right:.0} of {width}",
+                t.text
+            );
+        }
+        let titles: Vec<&SvgText> = texts.iter().filter(|t| t.size > 15.0).collect();
+        let title: String = titles.iter().map(|t| t.text.as_str()).collect();
+        let code = if path == "/skill/chapter" {
+            "第 84 章"
+        } else {
+            fixtures::LONG_CODE
+        };
+        assert!(titles[0].text.starts_with(code), "{path}: {title}");
+        let figures = match path {
+            "/skill/dashboard" => "合计 2,794.63亿元",
+            "/skill/trend" => "美国（502）",
+            "/skill/history" => "2023-11 至 2025-10（24个月）",
+            "/skill/priceband" => "中位数 11,000.00",
+            "/skill/seasonality" => "季节性强度 12.02%",
+            "/skill/chapter" => "8485 排第 4 / 5",
+            other => panic!("{other}"),
+        };
+        assert!(title.contains(figures), "{path}: {title}");
+    }
+}
+
+// --- the answers of contract sections 4.5, 4.8, 4.17-4.19 ----------------------
+
+#[test]
+fn dashboard_current_month_as_an_integer_or_a_string() {
+    let dir = tempfile::tempdir().unwrap();
+    for (body, month) in [
+        (fixtures::dashboard(), "202506"),
+        (fixtures::dashboard_now(), "202506"),
+    ] {
+        let out = dir.path().join("d.csv");
+        export_answer("/skill/dashboard", &body, ExportFormat::Csv, &out).unwrap();
+        assert_eq!(Csv::read(&out).get(0, "currentMonth"), month);
+        let text = render_table("/skill/dashboard", &body);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("currentMonth"))
+            .unwrap();
+        assert!(line.ends_with(" 202506"), "{line}");
+        let out = dir.path().join("d.svg");
+        plot_answer("/skill/dashboard", &body, ChartFormat::Svg, &out).unwrap();
+        let svg = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            svg.contains("截至 2025-06"),
+            "{}",
+            body["data"]["currentMonth"]
+        );
+        plot_answer(
+            "/skill/dashboard",
+            &body,
+            ChartFormat::Png,
+            &dir.path().join("d.png"),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn dashboard_seasonality_gives_a_column_per_month_and_a_month_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d.csv");
+    export_answer(
+        "/skill/dashboard",
+        &fixtures::dashboard_now(),
+        ExportFormat::Csv,
+        &out,
+    )
+    .unwrap();
+    let csv = Csv::read(&out);
+    let profile = fixtures::season_profile();
+    for m in 1..=12 {
+        let share = csv.get(0, &format!("seasonality.monthShare.{m:02}"));
+        assert_eq!(
+            share.parse::<f64>().unwrap(),
+            profile["monthShare"][m - 1].as_f64().unwrap()
+        );
+        let total = csv.get(0, &format!("seasonality.monthTotals.{m:02}"));
+        assert_eq!(total, fixtures::MONTH_TOTALS[m - 1].to_string());
+    }
+    assert_eq!(csv.get(0, "seasonality.peakMonths"), "3、12");
+    assert_eq!(csv.get(0, "seasonality.yearsUsed"), "2022、2023、2024");
+    assert_eq!(csv.get(0, "concentration.hhi"), "2485.77");
+
+    let text = render_table("/skill/dashboard", &fixtures::dashboard_now());
+    let parts = blocks(&text);
+    let titles: Vec<&str> = parts[1..].iter().map(|p| p[0]).collect();
+    assert!(titles.contains(&"seasonality"), "{titles:?}");
+    let months = parts
+        .iter()
+        .find(|p| p[0] == "seasonality by calendar month")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_table_aligned(&months[1..]);
+    assert_eq!(months.len(), 1 + 2 + 12);
+    let december = months.last().unwrap();
+    assert!(
+        december.contains("225,000,407")
+            && december.contains("16.07%")
+            && december.contains("true"),
+        "{december}"
+    );
+    let seasonality = parts.iter().find(|p| p[0] == "seasonality").unwrap();
+    assert!(seasonality
+        .iter()
+        .any(|l| l.starts_with("peakMonths") && l.ends_with("3、12")));
+    assert!(seasonality
+        .iter()
+        .any(|l| l.starts_with("seasonalityStrength") && l.ends_with("12.02%")));
+    assert!(seasonality
+        .iter()
+        .any(|l| l.starts_with("yearsTotal") && l.ends_with("1,400,002,442")));
+}
+
+#[test]
+fn priceband_exports_one_row_per_market_with_prices_and_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = Csv::read(&export(dir.path(), "/skill/priceband", ExportFormat::Csv));
+    assert_eq!(
+        csv.header,
+        [
+            "rank",
+            "countryCode",
+            "countryName",
+            "recent12mTotal",
+            "quantity1",
+            "price1",
+            "band1",
+            "bandZh1",
+            "quantity2",
+            "price2",
+            "band2",
+            "bandZh2",
+            "countryNameEn",
+            "iso3",
+            "iso2",
+            "m49"
+        ]
+    );
+    assert_eq!(csv.rows.len(), 6);
+    assert_eq!(csv.get(0, "price1"), "15000");
+    assert_eq!(csv.get(0, "band1"), "premium");
+    assert_eq!(csv.get(0, "bandZh1"), "高端");
+    assert_eq!(csv.get(1, "price1"), "12500.69");
+    assert_eq!(csv.get(4, "bandZh1"), "性价比");
+    assert_eq!(csv.get(5, "price1"), "");
+    assert_eq!(csv.get(5, "band1"), "");
+    assert_eq!(csv.get(4, "m49"), "036");
+
+    let file = export(dir.path(), "/skill/priceband", ExportFormat::Xlsx);
+    let book: Xlsx<_> = open_workbook(&file).unwrap();
+    assert_eq!(book.sheet_names(), ["priceband", "summary", "priceTrend"]);
+    let summary = sheet(&file, "summary");
+    let at = |key: &str| {
+        summary
+            .iter()
+            .find(|r| r[0] == Data::String(key.into()))
+            .unwrap_or_else(|| panic!("{key}"))[1]
+            .clone()
+    };
+    assert_eq!(at("unit1.median"), Data::Float(11000.0));
+    assert_eq!(at("unit1.unit"), Data::String("台".into()));
+    assert_eq!(
+        at("unit2.reason"),
+        Data::String("目的地使用多个单位 (several units)".into())
+    );
+    assert_eq!(at("marketCount"), Data::Float(6.0));
+    let trend = sheet(&file, "priceTrend");
+    assert_eq!(
+        header(&trend),
+        ["month", "price1", "unit1", "price2", "unit2"]
+    );
+    assert_eq!(trend.len(), 1 + 4);
+    assert_eq!(trend[1][0], Data::String("202409".into()));
+    assert_eq!(trend[1][1], Data::Float(10234.5));
+    assert_eq!(trend[2][1], Data::Empty);
+    assert_eq!(trend[4][2], Data::String("台".into()));
+}
+
+#[test]
+fn priceband_in_the_terminal() {
+    let text = render_table("/skill/priceband", &fixtures::priceband());
+    let parts = blocks(&text);
+    let titles: Vec<&str> = parts[1..].iter().map(|p| p[0]).collect();
+    assert_eq!(
+        titles,
+        ["unit1", "unit2", "markets", "priceTrend1, priceTrend2"],
+        "{text}"
+    );
+    let unit1 = &parts[1];
+    assert!(
+        unit1
+            .iter()
+            .any(|l| l.starts_with("median") && l.ends_with("11,000.00")),
+        "{text}"
+    );
+    let markets = &parts[3];
+    assert_table_aligned(&markets[1..]);
+    let price_end = end_column(markets[1], "price1");
+    let row = |rank: &str| {
+        *markets
+            .iter()
+            .find(|l| l.trim_start().starts_with(rank))
+            .unwrap()
+    };
+    // Prices with two decimals and separators, right-aligned; null as a dash.
+    assert_eq!(end_column(row("2 "), "12,500.69"), price_end, "{text}");
+    assert_eq!(end_column(row("1 "), "15,000.00"), price_end, "{text}");
+    assert_eq!(end_column(row("6 "), "—"), price_end, "{text}");
+    assert!(row("1 ").contains("premium") && row("1 ").contains("高端"));
+    assert!(row("1 ").contains("600,000,000") && row("1 ").contains("40,000"));
+    let trend = &parts[4];
+    assert_table_aligned(&trend[1..]);
+    assert_eq!(trend.len(), 1 + 2 + 4);
+    assert!(
+        trend[3].starts_with("202409") && trend[3].contains("10,234.50") && trend[3].contains("台"),
+        "{text}"
+    );
+    assert!(trend[4].starts_with("202410") && trend[4].contains('—'));
+}
+
+#[test]
+fn seasonality_exports_one_row_per_calendar_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = Csv::read(&export(dir.path(), "/skill/seasonality", ExportFormat::Csv));
+    assert_eq!(csv.rows.len(), 12);
+    let tail = &csv.header[csv.header.len() - 4..];
+    assert_eq!(tail, ["month", "monthTotals", "monthShare", "peak"]);
+    assert_eq!(csv.header[0], "hsCode");
+    assert!(csv.header.contains(&"countryNameEn".to_string()));
+    let profile = fixtures::season_profile();
+    for m in 0..12 {
+        assert_eq!(csv.get(m, "month"), (m + 1).to_string());
+        assert_eq!(
+            csv.get(m, "monthTotals"),
+            fixtures::MONTH_TOTALS[m].to_string()
+        );
+        assert_eq!(
+            csv.get(m, "monthShare").parse::<f64>().unwrap(),
+            profile["monthShare"][m].as_f64().unwrap()
+        );
+        let peak = [3, 12].contains(&(m + 1));
+        assert_eq!(csv.get(m, "peak"), peak.to_string(), "month {}", m + 1);
+        assert_eq!(csv.get(m, "yearsUsed"), "2022、2023、2024");
+        assert_eq!(csv.get(m, "peakMonths"), "3、12");
+        assert_eq!(csv.get(m, "countryCode"), "");
+    }
+    // Without a complete year: 12 rows, shares empty.
+    let out = dir.path().join("none.csv");
+    export_answer(
+        "/skill/seasonality",
+        &fixtures::seasonality_without_a_year(),
+        ExportFormat::Csv,
+        &out,
+    )
+    .unwrap();
+    let csv = Csv::read(&out);
+    assert_eq!(csv.rows.len(), 12);
+    assert!((0..12).all(|m| csv.get(m, "monthShare").is_empty() && csv.get(m, "peak") == "false"));
+    assert_eq!(csv.get(0, "countryName"), "美国");
+
+    let text = render_table("/skill/seasonality", &fixtures::seasonality());
+    let parts = blocks(&text);
+    assert_eq!(parts.len(), 2, "{text}");
+    assert!(parts[0]
+        .iter()
+        .any(|l| l.starts_with("seasonalityStrength") && l.ends_with("12.02%")));
+    assert!(parts[0]
+        .iter()
+        .any(|l| l.starts_with("yearsUsed") && l.ends_with("2022、2023、2024")));
+    assert_eq!(parts[1][0], "by calendar month");
+    assert_table_aligned(&parts[1][1..]);
+    let march = parts[1][2 + 3];
+    assert!(
+        march.trim_start().starts_with("3 ")
+            && march.contains("150,000,074")
+            && march.contains("10.71%")
+            && march.trim_end().ends_with("true"),
+        "{march}"
+    );
+}
+
+#[test]
+fn chapter_exports_one_row_per_heading() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = Csv::read(&export(dir.path(), "/skill/chapter", ExportFormat::Csv));
+    assert_eq!(
+        csv.header,
+        [
+            "rank",
+            "hsCode",
+            "productName",
+            "recent12mTotal",
+            "prev12mTotal",
+            "share",
+            "yoyGrowthRate",
+            "activeCodes",
+            "isSelf"
+        ]
+    );
+    assert_eq!(csv.rows.len(), 5);
+    assert_eq!(csv.get(3, "hsCode"), "8485");
+    assert_eq!(csv.get(3, "isSelf"), "true");
+    assert_eq!(csv.get(0, "isSelf"), "false");
+    let file = export(dir.path(), "/skill/chapter", ExportFormat::Xlsx);
+    let summary = sheet(&file, "summary");
+    let at = |key: &str| {
+        summary
+            .iter()
+            .find(|r| r[0] == Data::String(key.into()))
+            .unwrap()[1]
+            .clone()
+    };
+    assert_eq!(at("selfHeading"), Data::String("8485".into()));
+    assert_eq!(
+        at("chapterName"),
+        Data::String("核反应堆、锅炉、机器、机械器具及其零件".into())
+    );
+    let total = fixtures::chapter(5, 4)["data"]["chapterTotal"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(at("chapterTotal"), Data::Float(total));
+
+    let text = render_table("/skill/chapter", &fixtures::chapter(5, 4));
+    let parts = blocks(&text);
+    let fields = &parts[0];
+    let total_line = fields
+        .iter()
+        .find(|l| l.starts_with("chapterTotal"))
+        .unwrap();
+    assert!(
+        total_line.ends_with(&cnexport_report::group_thousands(
+            &(total as i64).to_string()
+        )),
+        "{total_line}"
+    );
+    assert!(fields
+        .iter()
+        .any(|l| l.starts_with("chapterYoyGrowthRate") && l.ends_with("11.11%")));
+    assert_eq!(parts[1][0], "headings");
+    assert_table_aligned(&parts[1][1..]);
+    // Title, header and rule, then heading k in line 2 + k.
+    assert!(parts[1][2 + 4].contains("8485") && parts[1][2 + 4].contains("true"));
+    assert!(parts[1][2 + 1].contains("43.80%"), "{text}");
+}
+
+#[test]
+fn top_products_with_seasons_and_fastest_growing_markets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.csv");
+    export_answer(
+        "/skill/topProducts",
+        &fixtures::top_products_now(),
+        ExportFormat::Csv,
+        &out,
+    )
+    .unwrap();
+    let csv = Csv::read(&out);
+    assert_eq!(csv.get(0, "peakMonths"), "3、12");
+    assert_eq!(csv.get(0, "nextMonthShare"), "16.07");
+    assert_eq!(csv.get(0, "fastestGrowingMarket.countryCode"), "141");
+    assert_eq!(csv.get(0, "fastestGrowingMarket.iso3"), "VNM");
+    // A null market keeps the columns.
+    assert_eq!(csv.get(1, "fastestGrowingMarket.countryName"), "");
+    assert!(!csv.header.contains(&"fastestGrowingMarket".to_string()));
+
+    let text = render_table("/skill/topProducts", &fixtures::top_products_now());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_table_aligned(&lines);
+    let share_end = end_column(lines[0], "nextMonthShare");
+    assert_eq!(end_column(lines[2], "16.07%"), share_end, "{text}");
+    let growth_end = end_column(lines[0], "fastestGrowingMarket.yoyGrowthRate");
+    assert_eq!(end_column(lines[2], "120.50%"), growth_end, "{text}");
+    assert_eq!(
+        end_column(lines[0], "momGrowthRate"),
+        end_column(lines[2], "-4.20%")
+    );
+}
+
+fn svg_of(path: &str, body: &Value) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.svg");
+    plot_answer(path, body, ChartFormat::Svg, &out).unwrap();
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// The fills of an SVG's circles or rectangles (`tag`), in drawing order.
+fn fills(svg: &str, tag: &str) -> Vec<String> {
+    svg.split(&format!("<{tag} "))
+        .skip(1)
+        .filter_map(|t| Some(t.split("fill=\"").nth(1)?.split('"').next()?.to_string()))
+        .collect()
+}
+
+#[test]
+fn priceband_chart_colours_each_destination_by_band() {
+    let svg = svg_of("/skill/priceband", &fixtures::priceband());
+    // One dot per priced destination, in the band's colour, highest first.
+    let dots = fills(&svg, "circle");
+    assert_eq!(
+        dots,
+        ["#D62728", "#1F77B4", "#1F77B4", "#1F77B4", "#2CA02C"]
+    );
+    for name in [
+        "美国",
+        "日本",
+        "德国",
+        "越南",
+        "澳大利亚",
+        "15,000.00",
+        "12,500.69",
+        "6,000.00",
+    ] {
+        assert!(svg.contains(name), "{name}");
+    }
+    assert!(
+        !svg.contains("瑞士"),
+        "a destination without a price has no dot"
+    );
+    assert!(svg.contains("中位数 11,000.00") && svg.contains("高端") && svg.contains("性价比"));
+    // An outlier is drawn at the axis' end and says so.
+    let svg = svg_of("/skill/priceband", &priceband_with_outlier());
+    assert!(svg.contains("99,999.50 →"));
+
+    // No prices for either unit: nothing to chart, and why.
+    let mut none = fixtures::priceband();
+    for m in none["data"]["markets"].as_array_mut().unwrap() {
+        m["price1"] = Value::Null;
+        m["band1"] = Value::Null;
+    }
+    none["data"]["unit1"]["median"] = Value::Null;
+    none["data"]["unit1"]["reason"] = json!("没有数量 (no quantity reported)");
+    let dir = tempfile::tempdir().unwrap();
+    let err = plot_answer(
+        "/skill/priceband",
+        &none,
+        ChartFormat::Png,
+        &dir.path().join("n.png"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ReportError::NothingToChart { .. }), "{err}");
+    assert!(err.to_string().contains("no quantity reported"), "{err}");
+}
+
+#[test]
+fn seasonality_chart_marks_the_peak_months() {
+    let svg = svg_of("/skill/seasonality", &fixtures::seasonality());
+    let bars: Vec<String> = fills(&svg, "rect")
+        .into_iter()
+        .filter(|f| f == "#FF7F0E" || f == "#1F77B4")
+        .collect();
+    // Two legend squares, then the 12 months: March and December are peaks.
+    let mut expected = vec!["#FF7F0E", "#1F77B4"];
+    expected.extend((1..=12).map(|m| {
+        if m == 3 || m == 12 {
+            "#FF7F0E"
+        } else {
+            "#1F77B4"
+        }
+    }));
+    assert_eq!(bars, expected);
+    assert!(
+        svg.contains("平均占比 8.33%") && svg.contains("旺季 3月、12月") && svg.contains("16.07%")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let err = plot_answer(
+        "/skill/seasonality",
+        &fixtures::seasonality_without_a_year(),
+        ChartFormat::Svg,
+        &dir.path().join("n.svg"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ReportError::NothingToChart { .. }), "{err}");
+    assert!(
+        err.to_string().contains("no complete calendar year"),
+        "{err}"
+    );
+}
+
+#[test]
+fn chapter_chart_highlights_the_queried_heading() {
+    let svg = svg_of("/skill/chapter", &fixtures::chapter(5, 4));
+    let bars: Vec<String> = fills(&svg, "rect")
+        .into_iter()
+        .filter(|f| f == "#FF7F0E" || f == "#1F77B4")
+        .collect();
+    assert_eq!(
+        bars,
+        ["#FF7F0E", "#1F77B4", "#1F77B4", "#1F77B4", "#1F77B4", "#FF7F0E", "#1F77B4"]
+    );
+    // Beyond the rows shown, the queried heading takes the last row, with its rank.
+    let svg = svg_of("/skill/chapter", &fixtures::chapter(40, 33));
+    let bars = fills(&svg, "rect")
+        .into_iter()
+        .filter(|f| f == "#FF7F0E" || f == "#1F77B4")
+        .count();
+    assert_eq!(bars, 2 + 25);
+    assert!(svg.contains("#33 8485 增材制造设备"), "{svg}");
+    assert!(svg.contains("8485 排第 33 / 40（图示 25 个）"));
+}
+
+#[test]
+fn the_no_chart_error_lists_the_new_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = plot_answer(
+        "/skill/markets",
+        &fixtures::markets(),
+        ChartFormat::Svg,
+        &dir.path().join("m.svg"),
+    )
+    .unwrap_err()
+    .to_string();
+    for path in CHARTS {
+        assert!(err.contains(path), "{err}");
+    }
+    let err = export_answer(
+        "/skill/nope",
+        &fixtures::markets(),
+        ExportFormat::Csv,
+        &dir.path().join("x.csv"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("/skill/priceband") && err.contains("/skill/seasonality"),
+        "{err}"
+    );
+}
+
 /// Writes every export and chart to `$CNEXPORT_REPORT_SAMPLE_DIR` for
 /// `tests/check_with_python.sh`; does nothing without it.
 #[test]
@@ -630,7 +1306,7 @@ fn write_samples_for_python() {
             export(&dir, path, format);
         }
     }
-    for path in ["/skill/trend", "/skill/history", "/skill/dashboard"] {
+    for path in CHARTS {
         for format in [ChartFormat::Png, ChartFormat::Svg] {
             let name = path.trim_start_matches("/skill/");
             plot_answer(
@@ -640,6 +1316,33 @@ fn write_samples_for_python() {
                 &dir.join(format!("{name}.{format}")),
             )
             .unwrap();
+            plot_answer(
+                path,
+                &long_named(path),
+                format,
+                &dir.join(format!("{name}-long.{format}")),
+            )
+            .unwrap();
         }
     }
+    for format in [ChartFormat::Png, ChartFormat::Svg] {
+        for (name, path, body) in [
+            ("chapter-many", "/skill/chapter", fixtures::chapter(40, 33)),
+            (
+                "priceband-outlier",
+                "/skill/priceband",
+                priceband_with_outlier(),
+            ),
+        ] {
+            plot_answer(path, &body, format, &dir.join(format!("{name}.{format}"))).unwrap();
+        }
+    }
+}
+
+/// The priceband fixture with the United States paying far above the
+/// band (more than 3 medians, so drawn at the edge of the axis).
+fn priceband_with_outlier() -> Value {
+    let mut body = fixtures::priceband();
+    body["data"]["markets"][0]["price1"] = json!(99999.5);
+    body
 }

@@ -63,6 +63,39 @@ const I18N = {
     marketsCaption: '{name} 的出口市场，共 {n} 个',
     historyCaption: '{country} 近24个月每月出口额',
     openCountry: '查看 {country} 的走势与明细',
+    season: '季节性：各月出口占比',
+    noSeason: '不足一个完整的日历年，暂无季节性数据',
+    seasonAria: '各月出口占比柱状图（{years}）：{list}；旺季 {peaks}',
+    even: '均匀',
+    peakMonths: '旺季月份',
+    none: '无',
+    yearsUsed: '所用年份',
+    strength: '季节性强度',
+    strengthTip: '旺季：占比不低于均匀值的 1.25 倍（10.42%）。季节性强度：要使全年均匀需挪动的出口份额（0 为全年均匀）。',
+    peak: '旺季',
+    growthTitle: '增长最快的市场',
+    growthSum: '{n} 个市场参与排名（上年基数 ≥ {base}）· 基数过低未排名 {low} 个 · 新市场 {neu} 个',
+    growthCaption: '{name} 按同比增长排序的市场',
+    noGrowth: '没有符合基数条件的市场',
+    change: '变化',
+    showAll: '显示全部 {n} 个',
+    showLess: '收起',
+    bandTitle: '价格带：各市场单价',
+    bandCaption: '{name} 各市场近12个月单价与价格带',
+    unitPrice: '单价',
+    band: '价格带',
+    bandSum: '按{unit}计 · 中位数 {median}',
+    bandRule: '高端：单价高于中位数的 1.2 倍；性价比：低于 0.8 倍；其余为中端。',
+    noBand: '无价格带：{reason}',
+    priceTrend: '每月单价（全部市场）',
+    priceAria: '{name}：{from} 至 {to} 每月单价折线图，最高 {max}，最新 {last}',
+    noPrice: '没有可计算单价的月份',
+    chapterTitle: '第 {c} 章的品目结构（近12个月）',
+    chapterSum: '全章 {total} · 同比 ',
+    selfRank: ' · 本品目 {h} 排名第 {r} / {n}',
+    heading: '品目 {h}',
+    noChapter: '本章近12个月没有出口',
+    headingAria: '{name}：占全章 {p}，{amount}，{codes} 个8位编码有出口',
   },
   en: {
     title: 'China Export Statistics',
@@ -124,6 +157,39 @@ const I18N = {
     marketsCaption: 'Markets of {name}, {n} in all',
     historyCaption: 'Monthly exports to {country}, last 24 months',
     openCountry: 'Open the trend and history of {country}',
+    season: 'Seasonality: share of each month',
+    noSeason: 'No complete calendar year yet: no seasonality',
+    seasonAria: 'Share of each month ({years}): {list}; peak months {peaks}',
+    even: 'even',
+    peakMonths: 'Peak months',
+    none: 'none',
+    yearsUsed: 'Years used',
+    strength: 'Seasonality strength',
+    strengthTip: 'Peak: at least 1.25 × an even share (10.42%). Strength: the share of the exports that would have to move to make the year flat (0 = flat).',
+    peak: 'peak',
+    growthTitle: 'Fastest-growing markets',
+    growthSum: '{n} markets ranked (base ≥ {base}) · {low} left out for a low base · {neu} new',
+    growthCaption: 'Markets of {name} by growth',
+    noGrowth: 'No market with a large enough base',
+    change: 'Change',
+    showAll: 'Show all {n}',
+    showLess: 'Show fewer',
+    bandTitle: 'Price bands: unit value by market',
+    bandCaption: 'Unit values and price bands of {name} by market, last 12 months',
+    unitPrice: 'Unit value',
+    band: 'Band',
+    bandSum: 'By {unit} · median {median}',
+    bandRule: 'Premium: above 1.2 × the median; Value: below 0.8 × the median; Mid: in between.',
+    noBand: 'No price band: {reason}',
+    priceTrend: 'Monthly unit value (all markets)',
+    priceAria: '{name}: unit value by month {from} to {to}, highest {max}, latest {last}',
+    noPrice: 'No month with a unit value',
+    chapterTitle: 'Chapter {c} by heading (last 12 months)',
+    chapterSum: 'Chapter total {total} · YoY ',
+    selfRank: ' · heading {h} ranks {r} of {n}',
+    heading: 'Heading {h}',
+    noChapter: 'No exports in this chapter in the last 12 months',
+    headingAria: '{name}: {p} of the chapter, {amount}, {codes} 8-digit codes with exports',
   }
 };
 // Region and bloc keys of the API, with their names.
@@ -153,7 +219,8 @@ const LANG_KEY = 'cnexport.lang';
 const S = {
   lang: 'zh', hs: null, c: null, seq: 0, cseq: 0,
   dash: null, series: null, markets: null, marketsError: null, seriesError: null,
-  trend: null, history: null, countryError: null,
+  trend: null, history: null, countryError: null, cseason: null,
+  growth: null, band: null, chapter: null, all: {},
   sort: { key: 'recent12mTotal', dir: 'desc' },
   results: [], active: -1, searchCtl: null, timer: 0,
 };
@@ -213,7 +280,24 @@ function axisMoney(v) {
   if (zh()) return a >= 1e8 ? trim(v / 1e8) + '亿' : a >= 1e4 ? trim(v / 1e4) + '万' : trim(v);
   return a >= 1e9 ? trim(v / 1e9) + 'bn' : a >= 1e6 ? trim(v / 1e6) + 'm' : a >= 1e3 ? trim(v / 1e3) + 'k' : trim(v);
 }
-const fmtMonth = (m) => (m ? m.slice(0, 4) + '-' + m.slice(4, 6) : '—');
+// A YYYYMM month, as a string or a number (the dashboard's currentMonth is 202412).
+const fmtMonth = (m) => (m || m === 0 ? String(m).slice(0, 4) + '-' + String(m).slice(4, 6) : '—');
+const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const monthName = (m) => (zh() ? m + '月' : MONTHS_EN[m - 1]);
+const BAND_EN = { premium: 'Premium', mid: 'Mid', value: 'Value' };
+// Yuan per unit, 2 decimals.
+function price(v, u) {
+  if (v == null) return '—';
+  return (zh() ? num(v, 2) + ' 元' : 'CNY ' + num(v, 2)) + (u ? '/' + unit(u) : '');
+}
+function signedMoney(v) {
+  if (v == null) return h('span', null, '—');
+  return h('span', { class: v > 0 ? 'up' : v < 0 ? 'down' : '', title: fullMoney(v) },
+    (v > 0 ? '+' : v < 0 ? '−' : '') + money(Math.abs(v)));
+}
+function badge(band, zhLabel) {
+  return band ? h('span', { class: 'badge b-' + band, text: zh() ? zhLabel || band : BAND_EN[band] || band }) : null;
+}
 function growth(v, low) {
   if (v == null) return h('span', { title: t('noBase') }, '—');
   const cls = v > 0 ? 'up' : v < 0 ? 'down' : '';
@@ -282,7 +366,7 @@ async function route() {
   if (!hs) {
     S.hs = null; S.dash = null;
     showError(null);
-    for (const id of ['dashboard', 'markets', 'country']) $(id).hidden = true;
+    for (const id of ['dashboard', 'markets', 'country', 'more', 'chapter']) $(id).hidden = true;
     $('intro').hidden = false;
     return;
   }
@@ -301,17 +385,20 @@ async function loadProduct(hs) {
   S.hs = hs; S.c = null;
   $('loading').hidden = false;
   showError(null);
-  const [d, m, s, f] = await Promise.allSettled([
+  const [d, m, s, f, g, b, c] = await Promise.allSettled([
     api('/skill/dashboard', { hsCode: hs }),
     api('/skill/markets', { hsCode: hs, limit: 1000 }),
     api('/skill/series', { hsCode: hs }),
     api('/skill/search', { q: hs, limit: 5 }), // for the English name
+    api('/skill/growth', { hsCode: hs, limit: 1000 }),
+    api('/skill/priceband', { hsCode: hs, limit: 1000 }),
+    api('/skill/chapter', { hsCode: hs }),
   ]);
   if (seq !== S.seq) return false;
   $('loading').hidden = true;
   if (d.status === 'rejected') {
     S.hs = null; S.dash = null;
-    for (const id of ['dashboard', 'markets', 'country']) $(id).hidden = true;
+    for (const id of ['dashboard', 'markets', 'country', 'more', 'chapter']) $(id).hidden = true;
     showError(d.reason);
     return false;
   }
@@ -322,9 +409,11 @@ async function loadProduct(hs) {
   S.marketsError = m.status === 'rejected' ? m.reason : null;
   S.series = s.status === 'fulfilled' ? s.value : null;
   S.seriesError = s.status === 'rejected' ? s.reason : null;
+  S.growth = settled(g); S.band = settled(b); S.chapter = settled(c); S.all = {};
   document.title = S.dash.hsCode + ' ' + productLabel(S.dash) + ' · ' + t('title');
   renderDashboard();
   renderMarkets();
+  renderMore();
   if (!S.results.length) $('q').value = S.dash.hsCode + ' ' + productLabel(S.dash); // unless a list is open
   return true;
 }
@@ -364,6 +453,7 @@ function renderDashboard() {
   renderBars($('regions'), REGIONS, d.regionBreakdown || {});
   renderBars($('blocs'), BLOCS, d.tradeBlocBreakdown || {});
   renderSeries();
+  seasonChart($('season'), d.seasonality);
 }
 
 function renderBars(box, keys, data) {
@@ -395,27 +485,34 @@ function niceStep(x) {
   const f = x / p;
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * p;
 }
-// A line chart of [{month, amount}] (oldest first) as inline SVG, sized to its box.
+// A line chart of [{month, amount}] (oldest first) as inline SVG, sized to its
+// box. An amount may be null (a gap in the line). opts: name, split (the
+// previous/recent 12 months), and for other values than yuan totals: fmt,
+// full (exact figure, or null), axis, aria (label key), yoy (false), area
+// (false), h (height).
 function lineChart(box, data, opts) {
   box.replaceChildren();
+  const fmt = opts.fmt || money, full = opts.full === undefined ? fullMoney : opts.full;
+  const axis = opts.axis || axisMoney;
   const W = Math.max(280, Math.round(box.clientWidth || 600));
-  const H = W < 520 ? 190 : 240;
-  const max = Math.max(0, ...data.map((p) => p.amount));
+  const H = opts.h || (W < 520 ? 190 : 240);
+  const max = Math.max(0, ...data.map((p) => p.amount || 0));
   const step = niceStep(max / 4);
   const top = Math.max(step, Math.ceil(max / step) * step);
   const ticks = [];
   for (let v = 0; v <= top + step / 2; v += step) ticks.push(v);
-  const L = 12 + 7 * Math.max(...ticks.map((v) => axisMoney(v).length));
+  const L = 12 + 7 * Math.max(...ticks.map((v) => axis(v).length));
   const R = 18, T = 14, B = 26;
   const pw = W - L - R, ph = H - T - B;
   const n = data.length;
   const x = (i) => L + (n <= 1 ? pw / 2 : (i * pw) / (n - 1));
   const y = (v) => T + ph - (v / top) * ph;
-  const last = data[n - 1] || { amount: 0, month: '' };
-  const maxP = data.reduce((a, p) => (p.amount > a.amount ? p : a), data[0] || last);
+  const known = data.filter((p) => p.amount != null);
+  const last = known[known.length - 1] || { amount: null, month: '' };
+  const maxP = known.reduce((a, p) => (p.amount > a.amount ? p : a), known[0] || last);
   const svg = sv('svg', {
     viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
-    'aria-label': t('chartAria', { name: opts.name, from: fmtMonth(data[0] && data[0].month), to: fmtMonth(last.month), max: money(maxP.amount), last: money(last.amount) }),
+    'aria-label': t(opts.aria || 'chartAria', { name: opts.name, from: fmtMonth(data[0] && data[0].month), to: fmtMonth(data[n - 1] && data[n - 1].month), max: fmt(maxP.amount), last: fmt(last.amount) }),
   });
   if (opts.split && n > opts.split) {
     const xs = (x(opts.split - 1) + x(opts.split)) / 2;
@@ -426,7 +523,7 @@ function lineChart(box, data, opts) {
   }
   for (const v of ticks) {
     svg.append(sv('line', { class: v ? 'grid' : 'axis', x1: L, x2: L + pw, y1: y(v), y2: y(v) }));
-    svg.append(sv('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, axisMoney(v)));
+    svg.append(sv('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, axis(v)));
   }
   const every = Math.max(1, Math.ceil((n * 46) / pw));
   data.forEach((p, i) => {
@@ -434,19 +531,27 @@ function lineChart(box, data, opts) {
       svg.append(sv('text', { x: x(i), y: H - 8, 'text-anchor': 'middle' }, p.month.slice(2, 4) + '-' + p.month.slice(4, 6)));
     }
   });
-  if (n) {
-    const pts = data.map((p, i) => `${x(i).toFixed(1)},${y(p.amount).toFixed(1)}`);
-    svg.append(sv('path', { class: 'area', d: `M${x(0).toFixed(1)},${y(0)} L${pts.join(' L')} L${x(n - 1).toFixed(1)},${y(0)} Z` }));
-    svg.append(sv('path', { class: 'line', d: 'M' + pts.join(' L') }));
-    data.forEach((p, i) => {
-      const c = sv('circle', { class: 'dot', cx: x(i).toFixed(1), cy: y(p.amount).toFixed(1), r: n > 18 ? 2.5 : 3.5 });
-      c.append(sv('title', null, fmtMonth(p.month) + ': ' + fullMoney(p.amount)));
-      svg.append(c);
-    });
-  }
+  // One path per run of known points.
+  let d = '', run = [];
+  const flush = () => {
+    if (run.length && opts.area !== false) {
+      svg.append(sv('path', { class: 'area', d: `M${x(run[0]).toFixed(1)},${y(0)} L${run.map((i) => `${x(i).toFixed(1)},${y(data[i].amount).toFixed(1)}`).join(' L')} L${x(run[run.length - 1]).toFixed(1)},${y(0)} Z` }));
+    }
+    if (run.length) d += 'M' + run.map((i) => `${x(i).toFixed(1)},${y(data[i].amount).toFixed(1)}`).join(' L');
+    run = [];
+  };
+  data.forEach((p, i) => { if (p.amount == null) flush(); else run.push(i); });
+  flush();
+  if (d) svg.append(sv('path', { class: 'line', d }));
+  data.forEach((p, i) => {
+    if (p.amount == null) return;
+    const c = sv('circle', { class: 'dot', cx: x(i).toFixed(1), cy: y(p.amount).toFixed(1), r: n > 36 ? 1.8 : n > 18 ? 2.5 : 3.5 });
+    c.append(sv('title', null, fmtMonth(p.month) + ': ' + (full ? full(p.amount) : fmt(p.amount))));
+    svg.append(c);
+  });
   box.append(svg);
-  box.dataset.points = String(n);
-  if (!n) return;
+  box.dataset.points = String(known.length);
+  if (!known.length) return;
   // A readout of one month under the chart: the latest at first, then the
   // one under the pointer or finger, or chosen with ← → on the focused chart.
   const mark = sv('circle', { class: 'mark', r: 5 });
@@ -459,13 +564,14 @@ function lineChart(box, data, opts) {
     cur = Math.max(0, Math.min(n - 1, i));
     const p = data[cur];
     const prev = cur >= 12 ? data[cur - 12] : null;
+    mark.setAttribute('visibility', p.amount == null ? 'hidden' : 'visible');
     mark.setAttribute('cx', x(cur).toFixed(1));
-    mark.setAttribute('cy', y(p.amount).toFixed(1));
+    mark.setAttribute('cy', y(p.amount || 0).toFixed(1));
     guide.setAttribute('x1', x(cur).toFixed(1));
     guide.setAttribute('x2', x(cur).toFixed(1));
-    readout.replaceChildren(h('b', { text: fmtMonth(p.month) }), ' ' + money(p.amount) + ' ',
-      h('small', { text: fullMoney(p.amount) }));
-    if (prev) {
+    readout.replaceChildren(h('b', { text: fmtMonth(p.month) }), ' ' + fmt(p.amount) + ' ',
+      full && p.amount != null ? h('small', { text: full(p.amount) }) : '');
+    if (prev && opts.yoy !== false) {
       readout.append(h('span', null, ' · ' + t('yoyMonth') + ' ',
         growth(prev.amount > 0 ? Math.round((p.amount / prev.amount - 1) * 10000) / 100 : null)));
     }
@@ -481,7 +587,50 @@ function lineChart(box, data, opts) {
   svg.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') { select(cur + (e.key === 'ArrowLeft' ? -1 : 1)); e.preventDefault(); }
   });
-  select(n - 1);
+  select(data.indexOf(last));
+}
+
+// Twelve bars of a seasonality answer's monthShare, the peak months marked
+// and an even share (100/12) as a dashed line, with yearsUsed and the strength.
+function seasonChart(box, s) {
+  box.replaceChildren();
+  if (!s || !Array.isArray(s.monthShare)) {
+    box.append(h('p', { class: 'hint', text: t('noSeason') }));
+    return;
+  }
+  const share = s.monthShare, peaks = s.peakMonths || [];
+  const W = Math.max(280, Math.round(box.clientWidth || 600)), H = W < 520 ? 170 : 200;
+  const even = 100 / 12;
+  const step = niceStep(Math.max(even, ...share.map((v) => v || 0)) / 4);
+  const top = Math.max(step, Math.ceil(Math.max(even * 1.2, ...share.map((v) => v || 0)) / step) * step);
+  const L = 40, R = 46, T = 16, B = 22, pw = W - L - R, ph = H - T - B, bw = pw / 12;
+  const y = (v) => T + ph - (v / top) * ph;
+  const years = (s.yearsUsed || []).length ? s.yearsUsed[0] + (s.yearsUsed.length > 1 ? '–' + s.yearsUsed[s.yearsUsed.length - 1] : '') : '';
+  const peakText = peaks.length ? peaks.map(monthName).join(zh() ? '、' : ', ') : t('none');
+  const svg = sv('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
+    'aria-label': t('seasonAria', { years, list: share.map((v, i) => monthName(i + 1) + ' ' + pct(v)).join(', '), peaks: peakText }) });
+  for (let v = 0; v <= top + step / 2; v += step) {
+    svg.append(sv('line', { class: v ? 'grid' : 'axis', x1: L, x2: L + pw, y1: y(v), y2: y(v) }));
+    svg.append(sv('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, String(+v.toFixed(2)) + '%'));
+  }
+  share.forEach((v, i) => {
+    const m = i + 1, pk = peaks.includes(m), bx = L + i * bw + bw * 0.15;
+    const r = sv('rect', { class: pk ? 'sbar peak' : 'sbar', x: bx.toFixed(1), y: y(v || 0).toFixed(1), width: (bw * 0.7).toFixed(1),
+      height: Math.max(0, ph - (y(v || 0) - T)).toFixed(1), 'data-month': m });
+    r.append(sv('title', null, monthName(m) + ': ' + pct(v) + (s.monthTotals ? ', ' + fullMoney(s.monthTotals[i]) : '') + (pk ? ' · ' + t('peak') : '')));
+    svg.append(r);
+    if (pk) svg.append(sv('text', { class: 'peak-mark', x: (bx + bw * 0.35).toFixed(1), y: (y(v) - 4).toFixed(1), 'text-anchor': 'middle' }, '▲'));
+    svg.append(sv('text', { x: (bx + bw * 0.35).toFixed(1), y: H - 6, 'text-anchor': 'middle', class: pk ? 'peak-label' : null }, W >= 480 ? monthName(m) : String(m)));
+  });
+  svg.append(sv('line', { class: 'even', x1: L, x2: L + pw, y1: y(even).toFixed(1), y2: y(even).toFixed(1) }));
+  const ev = sv('text', { class: 'legend', x: L + pw + 4, y: (y(even) - 3).toFixed(1) }, t('even'));
+  ev.append(sv('tspan', { x: L + pw + 4, dy: '1.2em' }, pct(even)));
+  svg.append(ev);
+  box.append(svg, h('dl', { class: 'figures small' },
+    figure('peakMonths', t('peakMonths'), peakText, null, peaks.join(',')),
+    figure('yearsUsed', t('yearsUsed'), years, null, (s.yearsUsed || []).join(',')),
+    figure('seasonalityStrength', t('strength'), s.seasonalityStrength == null ? '—' : num(s.seasonalityStrength, 2), null, s.seasonalityStrength)),
+  h('p', { class: 'hint', text: t('strengthTip') }));
 }
 
 // ---- markets ----------------------------------------------------------
@@ -489,7 +638,7 @@ const collator = () => new Intl.Collator('zh-CN-u-co-pinyin');
 function sortedMarkets() {
   const { key, dir } = S.sort;
   const total = (S.dash && S.dash.recent12mGlobalTotal) || 0;
-  const rows = (S.markets || []).map((r) => ({ ...r, share: total ? (r.recent12mTotal / total) * 100 : null }));
+  const rows = (S.markets || []).map((r) => ({ ...r, share: r.share !== undefined ? r.share : total ? (r.recent12mTotal / total) * 100 : null }));
   const sign = dir === 'asc' ? 1 : -1;
   const col = collator();
   rows.sort((a, b) => {
@@ -512,13 +661,13 @@ function renderMarkets() {
     else th.removeAttribute('aria-sort');
   }
   if (S.marketsError) {
-    tbody.replaceChildren(h('tr', null, h('td', { colspan: '6', class: 'error', text: errorText(S.marketsError) })));
+    tbody.replaceChildren(h('tr', null, h('td', { colspan: '7', class: 'error', text: errorText(S.marketsError) })));
     return;
   }
   const rows = sortedMarkets();
   $('markets-caption').textContent = t('marketsCaption', { name: productLabel(S.dash), n: rows.length });
   if (!rows.length) {
-    tbody.replaceChildren(h('tr', null, h('td', { colspan: '6', text: t('noMarkets') })));
+    tbody.replaceChildren(h('tr', null, h('td', { colspan: '7', text: t('noMarkets') })));
     return;
   }
   tbody.replaceChildren(...rows.map((r) => h('tr', { 'data-code': r.countryCode, class: r.countryCode === S.c ? 'current' : null },
@@ -530,7 +679,118 @@ function renderMarkets() {
     h('td', { class: 'num', title: fullMoney(r.recent12mTotal), 'data-value': String(r.recent12mTotal), text: money(r.recent12mTotal) }),
     h('td', { class: 'num', text: pct(r.share == null ? null : Math.round(r.share * 100) / 100) }),
     h('td', { class: 'num hide-s', text: money(Math.round(r.monthlyAvg)) }),
+    h('td', { class: 'num' }, r.yoyGrowthRate === undefined ? '—' : growth(r.yoyGrowthRate, r.lowBase)),
     h('td', { class: 'num' }, growth(r.threeYearCAGR)))));
+}
+
+// ---- growth markets, price bands, chapter -------------------------------
+// A settled request's answer, or its error.
+const settled = (r) => (r.status === 'fulfilled' ? { data: r.value } : { error: r.reason });
+const countryLink = (r) => [h('a', { href: hashFor(S.hs, r.countryCode), title: t('openCountry', { country: cname(r) }), text: cname(r) }),
+  h('span', { class: 'cc', text: r.countryCode })];
+// A table body of rows (10 at first, then a button for all of them) or one message row.
+function fillTable(id, rows, cols, empty, make) {
+  const tbody = $(id).tBodies[0];
+  const old = $(id + '-more');
+  if (old) old.remove();
+  if (!rows.length) { tbody.replaceChildren(h('tr', null, h('td', { colspan: String(cols), text: empty }))); return; }
+  const all = S.all[id] || rows.length <= 12;
+  tbody.replaceChildren(...(all ? rows : rows.slice(0, 10)).map(make));
+  if (rows.length <= 12) return;
+  $(id).parentNode.after(h('p', { id: id + '-more', class: 'more' }, h('button', { type: 'button', 'aria-expanded': String(!!S.all[id]), 'aria-controls': id,
+    onclick: () => { S.all[id] = !S.all[id]; fillTable(id, rows, cols, empty, make); $(id + '-more').querySelector('button').focus(); } },
+  S.all[id] ? t('showLess') : t('showAll', { n: num(rows.length) }))));
+}
+function errorRow(id, cols, e) {
+  fillTable(id, [], cols, '', null);
+  $(id).tBodies[0].rows[0].cells[0].replaceChildren(h('span', { class: 'error', text: errorText(e) }));
+}
+function renderMore() {
+  $('more').hidden = !S.dash;
+  $('chapter').hidden = !S.dash;
+  if (!S.dash) return;
+  renderGrowth(); renderBand(); renderChapter();
+}
+function renderGrowth() {
+  const g = S.growth || {};
+  const sum = $('growth-sum');
+  if (g.error) { sum.textContent = ''; errorRow('growth-table', 5, g.error); return; }
+  const d = g.data;
+  if (!d) return;
+  sum.textContent = t('growthSum', { n: num(d.marketCount || 0), base: money(d.minBase), low: num(d.excludedLowBase || 0), neu: num(d.newMarkets || 0) });
+  $('growth-caption').textContent = t('growthCaption', { name: productLabel(S.dash) });
+  fillTable('growth-table', d.markets || [], 5, t('noGrowth'), (r) => h('tr', { 'data-code': r.countryCode },
+    h('td', { class: 'num', text: String(r.rank) }),
+    h('td', null, ...countryLink(r)),
+    h('td', { class: 'num', title: fullMoney(r.recent12mTotal), text: pct(r.share) }),
+    h('td', { class: 'num' }, signedMoney(r.change)),
+    h('td', { class: 'num', 'data-value': r.yoyGrowthRate == null ? '' : String(r.yoyGrowthRate) }, growth(r.yoyGrowthRate))));
+}
+function renderBand() {
+  const b = S.band || {};
+  const sum = $('band-sum');
+  const chart = $('price-chart');
+  $('h-price').hidden = !!b.error;
+  if (b.error) { sum.replaceChildren(); chart.replaceChildren(); errorRow('band-table', 4, b.error); return; }
+  const d = b.data;
+  if (!d) return;
+  // One line per unit: its median and counts, or why it has no band.
+  const units = [1, 2].filter((n) => d['unit' + n] && (n === 1 || d['unit' + n].unit));
+  sum.replaceChildren(...units.map((n) => {
+    const u = d['unit' + n];
+    if (u.unit == null || u.median == null) {
+      return h('p', { class: 'hint', 'data-unit': String(n) }, t('noBand', { reason: u.reason || t('none') }));
+    }
+    return h('p', { class: 'bandsum', 'data-unit': String(n), 'data-median': String(u.median) },
+      t('bandSum', { unit: unit(u.unit), median: price(u.median, u.unit) }), ' ',
+      ...[['premium', '高端', u.premiumCount], ['mid', '中端', u.midCount], ['value', '性价比', u.valueCount]]
+        .map(([k, z, n]) => h('span', { class: 'nw' }, badge(k, z), ' ' + num(n || 0) + ' ')));
+  }));
+  if (units.some((n) => d['unit' + n].median != null)) sum.append(h('p', { class: 'hint', text: t('bandRule') }));
+  $('band-caption').textContent = t('bandCaption', { name: productLabel(S.dash) });
+  const u1 = d.unit1 && d.unit1.unit, u2 = d.unit2 && d.unit2.unit;
+  fillTable('band-table', d.markets || [], 4, t('noMarkets'), (r) => h('tr', { 'data-code': r.countryCode },
+    h('td', null, ...countryLink(r)),
+    h('td', { class: 'num hide-s', title: fullMoney(r.recent12mTotal), text: money(r.recent12mTotal) }),
+    h('td', { class: 'num', 'data-value': r.price1 == null ? '' : String(r.price1) }, price(r.price1, u1),
+      u2 ? h('small', { class: 'p2', text: price(r.price2, u2) }) : null),
+    h('td', null, badge(r.band1, r.bandZh1) || '—', u2 && r.band2 ? h('small', { class: 'p2' }, badge(r.band2, r.bandZh2)) : null)));
+  const trend = (d.priceTrend1 || []).map((p) => ({ month: p.month, amount: p.price }));
+  const tu = (d.priceTrend1 || []).reduce((a, p) => p.unit || a, u1);
+  if (!trend.some((p) => p.amount != null)) { chart.replaceChildren(h('p', { class: 'hint', text: t('noPrice') })); return; }
+  lineChart(chart, trend, { name: productLabel(S.dash), fmt: (v) => price(v, tu), full: null, axis: (v) => String(+v.toFixed(2)),
+    aria: 'priceAria', yoy: false, area: false, h: 160 });
+}
+function renderChapter() {
+  const c = S.chapter || {};
+  const box = $('chapter-bars');
+  const sum = $('chapter-sum');
+  if (c.error) {
+    $('h-chapter').textContent = t('chapterTitle', { c: S.hs.slice(0, 2) });
+    sum.replaceChildren();
+    box.replaceChildren(h('p', { class: 'error', text: errorText(c.error) }));
+    return;
+  }
+  const d = c.data;
+  if (!d) return;
+  $('h-chapter').textContent = t('chapterTitle', { c: d.chapter }) + (d.chapterName ? ' · ' + d.chapterName : '');
+  sum.replaceChildren(t('chapterSum', { total: money(d.chapterTotal) }), growth(d.chapterYoyGrowthRate),
+    d.selfRank ? t('selfRank', { h: d.selfHeading, r: num(d.selfRank), n: num(d.headingCount) }) : '');
+  const rows = d.headings || [];
+  if (!rows.length) { box.replaceChildren(h('p', { class: 'hint', text: t('noChapter') })); return; }
+  const top = Math.max(...rows.map((r) => r.share || 0)) || 1;
+  box.replaceChildren(...rows.map((r) => {
+    const name = productLabel(r) === t('group', { n: 4 }) ? t('heading', { h: r.hsCode }) : r.hsCode + ' ' + productLabel(r);
+    const fill = h('span', { class: 'fill' });
+    fill.style.width = Math.max(0, Math.min(100, ((r.share || 0) / top) * 100)) + '%';
+    fill.style.minWidth = r.share > 0 ? '2px' : '0';
+    return h('div', { class: r.isSelf ? 'bar self' : 'bar', 'data-key': r.hsCode, 'data-share': String(r.share), 'aria-current': r.isSelf ? 'true' : null },
+      h('a', { class: 'lbl', href: hashFor(r.hsCode, null), title: name, text: name }),
+      h('span', { class: 'track', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(r.share || 0),
+        'aria-label': t('headingAria', { name, p: pct(r.share), amount: money(r.recent12mTotal), codes: num(r.activeCodes || 0) }) }, fill),
+      h('span', { class: 'pct', text: pct(r.share) }),
+      h('span', { class: 'pct hide-s' }, growth(r.yoyGrowthRate)));
+  }));
 }
 function onSort(key) {
   if (S.sort.key === key) S.sort.dir = S.sort.dir === 'asc' ? 'desc' : 'asc';
@@ -543,11 +803,13 @@ async function loadCountry(hs, c, scroll) {
   const seq = ++S.cseq;
   S.c = c;
   highlightRow();
-  const [tr, hi] = await Promise.allSettled([
+  const [tr, hi, se] = await Promise.allSettled([
     api('/skill/trend', { hsCode: hs, countryCode: c }),
     api('/skill/history', { hsCode: hs, countryCode: c }),
+    api('/skill/seasonality', { hsCode: hs, countryCode: c }),
   ]);
   if (seq !== S.cseq) return;
+  S.cseason = settled(se);
   S.trend = tr.status === 'fulfilled' ? tr.value : null;
   S.history = hi.status === 'fulfilled' ? hi.value : null;
   S.countryError = tr.status === 'rejected' ? tr.reason : hi.status === 'rejected' ? hi.reason : null;
@@ -580,10 +842,14 @@ function renderCountry() {
   if (S.countryError) {
     chart.replaceChildren(h('p', { class: 'error', role: 'alert', text: errorText(S.countryError) }));
     stats.replaceChildren();
+    $('country-season').replaceChildren();
     tbody.replaceChildren();
     return;
   }
   lineChart(chart, S.trend.monthlyData, { name });
+  const cs = S.cseason || {};
+  if (cs.error) $('country-season').replaceChildren(h('p', { class: 'error', text: errorText(cs.error) }));
+  else seasonChart($('country-season'), cs.data);
   const hi = S.history;
   const ss = hi.summaryStats || {};
   const figs = [
@@ -689,7 +955,7 @@ function applyLang() {
   b.setAttribute('lang', zh() ? 'en' : 'zh-CN');
   document.title = S.dash ? S.dash.hsCode + ' ' + productLabel(S.dash) + ' · ' + t('title') : t('title');
   if (S.dash && !S.results.length) $('q').value = S.dash.hsCode + ' ' + productLabel(S.dash);
-  if (S.dash) { renderDashboard(); renderMarkets(); }
+  if (S.dash) { renderDashboard(); renderMarkets(); renderMore(); }
   if (S.c && (S.trend || S.countryError)) renderCountry();
   if (S.results.length) renderResults();
 }
@@ -718,6 +984,8 @@ function init() {
       if (window.innerWidth === lastW) return;
       lastW = window.innerWidth;
       if (S.series) renderSeries();
+      if (S.dash) { seasonChart($('season'), S.dash.seasonality); renderBand(); }
+      if (S.c && S.cseason && S.cseason.data) seasonChart($('country-season'), S.cseason.data);
       if (S.trend && !S.countryError) lineChart($('trend-chart'), S.trend.monthlyData, { name: cname(S.trend) });
     }, 150);
   });

@@ -251,7 +251,9 @@ mod tests {
     #[test]
     fn small_assets() {
         let total = INDEX_HTML.len() + APP_JS.len() + APP_CSS.len() + FAVICON_SVG.len();
-        assert!(total < 64 * 1024, "the page weighs {total} bytes");
+        // Four views of issue 14 (seasonality, growth markets, price bands,
+        // chapter) took it from 45 to about 66 KB; gzipped it is a third of that.
+        assert!(total < 80 * 1024, "the page weighs {total} bytes");
     }
 
     #[test]
