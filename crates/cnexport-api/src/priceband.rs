@@ -132,18 +132,18 @@ pub struct PricedMarket {
     /// yuan, months M-11..M
     #[schema(format = "yuan")]
     pub recent12m_total: i64,
-    /// first quantity, months M-11..M
+    /// first quantity, months M-11..M (null unless the facts use exactly one first unit)
     #[schema(format = "quantity")]
-    pub quantity1: i64,
+    pub quantity1: Option<i64>,
     /// yuan per first unit (null: no quantity, or no band for the unit)
     #[schema(format = "decimal")]
     pub price1: Option<f64>,
     pub band1: Option<Band>,
     /// 高端, 中端 or 性价比
     pub band_zh1: Option<&'static str>,
-    /// second quantity, months M-11..M
+    /// second quantity, months M-11..M (null unless the facts use exactly one second unit)
     #[schema(format = "quantity")]
-    pub quantity2: i64,
+    pub quantity2: Option<i64>,
     /// yuan per second unit
     #[schema(format = "decimal")]
     pub price2: Option<f64>,
@@ -164,7 +164,7 @@ pub struct PricedMarket {
 pub struct MonthPrice {
     /// YYYYMM
     pub month: String,
-    /// yuan per unit, 2 decimals (null: no quantity, or several units that month)
+    /// yuan per unit, 2 decimals (null: no quantity, no unit, or several units that month)
     #[schema(format = "decimal")]
     pub price: Option<f64>,
     /// the month's unit
@@ -328,11 +328,11 @@ impl Handler for Priceband {
                 country_code: code.clone(),
                 country_name: info.name_zh,
                 recent12m_total: *recent12,
-                quantity1: *q1,
+                quantity1: matches!(units1, Units::One(_)).then_some(*q1),
                 price1: p1[i].map(|x| x.0),
                 band1: p1[i].map(|x| x.1),
                 band_zh1: p1[i].map(|x| x.1.name_zh()),
-                quantity2: *q2,
+                quantity2: matches!(units2, Units::One(_)).then_some(*q2),
                 price2: p2[i].map(|x| x.0),
                 band2: p2[i].map(|x| x.1),
                 band_zh2: p2[i].map(|x| x.1.name_zh()),
@@ -356,7 +356,7 @@ impl Handler for Priceband {
                     let value = row.map_or(0, |r| r.value);
                     MonthPrice {
                         month: m.to_string(),
-                        price: if q > 0 && !mixed {
+                        price: if q > 0 && !mixed && unit.is_some() {
                             ratio_2dp(value as i128, q as i128)
                         } else {
                             None

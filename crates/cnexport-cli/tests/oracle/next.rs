@@ -11,7 +11,7 @@
 //! inequalities, and only the figures served rounded go through
 //! `round_div`.
 
-use super::compare::{ANY, NON_NULL};
+use super::compare::NON_NULL;
 use super::{cents_json, growth, month_text, percent, round_div, Cents, Oracle, View};
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
@@ -266,8 +266,9 @@ impl Oracle {
         let mut units = Vec::new();
         // Per unit N and row: (price, band, Chinese band), None without a price.
         let mut per_row: Vec<Vec<Option<PricedRow>>> = Vec::new();
-        let mut banded = [false; 2];
-        for (n, has_band) in banded.iter_mut().enumerate() {
+        // Whether unit N is exactly one unit over recent12.
+        let mut single = [false; 2];
+        for (n, has_single) in single.iter_mut().enumerate() {
             let unit_sets = if n == 0 { &v.units1 } else { &v.units2 };
             let mut seen = std::collections::BTreeSet::new();
             for k in from.max(v.first)..=to {
@@ -275,6 +276,7 @@ impl Oracle {
             }
             let quantity = |r: &(String, i64, i64, i64)| if n == 0 { r.2 } else { r.3 };
             let one_unit = seen.len() == 1;
+            *has_single = one_unit;
             let mut prices: Vec<Fraction> = Vec::new();
             if one_unit {
                 for r in &rows {
@@ -323,7 +325,6 @@ impl Oracle {
                 };
                 entries.push(entry);
             }
-            *has_band = med.is_some();
             if seen.len() > 1 {
                 notes.push("priceband: several units (no band)");
             } else if seen.is_empty() {
@@ -375,10 +376,11 @@ impl Oracle {
                 for n in 0..2 {
                     let suffix = n + 1;
                     let q = if n == 0 { r.2 } else { r.3 };
-                    // The quantity is only defined in a unit that has a band.
+                    // A quantity is a sum in one unit: null when the
+                    // destinations' facts use several units or none.
                     o.insert(
                         format!("quantity{suffix}"),
-                        if banded[n] { json!(q) } else { json!(ANY) },
+                        if single[n] { json!(q) } else { Value::Null },
                     );
                     let (price, b, zh) = match &per_row[n][i] {
                         Some((p, b, zh)) => (p.clone(), json!(b), json!(zh)),
@@ -403,9 +405,9 @@ impl Oracle {
             for k in v.first..=v.latest {
                 let i = (k - v.first) as usize;
                 let unit = (sets[i].len() == 1).then(|| sets[i].iter().next().cloned());
-                // contract 4.17: null when the quantity is 0 or the month mixes
-                // units (a month without a unit but with a quantity is priced).
-                let price = if sets[i].len() <= 1 && q[i] > 0 {
+                // contract 4.17: null when the quantity is 0, or the month
+                // has no unit or mixes units.
+                let price = if sets[i].len() == 1 && q[i] > 0 {
                     cents_json(Some(round_div(v.global(k) as i128 * 100, q[i] as i128)))
                 } else {
                     if sets[i].is_empty() && q[i] > 0 {
