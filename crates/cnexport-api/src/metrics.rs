@@ -18,6 +18,22 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// What topProducts ranks a code by (the few columns it reads of every
+/// code of a level).
+struct Ranked {
+    hs_code: String,
+    recent12: i64,
+    prev12: i64,
+    yoy: Option<f64>,
+    active: i64,
+    top3: Option<f64>,
+    peak_months: u16,
+    next_month_share: Option<f64>,
+    /// (recent12, prev12) of the regionFilter's region (the global windows
+    /// without one).
+    region: (i64, i64),
+}
+
 /// One `hs_base_metrics` row, as read.
 struct Metrics {
     hs_code: String,
@@ -535,22 +551,51 @@ impl Handler for TopProducts {
         // threshold) so that tiny bases do not top them.
         let min_base = p.min_base.unwrap_or(threshold);
         let latest: Month = latest_month(conn)?;
-        let mut st = conn.prepare_cached(
-            "SELECT * FROM hs_base_metrics WHERE as_of_month = ?1 AND level = ?2",
-        )?;
-        let all: Vec<Metrics> = st
-            .query_map(params![latest.yyyymm(), p.level.0], read_metrics)?
+        // The ranking reads the few columns it ranks by (a level has up to
+        // ~25,000 codes); the page's rows are then read whole.
+        let region_column = region.map_or("recent12m_global", |i| Region::ALL[i].column());
+        let (region_total, region_prev) = if region.is_some() {
+            (
+                format!("{region_column}_total"),
+                format!("{region_column}_prev_total"),
+            )
+        } else {
+            (
+                "recent12m_global_total".to_string(),
+                "prev12m_global_total".to_string(),
+            )
+        };
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT hs_code, recent12m_global_total, prev12m_global_total, yoy_growth_rate,
+                    active_countries_count, top3_concentration_percent, peak_months,
+                    next_month_share, {region_total}, {region_prev}
+             FROM hs_base_metrics WHERE as_of_month = ?1 AND level = ?2"
+        ))?;
+        let all: Vec<Ranked> = st
+            .query_map(params![latest.yyyymm(), p.level.0], |r| {
+                Ok(Ranked {
+                    hs_code: r.get(0)?,
+                    recent12: r.get(1)?,
+                    prev12: r.get(2)?,
+                    yoy: r.get(3)?,
+                    active: r.get(4)?,
+                    top3: r.get(5)?,
+                    peak_months: r.get::<_, i64>(6)? as u16,
+                    next_month_share: r.get(7)?,
+                    region: (r.get(8)?, r.get(9)?),
+                })
+            })?
             .collect::<Result<_, _>>()?;
         let growth_sort = p.sort_by == ProductSort::Growth;
         let next_month = latest.plus(1).month();
         let next_bit = 1u16 << (next_month - 1);
         // (metrics, ranking total, ranking growth, its base)
-        let mut candidates: Vec<(Metrics, i64, Option<f64>, i64)> = all
+        let mut candidates: Vec<(Ranked, i64, Option<f64>, i64)> = all
             .into_iter()
             .map(|m| {
                 let (total, growth, base) = match region {
-                    Some(i) => {
-                        let (r, prev) = m.regions[i];
+                    Some(_) => {
+                        let (r, prev) = m.region;
                         (r, growth_pct(r as i128, prev as i128), prev)
                     }
                     None => (m.recent12, m.yoy, m.prev12),
@@ -591,13 +636,17 @@ impl Handler for TopProducts {
         });
         let total_count = candidates.len();
         let mut names = conn.prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?;
+        let mut row = conn.prepare_cached(
+            "SELECT * FROM hs_base_metrics WHERE hs_code = ?1 AND as_of_month = ?2",
+        )?;
         let mut out = Vec::new();
-        for (i, (m, total, growth, base)) in candidates
+        for (i, (ranked, total, growth, base)) in candidates
             .iter()
             .enumerate()
             .skip(p.offset.0)
             .take(p.limit.0)
         {
+            let m = &row.query_row(params![ranked.hs_code, latest.yyyymm()], read_metrics)?;
             let name: Option<String> = names
                 .query_row([&m.hs_code], |r| r.get("name_zh"))
                 .optional()?

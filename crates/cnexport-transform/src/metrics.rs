@@ -66,7 +66,9 @@ struct CodeSeries {
     partners: Vec<PartnerCode>,
     values: Vec<i64>,
     quantity1: Vec<i64>,
-    quantity2: Vec<i64>,
+    /// Per partner: the second quantity of the latest 12 months (the only
+    /// window it is needed in: `hs_count_month.quantity2`).
+    recent_quantity2: Vec<i64>,
     /// Per month, all countries.
     month_quantity1: Vec<i64>,
     month_quantity2: Vec<i64>,
@@ -83,7 +85,7 @@ impl CodeSeries {
             partners: Vec::new(),
             values: Vec::new(),
             quantity1: Vec::new(),
-            quantity2: Vec::new(),
+            recent_quantity2: Vec::new(),
             month_quantity1: vec![0; months],
             month_quantity2: vec![0; months],
             units1: vec![Units::Nothing; months],
@@ -99,11 +101,8 @@ impl CodeSeries {
         &self.quantity1[c * self.months..(c + 1) * self.months]
     }
 
-    fn country_quantity2(&self, c: usize) -> &[i64] {
-        &self.quantity2[c * self.months..(c + 1) * self.months]
-    }
-
     /// The sum of several codes' series (a roll-up); countries sorted.
+    #[inline(never)]
     fn roll_up(code: String, level: u8, months: usize, members: &[CodeSeries]) -> CodeSeries {
         let mut s = CodeSeries::empty(code, level, months);
         // The countries of all members, sorted, each once; then a slot per
@@ -117,7 +116,7 @@ impl CodeSeries {
         let slot = |p: PartnerCode| partners.binary_search(&p).unwrap_or(0);
         s.values = vec![0; partners.len() * months];
         s.quantity1 = vec![0; partners.len() * months];
-        s.quantity2 = vec![0; partners.len() * months];
+        s.recent_quantity2 = vec![0; partners.len()];
         for m in members {
             for (c, p) in m.partners.iter().enumerate() {
                 let at = slot(*p) * months;
@@ -133,12 +132,7 @@ impl CodeSeries {
                 {
                     *a += b;
                 }
-                for (a, b) in s.quantity2[at..at + months]
-                    .iter_mut()
-                    .zip(m.country_quantity2(c))
-                {
-                    *a += b;
-                }
+                s.recent_quantity2[slot(*p)] += m.recent_quantity2[c];
             }
             for i in 0..months {
                 s.month_quantity1[i] += m.month_quantity1[i];
@@ -340,6 +334,7 @@ fn chapter_rows(
 /// Sets `active_codes` of every base row: 1 for an 8-digit code with
 /// exports in recent12, and for a roll-up the number of such codes under
 /// it. Rows are in code order, each code with the same run of as-of months.
+#[inline(never)]
 fn count_active_codes(all: &[CodeSeries], base: &mut [BaseMetricsRow]) {
     let per_code = if all.is_empty() {
         0
@@ -370,6 +365,7 @@ fn count_active_codes(all: &[CodeSeries], base: &mut [BaseMetricsRow]) {
 }
 
 /// The code's months with a fact, all destinations together.
+#[inline(never)]
 fn monthly_rows(
     s: &CodeSeries,
     code: &Arc<str>,
@@ -407,6 +403,7 @@ fn monthly_rows(
 }
 
 /// A 2- or 4-digit roll-up's months with a value, per destination.
+#[inline(never)]
 fn country_monthly_rows(
     s: &CodeSeries,
     code: &Arc<str>,
@@ -453,6 +450,7 @@ fn season_months(cal: &Calendar) -> Vec<Vec<(u8, usize)>> {
         .collect()
 }
 
+#[inline(never)]
 fn series_of_code(facts: &[MonthlyFact], cal: &Calendar) -> CodeSeries {
     let months = cal.months();
     let mut s = CodeSeries::empty(facts[0].hs_code.to_string(), 8, months);
@@ -461,13 +459,15 @@ fn series_of_code(facts: &[MonthlyFact], cal: &Calendar) -> CodeSeries {
             s.partners.push(f.partner);
             s.values.resize(s.values.len() + months, 0);
             s.quantity1.resize(s.quantity1.len() + months, 0);
-            s.quantity2.resize(s.quantity2.len() + months, 0);
+            s.recent_quantity2.push(0);
         }
         let i = cal.index(f.month);
         let at = (s.partners.len() - 1) * months + i;
         s.values[at] += f.value;
         s.quantity1[at] += f.quantity1;
-        s.quantity2[at] += f.quantity2;
+        if i + 12 >= months {
+            *s.recent_quantity2.last_mut().unwrap_or(&mut 0) += f.quantity2;
+        }
         s.month_quantity1[i] += f.quantity1;
         s.month_quantity2[i] += f.quantity2;
         s.units1[i].add(f.unit1);
@@ -485,13 +485,13 @@ struct Scratch {
     values: Vec<i64>,
     active: Vec<u32>,
     quantity1: Vec<i64>,
-    quantity2: Vec<i64>,
     global: Vec<i64>,
     /// Per month, the destinations with a value > 0.
     countries: Vec<u32>,
 }
 
 impl Scratch {
+    #[inline(never)]
     fn prepare(&mut self, s: &CodeSeries) {
         let months = s.months;
         self.stride = months + 1;
@@ -499,36 +499,30 @@ impl Scratch {
         self.values.clear();
         self.active.clear();
         self.quantity1.clear();
-        self.quantity2.clear();
         self.values.reserve(n * self.stride);
         self.active.reserve(n * self.stride);
         self.quantity1.reserve(n * self.stride);
-        self.quantity2.reserve(n * self.stride);
         self.global.clear();
         self.global.resize(months, 0);
         self.countries.clear();
         self.countries.resize(months, 0);
         for c in 0..n {
-            let (mut v, mut a, mut q, mut q2) = (0i64, 0u32, 0i64, 0i64);
+            let (mut v, mut a, mut q) = (0i64, 0u32, 0i64);
             self.values.push(0);
             self.active.push(0);
             self.quantity1.push(0);
-            self.quantity2.push(0);
-            for (i, ((x, y), z)) in s
+            for (i, (x, y)) in s
                 .country_values(c)
                 .iter()
                 .zip(s.country_quantity1(c))
-                .zip(s.country_quantity2(c))
                 .enumerate()
             {
                 v += x;
                 a += (*x > 0) as u32;
                 q += y;
-                q2 += z;
                 self.values.push(v);
                 self.active.push(a);
                 self.quantity1.push(q);
-                self.quantity2.push(q2);
                 self.global[i] += x;
                 self.countries[i] += (*x > 0) as u32;
             }
@@ -552,12 +546,6 @@ impl Scratch {
     fn window_quantity1(&self, c: usize, end: usize, len: usize) -> i64 {
         let row = c * self.stride;
         self.quantity1[row + end + 1] - self.quantity1[row + end + 1 - len]
-    }
-
-    #[inline]
-    fn window_quantity2(&self, c: usize, end: usize, len: usize) -> i64 {
-        let row = c * self.stride;
-        self.quantity2[row + end + 1] - self.quantity2[row + end + 1 - len]
     }
 }
 
@@ -589,6 +577,7 @@ fn concentration(total: i64, squares: i128) -> (Option<f64>, Option<f64>) {
     (ratio_2dp(squares * 10_000, t2), ratio_2dp(t2, squares))
 }
 
+#[inline(never)]
 fn base_rows(
     s: &CodeSeries,
     code: &Arc<str>,
@@ -775,6 +764,7 @@ fn base_rows(
     }
 }
 
+#[inline(never)]
 fn count_rows(
     s: &CodeSeries,
     code: &Arc<str>,
@@ -821,7 +811,7 @@ fn count_rows(
             } else {
                 0
             },
-            quantity2: sums.window_quantity2(c, t, len),
+            quantity2: s.recent_quantity2[c],
         });
     }
 }
