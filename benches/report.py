@@ -209,10 +209,13 @@ def main():
     out["targets"] = targets
     mixes = ("dashboard", "growth", "priceband", "chapter", "seasonality", "seasonality_country",
              "series_history", "series_history_country", "top_chance", "top_season")
-    ep = {k: wrk(r(f"wrk_ep_{k}.txt")) for k in mixes}
-    if any(ep.values()):
+    for prefix, title in (("ep", "with the answer cache (default; after the warm-up mostly hits)"),
+                          ("nocache", "without the answer cache (--cache-mb 0: every request reads the database)")):
+        ep = {k: wrk(r(f"wrk_{prefix}_{k}.txt")) for k in mixes}
+        if not any(ep.values()):
+            continue
         p("")
-        p("Each endpoint under full load (cnexport serve, 32 connections, the same 400 codes):")
+        p(f"Each endpoint under full load (cnexport serve, 32 connections, the same 400 codes), {title}:")
         p("")
         p("| endpoint (request mix) | req/s | p50 | p99 | p99 / dashboard's | errors |")
         p("|---|---|---|---|---|---|")
@@ -221,7 +224,7 @@ def main():
             d = ep.get(k)
             if not d:
                 continue
-            out[f"wrk_ep_{k}"] = d
+            out[f"wrk_{prefix}_{k}"] = d
             rel = fmt(d["p99_us"] / base) if base else "n/a"
             p(f"| {k} | {fmt(d['rps'], '', 0)} | {fmt(d['p50_us'] / 1000, ' ms')} | {fmt(d['p99_us'] / 1000, ' ms')} | "
               f"{rel} | {d['errors']} |")

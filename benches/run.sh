@@ -328,14 +328,29 @@ for name, paths in mixes.items():
         f.write("\n".join(paths) + "\n")
 print(f"{len(mixes)} request mixes of {len(codes)} codes, whole history {first}..{latest}")
 PY
-  for mix in dashboard growth priceband chapter seasonality seasonality_country \
-             series_history series_history_country top_chance top_season; do
-    WRK_PATHS="$NG/paths_$mix.txt" wrk -t1 -c8 -d2s -s "$ROOT/benches/wrk_dashboard.lua" "http://127.0.0.1:$API_PORT/" >/dev/null 2>&1
-    echo "load before ep_$mix: $(loadavg)" > "$RES/wrk_ep_$mix.load"
-    WRK_PATHS="$NG/paths_$mix.txt" WRK_DELAY_MS=0 wrk -t1 -c32 -d"${DURATION}s" --latency \
-      -s "$ROOT/benches/wrk_dashboard.lua" "http://127.0.0.1:$API_PORT/" > "$RES/wrk_ep_$mix.txt" 2>&1
-    grep -E "Requests/sec|99%|Non-2xx" "$RES/wrk_ep_$mix.txt" | sed "s/^/  $mix: /"
+  MIXES="dashboard growth priceband chapter seasonality seasonality_country series_history series_history_country top_chance top_season"
+  # $1: label prefix, $2: port.
+  run_mixes() {
+    for mix in $MIXES; do
+      WRK_PATHS="$NG/paths_$mix.txt" wrk -t1 -c8 -d2s -s "$ROOT/benches/wrk_dashboard.lua" "http://127.0.0.1:$2/" >/dev/null 2>&1
+      echo "load before $1_$mix: $(loadavg)" > "$RES/wrk_$1_$mix.load"
+      WRK_PATHS="$NG/paths_$mix.txt" WRK_DELAY_MS=0 wrk -t1 -c32 -d"${DURATION}s" --latency \
+        -s "$ROOT/benches/wrk_dashboard.lua" "http://127.0.0.1:$2/" > "$RES/wrk_$1_$mix.txt" 2>&1
+      grep -E "Requests/sec|99%|Non-2xx" "$RES/wrk_$1_$mix.txt" | sed "s/^/  $1 $mix: /"
+    done
+  }
+  # With the answer cache (the default: after the warm-up, mostly hits).
+  run_mixes ep "$API_PORT"
+  # Without it (--cache-mb 0): every request asks the database.
+  NOCACHE_PORT=$((API_PORT + 2))
+  "$BIN" serve --db "$DIR/full/national.db" --addr "127.0.0.1:$NOCACHE_PORT" --cache-mb 0 \
+    > "$RES/serve_nocache.log" 2>&1 &
+  PIDS+=($!)
+  for i in $(seq 1 100); do
+    python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$NOCACHE_PORT/healthz', timeout=1)" 2>/dev/null && break
+    sleep 0.2
   done
+  run_mixes nocache "$NOCACHE_PORT"
   cleanup
   trap - EXIT
   [ "$KEEP" = 1 ] || rm -rf "$NG/access.log" "$DIR/access-log.db"
