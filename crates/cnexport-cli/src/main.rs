@@ -214,6 +214,19 @@ cnexport export --db out/sample.db --all --format parquet --out out/snapshot",
         /// The request, e.g. '/skill/trend?hsCode=85171300&countryCode=502'.
         target: String,
     },
+    /// Serve the API to an AI assistant as a Model Context Protocol server over stdio.
+    ///
+    /// One tool per endpoint (dashboard, markets, growth, priceband, chapter, seasonality,
+    /// trend, history, series, topProducts, contributions, search, countries, meta) with the
+    /// endpoint's parameters as its input schema; a result's structured content is the
+    /// answer's data, a bad argument is a tool error with the API's message. The client starts
+    /// it: e.g. {"command": "cnexport", "args": ["mcp", "--db", "out/sample.db"]}. Only
+    /// protocol messages go to stdout; logs go to stderr.
+    Mcp {
+        /// The database written by `cnexport build` (opened read-only).
+        #[arg(long)]
+        db: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -441,6 +454,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             cnexport_report::export_answer(&target, &response.body, format, &out)?;
             eprintln!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Mcp { db } => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime
+                .block_on(cnexport_mcp::serve_stdio(&db))
+                .map_err(|e| anyhow::anyhow!(e))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Plot { db, out, target } => {

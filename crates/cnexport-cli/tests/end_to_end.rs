@@ -277,7 +277,9 @@ fn exports_charts_and_help() {
     assert_eq!(status.code(), Some(2));
     assert!(!bad.exists());
     // Every subcommand explains itself.
-    for cmd in ["build", "run", "fetch", "serve", "query", "export", "plot"] {
+    for cmd in [
+        "build", "run", "fetch", "serve", "query", "export", "plot", "mcp",
+    ] {
         let out = cnexport().args([cmd, "--help"]).output().unwrap();
         assert!(out.status.success(), "{cmd}");
         let text = String::from_utf8_lossy(&out.stdout);

@@ -13,6 +13,7 @@ mod golden;
 mod hostile_clients;
 mod http;
 mod incremental;
+mod mcp;
 mod metrics_oracle;
 mod monthly;
 mod snapshot;
