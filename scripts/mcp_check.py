@@ -1,4 +1,5 @@
-"""A real MCP client (PyPI `mcp`) against `cnexport mcp` over stdio.
+"""A real MCP client (PyPI `mcp`) against `cnexport mcp` over stdio and
+against `cnexport serve --mcp` over Streamable HTTP (on 127.0.0.1).
 
 usage: python mcp_check.py CNEXPORT_BINARY DATABASE
 
@@ -12,18 +13,27 @@ usage: python mcp_check.py CNEXPORT_BINARY DATABASE
    API's message for the same request;
 4. read the meta resource;
 5. a malformed JSON-RPC line and a request for an unknown method get
-   errors, and the server keeps answering.
+   errors, and the server keeps answering (stdio);
+6. over HTTP, the access log holds a row per tool call (the tool's endpoint
+   as path, `_client=mcp` in par, its status).
 Exits 1 on any failure.
 """
 
 import asyncio
 import json
+import os
+import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
 import urllib.parse
+import urllib.request
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 BIN, DB = sys.argv[1], sys.argv[2]
 
@@ -87,6 +97,11 @@ def dump(result):
 async def main():
     params = StdioServerParameters(command=BIN, args=["mcp", "--db", DB])
     async with stdio_client(params) as (read, write):
+        await check_session(read, write, "stdio")
+
+
+async def check_session(read, write, transport):
+    if True:
         async with ClientSession(read, write) as session:
             init = await session.initialize()
             print("initialized:", dump(init).get("serverInfo"))
@@ -139,7 +154,8 @@ async def main():
             text = dump(res)["contents"][0]["text"]
             if json.loads(text) != query("/skill/meta")["data"]:
                 fail("the meta resource is not /skill/meta")
-            print(f"{len(tools)} tools, {calls} calls")
+            print(f"{transport}: {len(tools)} tools, {calls} calls")
+            return calls
 
 
 def raw_protocol():
@@ -185,8 +201,61 @@ def raw_protocol():
     print("raw protocol: malformed line and unknown method answered, clean exit")
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def over_http(url):
+    async with streamable_http_client(url) as streams:
+        return await check_session(streams[0], streams[1], "http")
+
+
+def http():
+    port = free_port()
+    work = tempfile.mkdtemp()
+    log = os.path.join(work, "access.db")
+    p = subprocess.Popen([BIN, "serve", "--db", DB, "--addr", f"127.0.0.1:{port}", "--mcp",
+                          "--access-log", log], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        calls = asyncio.run(over_http(f"http://127.0.0.1:{port}/mcp"))
+        # A foreign Host header is refused (DNS rebinding protection).
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/mcp", data=b"{}", method="POST",
+                                     headers={"Host": "evil.example", "Content-Type": "application/json",
+                                              "Accept": "application/json, text/event-stream"})
+        try:
+            urllib.request.urlopen(req, timeout=5)
+            fail("a foreign Host header was accepted")
+        except urllib.error.HTTPError as e:
+            if e.code < 400:
+                fail(f"foreign Host: {e.code}")
+    finally:
+        p.terminate()
+        code = p.wait(timeout=20)
+    if code != 0:
+        fail(f"serve exited {code}: {p.stderr.read()[-500:]}")
+    rows = sqlite3.connect(log).execute(
+        "SELECT path, par, status FROM hs_skill_access_log WHERE par LIKE '%_client=mcp%'").fetchall()
+    # Every tool call with a known tool is a row (the resource read is one more).
+    if len(rows) < calls:
+        fail(f"access log: {len(rows)} MCP rows for {calls} tool calls")
+    if not any(r[0] == "/skill/dashboard" and r[2] == 200 for r in rows):
+        fail("access log: no /skill/dashboard row of a tool call")
+    if not any(r[2] == 400 for r in rows):
+        fail("access log: no 400 of a bad tool call")
+    print(f"http: access log holds {len(rows)} tool-call rows")
+
+
 asyncio.run(main())
 raw_protocol()
+http()
 if failures:
     print(f"{len(failures)} failures")
     sys.exit(1)

@@ -139,6 +139,11 @@ enum Command {
         /// Milliseconds between checks of the database file for a new build (SIGHUP checks at once).
         #[arg(long, default_value_t = 500)]
         watch_interval_ms: u64,
+        /// Also serve the MCP tools of `cnexport mcp` over Streamable HTTP at /mcp, with the
+        /// same answers, access log, rate limit and timeout (Host headers: localhost,
+        /// 127.0.0.1, ::1 and the --addr host).
+        #[arg(long)]
+        mcp: bool,
     },
     /// Answer one API request from a database.
     ///
@@ -362,6 +367,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             watch_interval_ms,
             rate_limit,
             cache_mb,
+            mcp,
         } => {
             if !db.is_file() {
                 anyhow::bail!(
@@ -376,6 +382,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             opts.reload_poll = std::time::Duration::from_millis(watch_interval_ms.max(10));
             opts.rate_limit = rate_limit;
             opts.cache_bytes = cache_mb.saturating_mul(1 << 20);
+            if mcp {
+                let mut hosts: Vec<String> =
+                    ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+                if let Some((host, _port)) = addr.rsplit_once(':') {
+                    let host = host.trim_start_matches('[').trim_end_matches(']');
+                    if !host.is_empty() && !hosts.iter().any(|h| h == host) {
+                        hosts.push(host.to_string());
+                    }
+                }
+                opts.mcp_hosts = Some(hosts);
+            }
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let stats = runtime.block_on(async move {

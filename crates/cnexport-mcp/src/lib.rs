@@ -21,6 +21,7 @@ mod describe;
 
 use cnexport_api::Endpoint;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use rmcp::model::Extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
@@ -31,7 +32,7 @@ use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Map, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 pub use describe::description;
@@ -110,9 +111,18 @@ pub fn call(
 ) -> CallToolResult {
     let target = match target(tool, arguments) {
         Ok(t) => t,
-        Err(message) => return CallToolResult::error(vec![ContentBlock::text(message)]),
+        Err(message) => return error(message),
     };
-    let response = cnexport_api::answer(conn, &target);
+    result_of(tool, &target, &cnexport_api::answer(conn, &target))
+}
+
+/// A tool error with a message.
+pub fn error(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// The tool result of an API answer to `target`.
+pub fn result_of(tool: &str, target: &str, response: &cnexport_api::ApiResponse) -> CallToolResult {
     if response.status != 200 {
         let message = response
             .body
@@ -139,20 +149,62 @@ pub fn call(
             Value::Object(wrapped)
         }
     };
-    let summary = describe::summary(tool, &target, &structured, response.total_count);
+    let summary = describe::summary(tool, target, &structured, response.total_count);
     let mut result = CallToolResult::structured(structured);
     result.content.insert(0, ContentBlock::text(summary));
     result
 }
 
-/// The MCP server over one database (read only).
+/// What answers the tool calls: one database file (stdio), or the HTTP
+/// server's served database with its access log and rate limit.
+pub trait Backend: Send + Sync + 'static {
+    /// Answers one tool call; called on a blocking thread. `context` holds
+    /// the HTTP request's parts when the call came over HTTP.
+    fn call(
+        &self,
+        tool: &str,
+        arguments: Option<&Map<String, Value>>,
+        context: &Extensions,
+    ) -> CallToolResult;
+}
+
+/// One database file, one connection.
+struct FileBackend {
+    conn: Mutex<Connection>,
+}
+
+impl Backend for FileBackend {
+    fn call(
+        &self,
+        tool: &str,
+        arguments: Option<&Map<String, Value>>,
+        _context: &Extensions,
+    ) -> CallToolResult {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        call(&conn, tool, arguments)
+    }
+}
+
+/// The MCP server.
 #[derive(Clone)]
 pub struct CnexportMcp {
-    conn: Arc<Mutex<Connection>>,
-    path: PathBuf,
+    backend: Arc<dyn Backend>,
+    /// What it serves, for the resource's description.
+    source: String,
 }
 
 impl CnexportMcp {
+    /// A server over another backend (the HTTP server's).
+    pub fn with_backend(backend: Arc<dyn Backend>, source: impl Into<String>) -> CnexportMcp {
+        CnexportMcp {
+            backend,
+            source: source.into(),
+        }
+    }
+
     /// Opens `db` read-only; the error says which file and why.
     pub fn open(db: &Path) -> Result<CnexportMcp, String> {
         if !db.is_file() {
@@ -166,22 +218,25 @@ impl CnexportMcp {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| format!("{}: cannot open the database: {e}", db.display()))?;
-        Ok(CnexportMcp {
-            conn: Arc::new(Mutex::new(conn)),
-            path: db.to_path_buf(),
-        })
+        Ok(CnexportMcp::with_backend(
+            Arc::new(FileBackend {
+                conn: Mutex::new(conn),
+            }),
+            db.display().to_string(),
+        ))
     }
 
-    async fn answer(&self, tool: String, arguments: Option<Map<String, Value>>) -> CallToolResult {
-        let conn = self.conn.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            call(&conn, &tool, arguments.as_ref())
-        })
-        .await;
-        done.unwrap_or_else(|e| {
-            CallToolResult::error(vec![ContentBlock::text(format!("500 internal error: {e}"))])
-        })
+    async fn answer(
+        &self,
+        tool: String,
+        arguments: Option<Map<String, Value>>,
+        context: Extensions,
+    ) -> CallToolResult {
+        let backend = self.backend.clone();
+        let done =
+            tokio::task::spawn_blocking(move || backend.call(&tool, arguments.as_ref(), &context))
+                .await;
+        done.unwrap_or_else(|e| error(format!("500 internal error: {e}")))
     }
 }
 
@@ -212,11 +267,15 @@ impl ServerHandler for CnexportMcp {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         tracing::debug!(tool = %request.name, "tool call");
         Ok(self
-            .answer(request.name.to_string(), request.arguments)
+            .answer(
+                request.name.to_string(),
+                request.arguments,
+                context.extensions,
+            )
             .await
             .into())
     }
@@ -230,7 +289,7 @@ impl ServerHandler for CnexportMcp {
             .with_title("What the database holds")
             .with_description(format!(
                 "/skill/meta of {}: data months, counts, currency, input digest, schema version",
-                self.path.display()
+                self.source
             ));
         Ok(ListResourcesResult {
             resources: vec![meta],
@@ -241,7 +300,7 @@ impl ServerHandler for CnexportMcp {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         if request.uri != META_URI {
             return Err(ErrorData::resource_not_found(
@@ -252,7 +311,7 @@ impl ServerHandler for CnexportMcp {
                 None,
             ));
         }
-        let result = self.answer("meta".into(), None).await;
+        let result = self.answer("meta".into(), None, context.extensions).await;
         let text = result
             .structured_content
             .map(|v| v.to_string())
@@ -275,6 +334,32 @@ pub async fn serve_stdio(db: &Path) -> Result<(), String> {
         .map_err(|e| format!("MCP session ended with an error: {e}"))?;
     Ok(())
 }
+
+/// The MCP Streamable HTTP transport of `server` (to nest at `/mcp`):
+/// JSON responses (no event streams), Host headers checked against
+/// `allowed_hosts` (DNS rebinding protection).
+#[cfg(feature = "http")]
+pub fn http_service(
+    server: CnexportMcp,
+    allowed_hosts: Vec<String>,
+) -> rmcp::transport::streamable_http_server::StreamableHttpService<
+    CnexportMcp,
+    rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+> {
+    use rmcp::transport::streamable_http_server::{
+        session::local::LocalSessionManager, StreamableHttpServerConfig, StreamableHttpService,
+    };
+    let mut config = StreamableHttpServerConfig::default().with_allowed_hosts(allowed_hosts);
+    config.json_response = true;
+    config.sse_keep_alive = None;
+    StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    )
+}
+
+pub use rmcp;
 
 #[cfg(test)]
 mod tests {

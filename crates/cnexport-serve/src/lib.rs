@@ -8,6 +8,7 @@
 
 pub mod access_log;
 pub mod db;
+pub mod mcp;
 pub mod openapi;
 pub mod rate_limit;
 pub mod web;
@@ -54,6 +55,9 @@ pub struct ServeOptions {
     pub rate_limit: Option<u32>,
     /// Bytes of answers cached per database generation (0: none).
     pub cache_bytes: usize,
+    /// Serve MCP (Streamable HTTP) at `/mcp`; the Host headers it accepts
+    /// (DNS rebinding protection). `None`: off.
+    pub mcp_hosts: Option<Vec<String>>,
 }
 
 impl ServeOptions {
@@ -66,6 +70,7 @@ impl ServeOptions {
             request_timeout: Duration::from_secs(10),
             rate_limit: None,
             cache_bytes: db::DEFAULT_CACHE_BYTES,
+            mcp_hosts: None,
         }
     }
 }
@@ -80,7 +85,27 @@ pub struct AppState {
 
 /// The router, without a listener (tests call it with `oneshot`).
 pub fn app(state: AppState, request_timeout: Duration) -> Router {
-    Router::new()
+    app_with_mcp(state, request_timeout, None)
+}
+
+/// The router, with MCP at `/mcp` when `mcp_hosts` is given (the Host
+/// headers it accepts).
+pub fn app_with_mcp(
+    state: AppState,
+    request_timeout: Duration,
+    mcp_hosts: Option<Vec<String>>,
+) -> Router {
+    let mut router = Router::new();
+    if let Some(hosts) = mcp_hosts {
+        let server = cnexport_mcp::CnexportMcp::with_backend(
+            Arc::new(mcp::ServeBackend {
+                state: state.clone(),
+            }),
+            "the served database",
+        );
+        router = router.nest_service("/mcp", cnexport_mcp::http_service(server, hosts));
+    }
+    router
         .route("/skill/{*endpoint}", get(skill))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_json))
@@ -253,19 +278,19 @@ fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
 /// answered (the client hung up while its answer was being computed, or the
 /// request timeout cut it off), so that every request the server read is
 /// in the log.
-struct PendingLog {
-    log: Option<AccessLog>,
-    ip: Option<std::net::IpAddr>,
-    path: String,
-    query: String,
-    started: Instant,
+pub(crate) struct PendingLog {
+    pub(crate) log: Option<AccessLog>,
+    pub(crate) ip: Option<std::net::IpAddr>,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) started: Instant,
 }
 
 /// Status logged for a request dropped before its answer (as nginx does).
 pub const CLIENT_CLOSED: u16 = 499;
 
 impl PendingLog {
-    fn finish(mut self, status: u16) {
+    pub(crate) fn finish(mut self, status: u16) {
         self.write(status);
     }
 
@@ -345,7 +370,7 @@ pub async fn serve(
         .rate_limit
         .map(|n| Arc::new(rate_limit::RateLimiter::new(n)));
     let state = AppState { db, log, limiter };
-    let router = app(state, opts.request_timeout);
+    let router = app_with_mcp(state, opts.request_timeout, opts.mcp_hosts.clone());
     accept_loop(listener, router, opts.request_timeout, shutdown).await;
     watcher.abort();
     let log = tokio::task::spawn_blocking(move || {
