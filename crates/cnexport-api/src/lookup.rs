@@ -181,6 +181,27 @@ pub fn require_pair(conn: &Connection, hs: &str, country: &str) -> Result<(), Ap
     }
 }
 
+/// The destination of a request that may name one (`countryCode`), with
+/// the 404 of a code without facts (no destination) or of a pair without
+/// any (one destination).
+pub fn product_scope(
+    conn: &Connection,
+    hs: &str,
+    country: Option<&CountryParam>,
+) -> Result<Option<String>, ApiError> {
+    match country {
+        None => {
+            require_facts(conn, hs)?;
+            Ok(None)
+        }
+        Some(c) => {
+            let code = resolve_country(conn, c)?;
+            require_pair(conn, hs, &code)?;
+            Ok(Some(code))
+        }
+    }
+}
+
 /// One month of a code's pre-computed monthly row (all destinations, or
 /// one).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,15 +7,13 @@
 //! pre-computed monthly rows.
 
 use crate::handler::{Answered, Handler};
-use crate::lookup::{
-    first_month, latest_month, monthly_rows, require_facts, require_pair, resolve_country,
-};
+use crate::lookup::{first_month, latest_month, monthly_rows, product_scope};
 use crate::model::CountryFields;
 use crate::params::SeasonalityParams;
 use crate::ApiError;
 use cnexport_core::season::{complete_years, seasonality};
 use cnexport_core::Month;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -125,23 +123,12 @@ impl Handler for Seasonality {
                 "参数 currentMonth 无效: {as_of} (currentMonth must be a month of the data, {first}..{latest})"
             )));
         }
-        let country = match &p.country_code {
-            Some(c) => Some(resolve_country(conn, c)?),
-            None => None,
-        };
-        match &country {
-            None => require_facts(conn, hs)?,
-            Some(c) => require_pair(conn, hs, c)?,
-        }
+        let country = product_scope(conn, hs, p.country_code.as_ref())?;
         let fields = country
             .as_deref()
             .map(|c| CountryFields::of(conn, c))
             .transpose()?;
-        let product_name: Option<String> = conn
-            .prepare_cached("SELECT name_zh FROM products WHERE hs_code = ?1")?
-            .query_row([hs], |r| r.get(0))
-            .optional()?
-            .flatten();
+        let product_name = crate::metrics::product_name(conn, hs)?;
         let profile = profile(conn, hs, country.as_deref(), as_of)?;
         let f = fields.as_ref();
         Ok(Answered::data(SeasonalityAnswer {

@@ -8,14 +8,13 @@
 //! whole history of a 2-digit chapter is one indexed read.
 
 use crate::handler::{Answered, Handler};
-use crate::lookup::{
-    first_month, latest_month, monthly_rows, require_facts, require_pair, resolve_country,
-};
+use crate::lookup::{first_month, latest_month, monthly_rows, product_scope};
+use crate::metrics::product_name;
 use crate::model::{CountryFields, MonthAmount, CURRENCY_UNIT};
 use crate::params::SeriesParams;
 use crate::ApiError;
 use cnexport_core::Month;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -93,14 +92,7 @@ impl Handler for Series {
                 "参数 from 无效: {from} (from must not be after to, {to})"
             )));
         }
-        let country = match &p.country_code {
-            Some(c) => Some(resolve_country(conn, c)?),
-            None => None,
-        };
-        match &country {
-            None => require_facts(conn, hs)?,
-            Some(c) => require_pair(conn, hs, c)?,
-        }
+        let country = product_scope(conn, hs, p.country_code.as_ref())?;
         let rows = monthly_rows(conn, hs, country.as_deref(), from, to)?;
         let months = (to.since(from) + 1) as usize;
         let monthly = (0..months)
@@ -109,14 +101,7 @@ impl Handler for Series {
                 MonthAmount::new(m, rows.get(&m).map_or(0, |r| r.value))
             })
             .collect();
-        let name: Option<String> = conn
-            .query_row(
-                "SELECT name_zh FROM products WHERE hs_code = ?1",
-                [hs],
-                |r| r.get("name_zh"),
-            )
-            .optional()?
-            .flatten();
+        let name = product_name(conn, hs)?;
         let fields = country
             .as_deref()
             .map(|c| CountryFields::of(conn, c))
