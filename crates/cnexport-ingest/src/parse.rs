@@ -43,6 +43,7 @@ mod columns;
 mod excel;
 mod fields;
 mod html;
+mod recognise;
 mod rows;
 mod text;
 
@@ -52,6 +53,9 @@ use std::fmt;
 use std::path::Path;
 
 pub use columns::HEADER_SCAN_ROWS;
+pub use recognise::{
+    recognise_bulletin, recognise_bulletin_file, NotBulletin, RECOGNISE_HEAD_BYTES,
+};
 
 /// Files larger than this are refused ([`IngestErrorKind::TooLarge`]).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
@@ -269,6 +273,7 @@ fn finish(table: Table, bytes: &[u8], rel_path: &str) -> ParsedFile {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Sniffed {
     Zip,
     Ole,

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 /// The charset a page declares (`<meta charset=gbk>`, `<meta
 /// http-equiv=Content-Type content="text/html; charset=gb2312">`, or an XML
 /// declaration's `encoding=`), from its first 16 KiB.
-fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+pub(crate) fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
     let head = &bytes[..bytes.len().min(16 * 1024)];
     for key in [&b"charset"[..], &b"encoding"[..]] {
         let mut from = 0;
@@ -188,6 +188,63 @@ pub(crate) fn read(bytes: &[u8], rel_path: &str) -> Result<Table, IngestError> {
         rows: sink,
         warnings,
     })
+}
+
+/// What a page that holds no bulletin table shows, for the reason a fetch
+/// gives when it does not land it.
+pub(crate) struct PageFacts {
+    pub title: Option<String>,
+    /// The start of the visible text of the body (at most 60 characters).
+    pub text: Option<String>,
+    pub tables: usize,
+    pub password_field: bool,
+    pub captcha: bool,
+}
+
+pub(crate) fn page_facts(bytes: &[u8]) -> PageFacts {
+    let text = match decode(bytes, "page", declared_charset(bytes)) {
+        Ok(d) => d.text.into_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    };
+    let doc = Html::parse_document(&text);
+    let select = |css: &str| scraper::Selector::parse(css).expect("static selector");
+    let title = doc
+        .select(&select("title"))
+        .next()
+        .map(cell_text)
+        .filter(|t| !t.is_empty())
+        .map(|t| super::truncate_chars(&t, 60));
+    let body_text = doc
+        .select(&select("body"))
+        .next()
+        .map(|body| {
+            // The visible text: script and style contents aside.
+            let mut out = String::new();
+            for node in body.descendants() {
+                if let Some(t) = node.value().as_text() {
+                    let hidden = node.ancestors().any(|a| {
+                        a.value()
+                            .as_element()
+                            .is_some_and(|e| matches!(e.name(), "script" | "style"))
+                    });
+                    if !hidden {
+                        out.push_str(t);
+                        out.push(' ');
+                    }
+                }
+            }
+            out.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .filter(|t| !t.is_empty())
+        .map(|t| super::truncate_chars(&t, 60));
+    let lower = text.to_lowercase();
+    PageFacts {
+        title,
+        text: body_text,
+        tables: doc.select(&select("table")).count(),
+        password_field: doc.select(&select("input[type=password]")).next().is_some(),
+        captcha: lower.contains("captcha") || text.contains("验证码"),
+    }
 }
 
 #[cfg(test)]
