@@ -6,9 +6,13 @@
 //! - [`bulletin`]: the header of a customs bulletin as the platform writes it;
 //! - [`rng`]: the splitmix64 stream behind every generated input, so that the
 //!   same seed gives the same files in every crate;
-//! - [`write_tree`]: generated files written under a landing folder.
+//! - [`write_tree`]: generated files written under a landing folder;
+//! - [`platform`]: a simulated customs statistics platform: generated
+//!   facts, the downloads a query gives (the real bytes, the 10,000-row
+//!   cap) and an HTTP server with a listing page and its strays.
 
 pub mod bulletin;
+pub mod platform;
 pub mod rng;
 pub mod xlsx;
 pub mod zip;
