@@ -67,7 +67,10 @@ enum Command {
     /// Last-Modified, size, sha256, time). A file fetched before is asked for again only
     /// conditionally and not downloaded if unchanged; new content under a known URL is
     /// kept beside the old file, never written over. Downloads go to a temporary name and
-    /// are renamed only when complete. Exits 1, naming each URL and the reason, when
+    /// are renamed only when complete. Only bulletins are stored: a linked file that
+    /// ingest does not recognise as one (an HTML page without a bulletin table, a
+    /// login or error page, a PDF, an empty body) is deleted and listed as skipped with
+    /// the reason, which is not an error. Exits 1, naming each URL and the reason, when
     /// something could not be fetched; what was fetched stays.
     Fetch {
         /// URL of the listing page.

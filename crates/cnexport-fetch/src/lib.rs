@@ -13,6 +13,14 @@
 //!   If-Modified-Since); a 304 or the same SHA-256 is "unchanged". New content
 //!   under a known URL is kept beside the old file (`<name>` in a new release
 //!   folder, else `<stem>.<sha256 prefix>.<ext>`), and the manifest keeps both.
+//! - Only bulletins are stored: before a finished download is moved to its
+//!   name it is recognised with ingest's own header recognition
+//!   ([`cnexport_ingest::recognise_bulletin_file`]). Anything else (an
+//!   HTML page without a bulletin table, a login or error page served with
+//!   200, a PDF under any name, an empty body) is deleted and reported as
+//!   skipped, with the reason, in [`FetchReport::skipped`] and the
+//!   manifest's `skipped` records; a URL that served a bulletin before keeps
+//!   its earlier file untouched. Skipped answers are not failures.
 //! - Timeouts, retries with exponential backoff and full jitter (5xx,
 //!   timeouts, connection errors, short bodies; never 4xx), a size cap and a
 //!   limit on parallel downloads.
@@ -23,7 +31,7 @@ mod manifest;
 
 pub use download::{human_bytes, BACKOFF_CAP};
 pub use links::{decode_page, extract_links, is_bulletin_url, local_name, Links};
-pub use manifest::{Manifest, ManifestEntry, MANIFEST_FILE};
+pub use manifest::{Manifest, ManifestEntry, SkipKind, SkippedEntry, MANIFEST_FILE};
 
 use download::{Got, Limits, Validators};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -95,6 +103,18 @@ pub struct FetchedFile {
     pub sha256: String,
 }
 
+/// A linked file whose answer was not a bulletin: nothing was stored for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedFile {
+    pub url: String,
+    pub kind: SkipKind,
+    /// What the answer was, in plain English ("a PDF document").
+    pub reason: String,
+    /// For [`SkipKind::ReplacedByNonBulletin`]: the URL's earlier file,
+    /// kept untouched (`into/<release date>/<name>`).
+    pub kept: Option<PathBuf>,
+}
+
 /// What a fetch did. Vectors follow the order of the links on the page.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FetchReport {
@@ -102,7 +122,8 @@ pub struct FetchReport {
     pub source: String,
     /// The release folder files went to (`into/<release date>`).
     pub folder: PathBuf,
-    /// Distinct bulletin links on the page.
+    /// Distinct links to bulletin file types on the page (each is fetched;
+    /// what is not a bulletin then lands in `skipped`).
     pub listed: usize,
     /// URLs fetched for the first time.
     pub downloaded: Vec<FetchedFile>,
@@ -110,6 +131,8 @@ pub struct FetchReport {
     pub unchanged: Vec<String>,
     /// New content under a known URL, stored beside the old file.
     pub changed: Vec<FetchedFile>,
+    /// Answers that were not bulletins (not stored; not failures).
+    pub skipped: Vec<SkippedFile>,
     /// URLs that could not be fetched, with the reason.
     pub failed: Vec<(String, String)>,
     /// Distinct links that are not bulletins (other file types, other
@@ -118,7 +141,8 @@ pub struct FetchReport {
 }
 
 impl FetchReport {
-    /// False when any file failed.
+    /// False when any file failed. Skipped answers (not bulletins) are
+    /// not failures.
     pub fn is_success(&self) -> bool {
         self.failed.is_empty()
     }
@@ -131,7 +155,7 @@ impl FetchReport {
         let _ = writeln!(s, "fetch {} -> {}", self.source, self.folder.display());
         let _ = writeln!(
             s,
-            "  listed      {} bulletin links ({} other links ignored)",
+            "  listed      {} file links (.csv .xls .xlsx .html .htm; {} other links ignored)",
             self.listed, self.ignored_links
         );
         if self.downloaded.is_empty() {
@@ -167,6 +191,34 @@ impl FetchReport {
             );
         }
         let _ = writeln!(s, "  unchanged   {}", self.unchanged.len());
+        if self.skipped.is_empty() {
+            let _ = writeln!(s, "  skipped     0");
+        } else {
+            let _ = writeln!(
+                s,
+                "  skipped     {} (not bulletins, nothing stored)",
+                self.skipped.len()
+            );
+        }
+        for f in &self.skipped {
+            match &f.kept {
+                Some(kept) => {
+                    let _ = writeln!(
+                        s,
+                        "    {}: {}; it was a bulletin before, {} kept untouched",
+                        f.url,
+                        f.reason,
+                        kept.display()
+                    );
+                }
+                None if f.kind == SkipKind::ReplacedByNonBulletin => {
+                    let _ = writeln!(s, "    {}: {}; it was a bulletin before", f.url, f.reason);
+                }
+                None => {
+                    let _ = writeln!(s, "    {}: {}", f.url, f.reason);
+                }
+            }
+        }
         let _ = writeln!(s, "  failed      {}", self.failed.len());
         for (url, reason) in &self.failed {
             let _ = writeln!(s, "    {url}: {reason}");
@@ -326,6 +378,7 @@ pub async fn fetch_async(opts: &FetchOptions) -> Result<FetchReport, FetchError>
             Outcome::Downloaded(f) => report.downloaded.push(f),
             Outcome::Changed(f) => report.changed.push(f),
             Outcome::Unchanged => report.unchanged.push(url.to_string()),
+            Outcome::Skipped(f) => report.skipped.push(f),
             Outcome::Failed(reason) => report.failed.push((url.to_string(), reason)),
         }
     }
@@ -348,6 +401,7 @@ enum Outcome {
     Downloaded(FetchedFile),
     Changed(FetchedFile),
     Unchanged,
+    Skipped(SkippedFile),
     Failed(String),
 }
 
@@ -396,7 +450,15 @@ async fn fetch_one(shared: &Shared, index: usize, url: &Url) -> Outcome {
     })
     .await;
     let body = match got {
-        Ok(Got::NotModified) => return Outcome::Unchanged,
+        Ok(Got::NotModified) => {
+            let mut manifest = shared.state.lock().expect("manifest lock");
+            if manifest.clear_skip(url.as_str()) {
+                if let Err(e) = manifest.save(&shared.into) {
+                    return Outcome::Failed(e);
+                }
+            }
+            return Outcome::Unchanged;
+        }
         Ok(Got::Body(body)) => body,
         Err(reason) => return Outcome::Failed(reason),
     };
@@ -409,10 +471,61 @@ async fn fetch_one(shared: &Shared, index: usize, url: &Url) -> Outcome {
         return Outcome::Failed(format!("cannot write {}: {e}", part.display()));
     }
 
+    let same = intact.is_some_and(|e| e.sha256 == body.sha256);
+    if !same {
+        // Only bulletins are stored: the same recognition as ingest's, on
+        // the finished temporary file (off the async threads: a workbook is
+        // read whole).
+        let check = part.to_path_buf();
+        let check_name = name.clone();
+        let verdict = tokio::task::spawn_blocking(move || {
+            cnexport_ingest::recognise_bulletin_file(&check, &check_name)
+        })
+        .await;
+        let not_bulletin = match verdict {
+            Ok(Ok(Ok(_format))) => None,
+            Ok(Ok(Err(not))) => Some(not),
+            Ok(Err(e)) => {
+                return Outcome::Failed(format!("cannot read back {}: {e}", part.display()))
+            }
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        if let Some(not) = not_bulletin {
+            drop(part); // deletes the temporary file
+            let kept = intact.map(|e| e.path.clone());
+            let kind = if known.is_some() {
+                SkipKind::ReplacedByNonBulletin
+            } else {
+                SkipKind::NotABulletin
+            };
+            let mut manifest = shared.state.lock().expect("manifest lock");
+            manifest.record_skip(SkippedEntry {
+                url: url.to_string(),
+                kind,
+                reason: not.reason.clone(),
+                kept: kept.clone(),
+                size: body.size,
+                sha256: body.sha256,
+                checked_at: now_rfc3339(),
+            });
+            if let Err(e) = manifest.save(&shared.into) {
+                return Outcome::Failed(e);
+            }
+            return Outcome::Skipped(SkippedFile {
+                url: url.to_string(),
+                kind,
+                reason: not.reason,
+                kept: kept.map(|k| shared.into.join(k)),
+            });
+        }
+    }
+
     let mut manifest = shared.state.lock().expect("manifest lock");
-    if intact.is_some_and(|e| e.sha256 == body.sha256) {
+    let cleared = manifest.clear_skip(url.as_str());
+    if same {
         // Same content. Remember new validators so the next fetch can ask
         // conditionally.
+        let mut dirty = cleared;
         if let Some(entry) = manifest.latest_mut(url.as_str()) {
             if (body.validators.etag.is_some() || body.validators.last_modified.is_some())
                 && (entry.etag != body.validators.etag
@@ -420,9 +533,12 @@ async fn fetch_one(shared: &Shared, index: usize, url: &Url) -> Outcome {
             {
                 entry.etag = body.validators.etag.clone();
                 entry.last_modified = body.validators.last_modified.clone();
-                if let Err(e) = manifest.save(&shared.into) {
-                    return Outcome::Failed(e);
-                }
+                dirty = true;
+            }
+        }
+        if dirty {
+            if let Err(e) = manifest.save(&shared.into) {
+                return Outcome::Failed(e);
             }
         }
         return Outcome::Unchanged;

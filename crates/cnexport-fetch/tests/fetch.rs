@@ -1,6 +1,7 @@
 //! End-to-end tests of the fetch stage against a local server (127.0.0.1
 //! only) that misbehaves on purpose.
 
+mod platform;
 mod support;
 
 use cnexport_fetch::{fetch, fetch_async, FetchError, FetchOptions};
