@@ -817,8 +817,10 @@ mod tests {
         let p = Platform::generate(7, &spec);
         let total = p.facts().len();
         assert!((80_000..=120_000).contains(&total), "{total} rows");
+        eprintln!("{total} rows in all");
         let ch85 = p.rows(&Query::new(2024, 1, 12, "85000000", "85999999", None));
         assert!((25_000..=40_000).contains(&ch85.len()), "{}", ch85.len());
+        eprintln!("{} rows in chapter 85 of 2024", ch85.len());
         assert_eq!(
             p.download(&Query::new(2024, 1, 12, "85000000", "85999999", None))
                 .len(),
