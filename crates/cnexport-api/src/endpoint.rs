@@ -30,6 +30,7 @@ pub enum Endpoint {
     Priceband,
     Chapter,
     Seasonality,
+    Coverage,
 }
 
 /// A handler with its types erased, so that `Endpoint` can pick one.
@@ -72,7 +73,7 @@ impl<H: Handler> AnyHandler for H {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 15] = [
         Endpoint::Dashboard,
         Endpoint::Markets,
         Endpoint::Trend,
@@ -87,6 +88,7 @@ impl Endpoint {
         Endpoint::Priceband,
         Endpoint::Chapter,
         Endpoint::Seasonality,
+        Endpoint::Coverage,
     ];
 
     pub fn path(self) -> &'static str {
@@ -105,6 +107,7 @@ impl Endpoint {
             Endpoint::Priceband => "/skill/priceband",
             Endpoint::Chapter => "/skill/chapter",
             Endpoint::Seasonality => "/skill/seasonality",
+            Endpoint::Coverage => "/skill/coverage",
         }
     }
 
@@ -136,6 +139,7 @@ impl Endpoint {
             Endpoint::Priceband => "What each destination pays per unit over the latest 12 months (yuan per unit), the median, and each destination's price tier (premium 高端, mid 中端, value 性价比), with the monthly unit value over the whole data",
             Endpoint::Chapter => "A product's chapter (first 2 digits) broken down by 4-digit heading: each heading's 12-month total, share, growth and active 8-digit codes, and where the product's heading ranks",
             Endpoint::Seasonality => "The months of the year a product sells in (to all destinations or one): each calendar month's share over the latest complete years (up to 3), the peak months and the strength of the seasonality",
+            Endpoint::Coverage => "What the database covers, month x HS chapter (facts, value and the source files holding them), and what looks like a hole: a missing month, a chapter missing in a month between months that have it, a download cut off at the platform's 10,000-row cap (with the queries that would fit)",
         }
     }
 
@@ -179,6 +183,7 @@ impl Endpoint {
             Endpoint::Priceband => &crate::priceband::Priceband,
             Endpoint::Chapter => &crate::chapter::Chapter,
             Endpoint::Seasonality => &crate::seasonality::Seasonality,
+            Endpoint::Coverage => &crate::coverage::Coverage,
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod analytics;
 mod chapter;
+mod coverage;
 mod endpoint;
 mod error;
 mod growth;

@@ -608,6 +608,46 @@ impl FromQuery for SeasonalityParams {
     }
 }
 
+/// `/skill/coverage`
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct CoverageParams {
+    /// one HS chapter, 2 digits (default: all chapters)
+    #[param(value_type = Option<String>, pattern = "^[0-9]{2}$", example = "85")]
+    pub chapter: Option<u8>,
+    /// first month YYYYMM (default: the data's first)
+    #[param(value_type = Option<String>, pattern = "^(19|2[0-9])[0-9]{2}(0[1-9]|1[0-2])$", example = "202401")]
+    pub from: Option<Month>,
+    /// last month YYYYMM (default: the data's latest)
+    #[param(value_type = Option<String>, pattern = "^(19|2[0-9])[0-9]{2}(0[1-9]|1[0-2])$", example = "202412")]
+    pub to: Option<Month>,
+}
+
+impl FromQuery for CoverageParams {
+    fn from_query(q: &Query) -> Result<Self, ApiError> {
+        let chapter = match q.get("chapter").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => match v.parse::<u8>() {
+                Ok(c) if v.len() == 2 && (1..=99).contains(&c) => Some(c),
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                    "参数 chapter 无效: {v:.40} (chapter must be a 2-digit HS chapter, 01 to 99)"
+                )))
+                }
+            },
+        };
+        let (from, to) = (q.month("from")?, q.month("to")?);
+        if let (Some(a), Some(b)) = (from, to) {
+            if a > b {
+                return Err(ApiError::bad_request(format!(
+                    "参数 from 晚于 to: {a} > {b} (from must not be after to)"
+                )));
+            }
+        }
+        Ok(CoverageParams { chapter, from, to })
+    }
+}
+
 /// `/skill/countries` takes none.
 #[derive(Debug, Clone, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -3,6 +3,7 @@
 //! together and decides exit codes.
 
 mod build;
+mod coverage;
 
 use anyhow::{Context, Result};
 use build::run_build;
@@ -234,6 +235,73 @@ cnexport export --db out/sample.db --all --format parquet --out out/snapshot",
         /// The database written by `cnexport build` (opened read-only).
         #[arg(long)]
         db: PathBuf,
+    },
+    /// Show what a database covers, month x HS chapter, and flag what looks like a hole.
+    ///
+    /// Per month: facts, value (yuan), chapters with facts and the source files holding
+    /// them; then the flags, each explained: missing_month (a month between the first and
+    /// the latest with no facts at all), chapter_gap (a chapter with no facts in a month
+    /// while it has facts in one of the 2 months before and one of the 2 months after),
+    /// cut_off_file (a file of exactly 10,000 rows, the platform's cap: rows were cut off)
+    /// with the queries that would fit under the cap, sized from the same months a year
+    /// earlier. --json prints the whole grid (every month x chapter cell) as
+    /// /skill/coverage answers it.
+    ///
+    /// Exit status: 0 when nothing is flagged, 1 when something is (for a monthly cron job
+    /// to alert on), 2 on an error (no database, a bad option).
+    #[command(after_help = "Examples:\n  \
+cnexport coverage --db out/sample.db\n  \
+cnexport coverage --db out/sample.db --chapter 85 --from 202401 --json")]
+    Coverage {
+        /// The database written by `cnexport build`.
+        #[arg(long)]
+        db: PathBuf,
+        /// Print the JSON of /skill/coverage's data (the full grid) instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Only this 2-digit HS chapter (its cells and flags; the rules still look at the
+        /// months around).
+        #[arg(long)]
+        chapter: Option<String>,
+        /// First month shown, YYYYMM [default: the data's first].
+        #[arg(long)]
+        from: Option<String>,
+        /// Last month shown, YYYYMM [default: the data's latest].
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Print the platform queries that download a year in files under the 10,000-row cap.
+    ///
+    /// The queries (year, months, 8-digit code range, partners, grouped by commodity and
+    /// trading partner, 分月展示 ticked) cover the chosen codes with no gap and no overlap
+    /// (codes not seen a year earlier included), each expected to give at most --max-rows
+    /// rows. Expected rows are the facts the same query gave a year earlier, counted in
+    /// --db. The planner starts from the whole year per contiguous code range and splits
+    /// by code range (codes packed in order), then a code alone by month ranges, then a
+    /// code-month alone by partner groups. Without --db (or without data a year earlier)
+    /// the sizes are a stated guess: 50 rows per 4-digit heading slot a month.
+    ///
+    /// Exit status: 0, or 2 on an error.
+    #[command(after_help = "Examples:\n  \
+cnexport plan --year 2025 --db out/national.db\n  \
+cnexport plan --year 2025 --codes 85,8471 --db out/national.db --format json")]
+    Plan {
+        /// The year to download.
+        #[arg(long)]
+        year: u32,
+        /// Code prefixes of 2, 4, 6 or 8 digits, comma-separated [default: every chapter
+        /// of --db, or 01-98 without one].
+        #[arg(long, value_delimiter = ',')]
+        codes: Vec<String>,
+        /// The database to size the queries from (its facts of the year before).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Most rows a query is expected to give (the platform cuts a download at 10,000).
+        #[arg(long, default_value_t = 9000)]
+        max_rows: u64,
+        /// table (readable), csv or json (for a download helper).
+        #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+        format: String,
     },
 }
 
@@ -476,6 +544,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("wrote {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Coverage {
+            db,
+            json,
+            chapter,
+            from,
+            to,
+        } => Ok(coverage::run_coverage(
+            &db,
+            json,
+            chapter.as_deref(),
+            from.as_deref(),
+            to.as_deref(),
+        )),
+        Command::Plan {
+            year,
+            codes,
+            db,
+            max_rows,
+            format,
+        } => Ok(coverage::run_plan(
+            year,
+            &codes,
+            db.as_deref(),
+            max_rows,
+            &format,
+        )),
         Command::Mcp { db } => {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -309,6 +309,7 @@ fn example_target(endpoint: cnexport_api::Endpoint) -> &'static str {
         Endpoint::Priceband => "/skill/priceband?hsCode=85171300",
         Endpoint::Chapter => "/skill/chapter?hsCode=85171300",
         Endpoint::Seasonality => "/skill/seasonality?hsCode=8517&countryCode=502",
+        Endpoint::Coverage => "/skill/coverage?chapter=85&from=202501",
     }
 }
 

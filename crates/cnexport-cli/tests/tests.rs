@@ -8,6 +8,7 @@ mod oracle;
 
 mod bad_inputs;
 mod build_guarantees;
+mod coverage;
 mod end_to_end;
 mod golden;
 mod hostile_clients;

@@ -54,6 +54,31 @@ pub struct SourceFileRow {
     pub value_quarantined: i128,
     pub value_superseded: i128,
     pub warnings: Vec<String>,
+    /// The months, 8-digit codes and partners of the file's loaded rows
+    /// (what its query covered, as far as the rows show): first and last
+    /// month (YYYYMM), lowest and highest code, number of distinct
+    /// partners. `None` for a file without loaded rows.
+    pub first_month: Option<u32>,
+    pub last_month: Option<u32>,
+    pub min_code: Option<u32>,
+    pub max_code: Option<u32>,
+    pub partner_count: u64,
+}
+
+/// One cell of the coverage grid (table `coverage`): the facts of one
+/// month and HS chapter held by one source file (the file that last
+/// contributed each fact, `monthly_facts.source_file`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoverageRow {
+    /// YYYYMM
+    pub month: u32,
+    /// the 2-digit chapter, as a number (1-99)
+    pub chapter: u8,
+    /// release order of the source file
+    pub source_file: u32,
+    pub facts: u64,
+    /// yuan
+    pub value: i64,
 }
 
 /// A quarantined row.
@@ -78,6 +103,8 @@ pub struct Database {
     pub facts: Vec<MonthlyFact>,
     pub source_files: Vec<SourceFileRow>,
     pub quarantine: Vec<QuarantineRow>,
+    /// Sorted by (month, chapter, source file).
+    pub coverage: Vec<CoverageRow>,
     pub base_metrics: Chunks<BaseMetricsRow>,
     pub count_month: Chunks<CountMonthRow>,
     pub monthly: Chunks<MonthlyRow>,

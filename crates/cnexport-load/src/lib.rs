@@ -151,7 +151,8 @@ fn apply_update(conn: &mut Connection, db: &Database, update: &Update) -> rusqli
     let tx = conn.transaction()?;
     tx.execute_batch(
         "DELETE FROM meta; DELETE FROM country_tags; DELETE FROM countries;
-         DELETE FROM products; DELETE FROM source_files; DELETE FROM quarantine;",
+         DELETE FROM products; DELETE FROM source_files; DELETE FROM quarantine;
+         DELETE FROM coverage;",
     )?;
     let step = std::time::Instant::now();
     let lap = |what: &str| tracing::debug!(secs = step.elapsed().as_secs_f64(), "update: {what}");
@@ -160,6 +161,7 @@ fn apply_update(conn: &mut Connection, db: &Database, update: &Update) -> rusqli
     lap("small tables");
     schema::MONTHLY_FACTS.insert(&tx, "INSERT OR REPLACE", &update.facts)?;
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
+    schema::COVERAGE.insert(&tx, "INSERT", &db.coverage)?;
     lap("facts");
     schema::HS_BASE_METRICS.insert(&tx, "INSERT OR REPLACE", &update.base_metrics)?;
     lap("base metrics");
@@ -240,6 +242,7 @@ fn check_update(
         ("hs_monthly", db.monthly.len()),
         ("hs_country_monthly", db.country_monthly.len()),
         ("source_files", db.source_files.len()),
+        ("coverage", db.coverage.len()),
     ] {
         let n: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
@@ -351,6 +354,7 @@ fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
     insert_reference(&tx, db)?;
     schema::MONTHLY_FACTS.insert(&tx, "INSERT", &db.facts)?;
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
+    schema::COVERAGE.insert(&tx, "INSERT", &db.coverage)?;
     schema::HS_BASE_METRICS.insert(&tx, "INSERT", &db.base_metrics)?;
     schema::HS_COUNT_MONTH.insert(&tx, "INSERT", &db.count_month)?;
     schema::HS_MONTHLY.insert(&tx, "INSERT", &db.monthly)?;
@@ -414,6 +418,7 @@ fn check(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError>
     for (table, expected) in [
         ("hs_monthly", db.monthly.len()),
         ("hs_country_monthly", db.country_monthly.len()),
+        ("coverage", db.coverage.len()),
     ] {
         let n: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

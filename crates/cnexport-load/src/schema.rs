@@ -9,8 +9,8 @@
 //! names every declared column).
 
 use cnexport_core::tables::{
-    BaseMetricsRow, CountMonthRow, CountryMonthlyRow, CountryRow, MonthlyRow, ProductRow,
-    QuarantineRow, SourceFileRow, WindowTotals,
+    BaseMetricsRow, CountMonthRow, CountryMonthlyRow, CountryRow, CoverageRow, MonthlyRow,
+    ProductRow, QuarantineRow, SourceFileRow, WindowTotals,
 };
 use cnexport_core::{MonthlyFact, Region};
 use rusqlite::{Statement, ToSql};
@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// Bumped on any change of tables or meanings.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A column's declared SQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,10 +300,44 @@ pub static SOURCE_FILES: LazyLock<Table<SourceFileRow>> = LazyLock::new(|| Table
         col("warnings", Text, NOT_NULL, |r, b| {
             b.bind(r.warnings.join("\n"))
         }),
+        col("first_month", Integer, NULL, |r, b| b.bind(r.first_month)),
+        col("last_month", Integer, NULL, |r, b| b.bind(r.last_month)),
+        col("min_code", Text, NULL, |r, b| {
+            b.bind(
+                r.min_code
+                    .map(|c| fixed_digits(c, &mut [0u8; 8]).to_string()),
+            )
+        }),
+        col("max_code", Text, NULL, |r, b| {
+            b.bind(
+                r.max_code
+                    .map(|c| fixed_digits(c, &mut [0u8; 8]).to_string()),
+            )
+        }),
+        col("partner_count", Integer, NOT_NULL, |r, b| {
+            b.bind(r.partner_count as i64)
+        }),
     ],
     // INTEGER PRIMARY KEY: the rowid itself.
     primary_key: &["release_order"],
     without_rowid: false,
+});
+
+pub static COVERAGE: LazyLock<Table<CoverageRow>> = LazyLock::new(|| Table {
+    name: "coverage",
+    fields: vec![
+        col("month", Integer, NOT_NULL, |r, b| b.bind(r.month)),
+        col("chapter", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.chapter as u32, &mut [0u8; 2]))
+        }),
+        col("source_file", Integer, NOT_NULL, |r, b| {
+            b.bind(r.source_file as i64)
+        }),
+        col("facts", Integer, NOT_NULL, |r, b| b.bind(r.facts as i64)),
+        col("value", Integer, NOT_NULL, |r, b| b.bind(r.value)),
+    ],
+    primary_key: &["month", "chapter", "source_file"],
+    without_rowid: true,
 });
 
 /// The `<region>_total`, `<region>_prev_total` columns of every region, in
@@ -534,6 +568,7 @@ pub fn tables() -> Vec<(&'static str, Vec<Column>)> {
         entry(&PRODUCTS),
         entry(&MONTHLY_FACTS),
         entry(&SOURCE_FILES),
+        entry(&COVERAGE),
         entry(&HS_BASE_METRICS),
         entry(&HS_COUNT_MONTH),
         entry(&HS_MONTHLY),
@@ -551,6 +586,7 @@ pub fn schema_sql() -> String {
         PRODUCTS.create_sql(),
         MONTHLY_FACTS.create_sql(),
         SOURCE_FILES.create_sql(),
+        COVERAGE.create_sql(),
         HS_BASE_METRICS.create_sql(),
         HS_COUNT_MONTH.create_sql(),
         HS_MONTHLY.create_sql(),

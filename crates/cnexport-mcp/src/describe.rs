@@ -31,6 +31,7 @@ pub fn description(endpoint: Endpoint) -> String {
         Endpoint::Priceband => "What each destination pays per unit over the latest 12 months (yuan per unit = value / quantity), the median, and each destination's tier: premium 高端 (> 1.2 x median), mid 中端, value 性价比 (< 0.8 x median); the monthly unit value over the whole data. A product whose destinations use several units has no band (reason says why).",
         Endpoint::Chapter => "A product's chapter (first 2 digits) broken down by 4-digit heading: each heading's 12-month total (yuan), share of the chapter, growth and active 8-digit codes, and where the product's own heading ranks. Use it for 'what else sells in this chapter?'.",
         Endpoint::Seasonality => "The months of the year a product sells in (to all destinations or one): each calendar month's share over the latest complete years (up to 3), the peak months (share >= 1.25 x an even 8.33%) and the seasonality strength. Use it for 'when are the peak months?'.",
+        Endpoint::Coverage => "What the database covers, month x HS chapter: facts, value (yuan) and the source files holding them, and the flags of what looks like a hole (missing_month: no data at all in a month; chapter_gap: a chapter without data in a month between months that have it; cut_off_file: a download of exactly 10,000 rows, the platform's cap, with the queries that would fit). Use it before trusting a figure of a month or chapter, or for 'is the data complete?'; chapter, from and to narrow it.",
     };
     text.to_string()
 }

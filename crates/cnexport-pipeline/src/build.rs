@@ -151,6 +151,7 @@ pub fn build_with_progress(
         .iter()
         .map(|p| (p.facts.len() as u64, p.value_loaded()))
         .collect();
+    let spans: Vec<FileSpan> = parsed.iter().map(|p| FileSpan::of(&p.facts)).collect();
     for p in &mut parsed {
         p.facts = Vec::new();
     }
@@ -187,10 +188,11 @@ pub fn build_with_progress(
     let cpu_merged = crate::report::cpu_secs();
     let t_transform = Instant::now();
     let mut db = cnexport_transform::transform(input);
+    db.coverage = cnexport_coverage::grid_rows(&db.facts);
     let transform_secs = t_transform.elapsed().as_secs_f64();
     let cpu_transformed = crate::report::cpu_secs();
 
-    let file_reports = record_files(&parsed, &merged_stats, &loaded, &mut db);
+    let file_reports = record_files(&parsed, &merged_stats, &loaded, &spans, &mut db);
 
     // Load: temporary file, check, atomic rename.
     progress.finish(Step::MergeAndTransform);
@@ -276,6 +278,9 @@ pub fn build_with_progress(
         load_mode: load_mode.to_string(),
         load_note,
         database_bytes: stats.bytes,
+        coverage: crate::report::CoverageReport::of(&opts.db)
+            .map_err(|e| tracing::warn!(error = %e, "coverage not read"))
+            .ok(),
         files: file_reports,
     })
 }
@@ -384,6 +389,7 @@ fn record_files(
     parsed: &[ParsedFile],
     merged_stats: &[FileMergeStats],
     loaded: &[(u64, i128)],
+    spans: &[FileSpan],
     db: &mut Database,
 ) -> Vec<FileReport> {
     let mut file_reports = Vec::new();
@@ -420,6 +426,11 @@ fn record_files(
             value_quarantined: p.value_quarantined(),
             value_superseded: s.value_superseded,
             warnings: p.warnings.clone(),
+            first_month: spans[i].first_month,
+            last_month: spans[i].last_month,
+            min_code: spans[i].min_code,
+            max_code: spans[i].max_code,
+            partner_count: spans[i].partners,
         });
         file_reports.push(FileReport {
             path: p.path.clone(),
@@ -439,6 +450,33 @@ fn record_files(
         });
     }
     file_reports
+}
+
+/// What a file's loaded rows cover: months, codes, partners.
+#[derive(Debug, Clone, Default)]
+struct FileSpan {
+    first_month: Option<u32>,
+    last_month: Option<u32>,
+    min_code: Option<u32>,
+    max_code: Option<u32>,
+    partners: u64,
+}
+
+impl FileSpan {
+    fn of(facts: &[cnexport_core::Fact]) -> FileSpan {
+        let mut partners = std::collections::BTreeSet::new();
+        let mut span = FileSpan::default();
+        for f in facts {
+            let (m, c) = (f.month.yyyymm(), f.hs_code.0);
+            span.first_month = Some(span.first_month.map_or(m, |x| x.min(m)));
+            span.last_month = Some(span.last_month.map_or(m, |x| x.max(m)));
+            span.min_code = Some(span.min_code.map_or(c, |x| x.min(c)));
+            span.max_code = Some(span.max_code.map_or(c, |x| x.max(c)));
+            partners.insert(f.partner.0);
+        }
+        span.partners = partners.len() as u64;
+        span
+    }
 }
 
 /// Writes `db` to `opts.db`: a new file, or (`opts.incremental`) an update

@@ -14,4 +14,4 @@ pub use build::{build, build_with_progress, list_bulletins, BuildOptions, Bullet
 pub use error::{BuildError, InputProblem};
 pub use pipeline_file::{Pipeline, PipelineFileError};
 pub use progress::{NoProgress, Progress, Step};
-pub use report::BuildReport;
+pub use report::{BuildReport, CoverageReport};

@@ -43,7 +43,38 @@ pub struct BuildReport {
     /// Why a build asked to be incremental was not, or what it wrote.
     pub load_note: Option<String>,
     pub database_bytes: u64,
+    /// What the database covers and what looks like a hole (docs/contract.md,
+    /// Coverage); `None` when it could not be read.
+    pub coverage: Option<CoverageReport>,
     pub files: Vec<FileReport>,
+}
+
+/// The coverage section of the report: the flags of `cnexport coverage`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageReport {
+    pub first_month: String,
+    pub latest_month: String,
+    pub flag_count: usize,
+    pub flag_counts: cnexport_coverage::FlagCounts,
+    pub flags: Vec<cnexport_coverage::CoverageFlag>,
+}
+
+impl CoverageReport {
+    /// The coverage of the database at `db`, or why not.
+    pub fn of(db: &std::path::Path) -> Result<CoverageReport, String> {
+        let conn =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| e.to_string())?;
+        let c = cnexport_coverage::coverage(&conn, &cnexport_coverage::Filter::default())
+            .map_err(|e| e.to_string())?;
+        Ok(CoverageReport {
+            first_month: c.first_month,
+            latest_month: c.latest_month,
+            flag_count: c.flag_count,
+            flag_counts: c.flag_counts,
+            flags: c.flags,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +229,24 @@ impl BuildReport {
                 .map(|n| format!(": {n}"))
                 .unwrap_or_default()
         );
+        match &self.coverage {
+            Some(c) if c.flag_count == 0 => {
+                let _ = writeln!(s, "  coverage    no holes flagged");
+            }
+            Some(c) => {
+                let _ = writeln!(
+                    s,
+                    "  coverage    {} flag{} ({} missing month, {} chapter gap, {} cut-off file) — run `cnexport coverage --db {}`",
+                    c.flag_count,
+                    if c.flag_count == 1 { "" } else { "s" },
+                    c.flag_counts.missing_month,
+                    c.flag_counts.chapter_gap,
+                    c.flag_counts.cut_off_file,
+                    self.database
+                );
+            }
+            None => {}
+        }
         for w in &self.warnings {
             let _ = writeln!(s, "  warning: {w}");
         }

@@ -354,6 +354,7 @@ pub fn main_table(endpoint: Endpoint, data: &Value) -> Result<Table, ReportError
             inner_list(endpoint, data, "markets")
         }
         Endpoint::Chapter => inner_list(endpoint, data, "headings"),
+        Endpoint::Coverage => inner_list(endpoint, data, "months"),
         Endpoint::Seasonality => Ok(season_table(object(endpoint, data)?, true)),
         // The lists: one row per element.
         _ => list_table(endpoint, data),
@@ -383,6 +384,7 @@ pub fn summary_fields(endpoint: Endpoint, data: &Value) -> Option<Table> {
     let list_key = match endpoint {
         Endpoint::Contributions | Endpoint::Growth | Endpoint::Priceband => "markets",
         Endpoint::Chapter => "headings",
+        Endpoint::Coverage => "months",
         _ => return None,
     };
     let obj = data.as_object()?;

@@ -67,6 +67,7 @@ pub fn transform(input: TransformInput) -> Database {
         facts,
         source_files: Vec::new(),
         quarantine: Vec::new(),
+        coverage: Vec::new(),
         base_metrics: tables.base,
         count_month: tables.counts,
         monthly: tables.monthly,
