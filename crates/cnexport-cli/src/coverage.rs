@@ -140,17 +140,23 @@ pub fn coverage_text(db: &Path, c: &CoverageAnswer) -> String {
     }
     let _ = writeln!(
         s,
-        "\n{} flag{}: {} missing month, {} chapter gap, {} cut-off file (exit status 1)",
+        "\n{} flag{}: {} missing month, {} chapter gap, {} uncovered code range, {} cut-off file (exit status 1)",
         c.flag_count,
         if c.flag_count == 1 { "" } else { "s" },
         c.flag_counts.missing_month,
         c.flag_counts.chapter_gap,
+        c.flag_counts.uncovered_codes,
         c.flag_counts.cut_off_file
     );
     for f in &c.flags {
-        let what = match (&f.chapter, &f.path) {
-            (Some(ch), _) => format!("chapter {ch} {}", f.month.as_deref().unwrap_or("")),
-            (None, Some(p)) => p.clone(),
+        let what = match (&f.code_from, &f.chapter, &f.path) {
+            (Some(a), _, _) => format!(
+                "codes {a}..{} {}",
+                f.code_to.as_deref().unwrap_or(""),
+                f.month.as_deref().unwrap_or("")
+            ),
+            (None, Some(ch), _) => format!("chapter {ch} {}", f.month.as_deref().unwrap_or("")),
+            (None, None, Some(p)) => p.clone(),
             _ => f.month.clone().unwrap_or_default(),
         };
         let _ = writeln!(s, "  {} {what}: {}", f.kind, f.detail);

@@ -241,7 +241,9 @@ cnexport export --db out/sample.db --all --format parquet --out out/snapshot",
     /// Per month: facts, value (yuan), chapters with facts and the source files holding
     /// them; then the flags, each explained: missing_month (a month between the first and
     /// the latest with no facts at all), chapter_gap (a chapter with no facts in a month
-    /// while it has facts in one of the 2 months before and one of the 2 months after),
+    /// between months that have it, with at least 5 facts a month around the gap),
+    /// uncovered_codes (a code range between two downloads' ranges that no download of
+    /// the month covers, though it had exports a year earlier: a missed download),
     /// cut_off_file (a file of exactly 10,000 rows, the platform's cap: rows were cut off)
     /// with the queries that would fit under the cap, sized from the same months a year
     /// earlier. --json prints the whole grid (every month x chapter cell) as

@@ -72,8 +72,8 @@ pub struct SourceFileRow {
 pub struct CoverageRow {
     /// YYYYMM
     pub month: u32,
-    /// the 2-digit chapter, as a number (1-99)
-    pub chapter: u8,
+    /// the 4-digit heading, as a number (101-9999); its first 2 digits are the chapter
+    pub heading: u16,
     /// release order of the source file
     pub source_file: u32,
     pub facts: u64,

@@ -8,6 +8,13 @@
 //!   while it has facts within 12 months before and within 12 months after,
 //!   averaging at least 5 facts a month over the 2 months before and the 2
 //!   after its empty months (a sparse chapter's empty month is chance);
+//! - `uncovered_codes`: codes that no download of a month covers: the
+//!   files holding a month each cover a code range (their lowest to their
+//!   highest code); a range between two of them, holding whole headings
+//!   that had at least 5 facts in the same month a year earlier, was in no
+//!   query (one flag per run of months, with the queries to download).
+//!   Planned downloads split the code space, so a missed one leaves such a
+//!   range, not an empty chapter or month;
 //! - `cut_off_file`: a source file of exactly 10,000 data rows, the
 //!   platform's cap on a download, with the queries that would fit
 //!   ([`plan`]).
@@ -33,14 +40,14 @@ pub const GAP_WINDOW: i64 = 12;
 /// (with 5 a month, an empty month by chance is under 1%).
 pub const GAP_MIN_FACTS: u64 = 5;
 
-/// The coverage rows of a build's facts: one per month, chapter and source
-/// file, sorted.
+/// The coverage rows of a build's facts: one per month, 4-digit heading and
+/// source file, sorted.
 pub fn grid_rows(facts: &[MonthlyFact]) -> Vec<CoverageRow> {
-    let mut cells: BTreeMap<(u32, u8, u32), (u64, i64)> = BTreeMap::new();
+    let mut cells: BTreeMap<(u32, u16, u32), (u64, i64)> = BTreeMap::new();
     for f in facts {
-        let chapter = (f.hs_code.0 / 1_000_000) as u8;
+        let heading = (f.hs_code.0 / 10_000) as u16;
         let cell = cells
-            .entry((f.month.yyyymm(), chapter, f.source_file))
+            .entry((f.month.yyyymm(), heading, f.source_file))
             .or_default();
         cell.0 += 1;
         cell.1 += f.value;
@@ -48,9 +55,9 @@ pub fn grid_rows(facts: &[MonthlyFact]) -> Vec<CoverageRow> {
     cells
         .into_iter()
         .map(
-            |((month, chapter, source_file), (facts, value))| CoverageRow {
+            |((month, heading, source_file), (facts, value))| CoverageRow {
                 month,
-                chapter,
+                heading,
                 source_file,
                 facts,
                 value,
@@ -157,12 +164,16 @@ pub struct CoverageFile {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CoverageFlag {
-    /// `missing_month`, `chapter_gap` or `cut_off_file`
+    /// `missing_month`, `chapter_gap`, `uncovered_codes` or `cut_off_file`
     pub kind: String,
     /// YYYYMM (a cut-off file: its last month)
     pub month: Option<String>,
-    /// 2 digits (chapter_gap)
+    /// 2 digits (chapter_gap; uncovered_codes: of its first code)
     pub chapter: Option<String>,
+    /// uncovered_codes: the first code of the range no download covers (8 digits)
+    pub code_from: Option<String>,
+    /// uncovered_codes: its last code
+    pub code_to: Option<String>,
     /// release order of the file (cut_off_file)
     pub file: Option<u32>,
     pub path: Option<String>,
@@ -178,6 +189,7 @@ pub struct CoverageFlag {
 pub struct FlagCounts {
     pub missing_month: usize,
     pub chapter_gap: usize,
+    pub uncovered_codes: usize,
     pub cut_off_file: usize,
 }
 
@@ -246,10 +258,12 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
         return Err(CoverageError::NoTable);
     }
     let mut grid: BTreeMap<(u32, u8), Acc> = BTreeMap::new();
+    // Facts per 4-digit heading and month (for `uncovered_codes`).
+    let mut headings: BTreeMap<u16, BTreeMap<u32, u64>> = BTreeMap::new();
     {
         let mut st = conn.prepare_cached(
-            "SELECT month, chapter, source_file, facts, value FROM coverage
-             ORDER BY month, chapter, source_file",
+            "SELECT month, heading, source_file, facts, value FROM coverage
+             ORDER BY month, heading, source_file",
         )?;
         let rows = st.query_map([], |r| {
             Ok((
@@ -261,13 +275,17 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
             ))
         })?;
         for row in rows {
-            let (month, chapter, file, facts, value) = row?;
-            let acc = grid
-                .entry((month, chapter.parse().unwrap_or(0)))
-                .or_default();
+            let (month, heading, file, facts, value) = row?;
+            let heading: u16 = heading.parse().unwrap_or(0);
+            let acc = grid.entry((month, (heading / 100) as u8)).or_default();
             acc.facts += facts as u64;
             acc.value += value;
             acc.files.insert(file);
+            *headings
+                .entry(heading)
+                .or_default()
+                .entry(month)
+                .or_default() += facts as u64;
         }
     }
     let (Some(first), Some(latest)) = (
@@ -293,6 +311,8 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
                     kind: "missing_month".into(),
                     month: Some(m.to_string()),
                     chapter: None,
+                    code_from: None,
+                    code_to: None,
                     file: None,
                     path: None,
                     detail: format!(
@@ -340,6 +360,8 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
                         kind: "chapter_gap".into(),
                         month: Some(m.to_string()),
                         chapter: Some(format!("{c:02}")),
+                        code_from: None,
+                    code_to: None,
                         file: None,
                         path: None,
                         detail: format!(
@@ -349,6 +371,113 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
                     },
                 ));
             }
+        }
+    }
+    // Codes no download covers: for each month, the code ranges of the
+    // files holding it (lowest to highest code loaded); a heading with
+    // facts a year earlier that lies between two of those ranges, inside
+    // none, was in no query: a download between them is missing. Headings
+    // below the lowest or above the highest range are not flagged (where a
+    // query ended is unknown there). Runs of months with the same gap are
+    // one flag.
+    // Per range: the months it is uncovered, with the year-earlier facts
+    // and headings inside it.
+    type Uncovered = Vec<(Month, u64, Vec<u16>)>;
+    let mut gaps: BTreeMap<CodeRange, Uncovered> = BTreeMap::new();
+    for &m in &all_months {
+        let year_ago = m.minus(12);
+        if !months_with_facts.contains(&m.yyyymm()) || year_ago < first {
+            continue;
+        }
+        let mut ranges: Vec<CodeRange> = files
+            .values()
+            .filter(|f| {
+                f.first_month.is_some_and(|a| a <= m.yyyymm())
+                    && f.last_month.is_some_and(|b| b >= m.yyyymm())
+            })
+            .filter_map(|f| {
+                Some((
+                    f.min_code.as_deref()?.parse().ok()?,
+                    f.max_code.as_deref()?.parse().ok()?,
+                ))
+            })
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<CodeRange> = Vec::new();
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.0 <= last.1.saturating_add(1) => last.1 = last.1.max(r.1),
+                _ => merged.push(r),
+            }
+        }
+        for pair in merged.windows(2) {
+            let gap = (pair[0].1 + 1, pair[1].0 - 1);
+            let mut facts = 0;
+            let mut in_gap = Vec::new();
+            let first_heading = (gap.0 / 10_000) as u16;
+            for (&h, by_month) in headings.range(first_heading..=(gap.1 / 10_000) as u16) {
+                let (lo, hi) = (u32::from(h) * 10_000, u32::from(h) * 10_000 + 9_999);
+                let n = by_month.get(&year_ago.yyyymm()).copied().unwrap_or(0);
+                // Wholly inside the gap: a heading split between a file
+                // and the gap may just have ended early.
+                if lo >= gap.0 && hi <= gap.1 && n > 0 {
+                    facts += n;
+                    in_gap.push(h);
+                }
+            }
+            if facts >= GAP_MIN_FACTS {
+                gaps.entry(gap).or_default().push((m, facts, in_gap));
+            }
+        }
+    }
+    for (gap, months) in gaps {
+        let mut k = 0;
+        while k < months.len() {
+            let start = months[k].0;
+            let mut end = k;
+            while end + 1 < months.len() && months[end + 1].0 == months[end].0.plus(1) {
+                end += 1;
+            }
+            let run = &months[k..=end];
+            let year_ago: u64 = run.iter().map(|r| r.1).sum();
+            let mut heads: BTreeSet<u16> = BTreeSet::new();
+            for r in run {
+                heads.extend(r.2.iter().copied());
+            }
+            let last = run[run.len() - 1].0;
+            k = end + 1;
+            let span = if start == last {
+                start.to_string()
+            } else {
+                format!("{start}..{last}")
+            };
+            let list = heads
+                .iter()
+                .map(|h| format!("{h:04}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let suggestion = suggest(conn, start, last, gap)?;
+            let chapter = (gap.0 / 1_000_000) as u8;
+            flags.push((
+                start,
+                Some(chapter),
+                Some(gap),
+                CoverageFlag {
+                    kind: "uncovered_codes".into(),
+                    month: Some(start.to_string()),
+                    chapter: Some(format!("{chapter:02}")),
+                    code_from: Some(format!("{:08}", gap.0)),
+                    code_to: Some(format!("{:08}", gap.1)),
+                    file: None,
+                    path: None,
+                    detail: format!(
+                        "商品编码{a:08}..{b:08}无下载覆盖 (codes {a:08}..{b:08} are in no download of {span}: the downloads of those months cover the codes below and above them, and a year earlier headings {list} had {year_ago} facts in those months; the download for these codes is probably missing)",
+                        a = gap.0,
+                        b = gap.1,
+                    ),
+                    suggestion,
+                },
+            ));
         }
     }
     for f in files.values().filter(|f| f.rows_read == PLATFORM_CAP) {
@@ -362,7 +491,13 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
         };
         // Whole 4-digit headings from the file's first code to its last.
         let range = (lo / 10_000 * 10_000, hi / 10_000 * 10_000 + 9_999);
-        let suggestion = suggest(conn, fm, lm, range)?;
+        // The rows after the cut are lost, and with them every later month
+        // of the query (the platform sorts by month): download again to the
+        // end of the file's last year (or the data's latest month).
+        let end = Month::from_yyyymm(lm.year() * 100 + 12)
+            .unwrap_or(lm)
+            .min(latest.max(lm));
+        let suggestion = suggest(conn, fm, end, range)?;
         flags.push((
             lm,
             None,
@@ -371,10 +506,12 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
                 kind: "cut_off_file".into(),
                 month: Some(lm.to_string()),
                 chapter: None,
+                code_from: None,
+                    code_to: None,
                 file: Some(f.id),
                 path: Some(f.path.clone()),
                 detail: format!(
-                    "文件恰好{cap}行, 可能被截断 ({path} has exactly {cap} rows, the platform's cap on a download: the rows after its last one ({lm}, code {hi:08}) were probably cut off, and with them any later month the query asked for. Download {fm}..{lm}, codes {a:08}..{b:08} again as the suggested queries, each expected under {max} rows)",
+                    "文件恰好{cap}行, 可能被截断 ({path} has exactly {cap} rows, the platform's cap on a download: the rows after its last one ({lm}, code {hi:08}) were probably cut off, and with them any later month the query asked for. Download {fm}..{end}, codes {a:08}..{b:08} again as the suggested queries, each expected under {max} rows)",
                     cap = PLATFORM_CAP,
                     path = f.path,
                     a = range.0,
@@ -417,7 +554,8 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
                 match f.kind.as_str() {
                     "missing_month" => 0,
                     "chapter_gap" => 1,
-                    _ => 2,
+                    "uncovered_codes" => 2,
+                    _ => 3,
                 },
                 *m,
                 *c,
@@ -472,6 +610,7 @@ pub fn coverage(conn: &Connection, filter: &Filter) -> Result<CoverageAnswer, Co
         match f.kind.as_str() {
             "missing_month" => counts.missing_month += 1,
             "chapter_gap" => counts.chapter_gap += 1,
+            "uncovered_codes" => counts.uncovered_codes += 1,
             _ => counts.cut_off_file += 1,
         }
     }

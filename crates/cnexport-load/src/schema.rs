@@ -328,7 +328,10 @@ pub static COVERAGE: LazyLock<Table<CoverageRow>> = LazyLock::new(|| Table {
     fields: vec![
         col("month", Integer, NOT_NULL, |r, b| b.bind(r.month)),
         col("chapter", Text, NOT_NULL, |r, b| {
-            b.bind(fixed_digits(r.chapter as u32, &mut [0u8; 2]))
+            b.bind(fixed_digits(r.heading as u32 / 100, &mut [0u8; 2]))
+        }),
+        col("heading", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.heading as u32, &mut [0u8; 4]))
         }),
         col("source_file", Integer, NOT_NULL, |r, b| {
             b.bind(r.source_file as i64)
@@ -336,7 +339,7 @@ pub static COVERAGE: LazyLock<Table<CoverageRow>> = LazyLock::new(|| Table {
         col("facts", Integer, NOT_NULL, |r, b| b.bind(r.facts as i64)),
         col("value", Integer, NOT_NULL, |r, b| b.bind(r.value)),
     ],
-    primary_key: &["month", "chapter", "source_file"],
+    primary_key: &["month", "heading", "source_file"],
     without_rowid: true,
 });
 

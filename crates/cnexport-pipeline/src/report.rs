@@ -236,11 +236,12 @@ impl BuildReport {
             Some(c) => {
                 let _ = writeln!(
                     s,
-                    "  coverage    {} flag{} ({} missing month, {} chapter gap, {} cut-off file) — run `cnexport coverage --db {}`",
+                    "  coverage    {} flag{} ({} missing month, {} chapter gap, {} uncovered code range, {} cut-off file) — run `cnexport coverage --db {}`",
                     c.flag_count,
                     if c.flag_count == 1 { "" } else { "s" },
                     c.flag_counts.missing_month,
                     c.flag_counts.chapter_gap,
+                    c.flag_counts.uncovered_codes,
                     c.flag_counts.cut_off_file,
                     self.database
                 );

@@ -18,7 +18,7 @@
 //!
 //! # Downloads
 //!
-//! `GET /data/{year}/{mm}-{mm}/{codeFrom}-{codeTo}/{partners}.csv` is one
+//! `GET /data/{year}_{mm}-{mm}_{codeFrom}-{codeTo}_{partners}.csv` is one
 //! platform download with 分月展示 (by month) ticked, grouped by commodity
 //! and partner: every fact of that year with its month in the range, its
 //! 8-digit code in `[codeFrom, codeTo]` (inclusive) and its partner in the
@@ -203,15 +203,15 @@ impl Query {
         Query::new(year, 1, 12, "00000000", "99999999", None)
     }
 
-    /// `/data/2024/01-12/85000000-85999999/all.csv`,
-    /// `/data/2024/03-03/85010000-85049999/110_502.csv`.
+    /// `/data/2024_01-12_85000000-85999999_all.csv`,
+    /// `/data/2024_03-03_85010000-85049999_110_502.csv`.
     pub fn path(&self) -> String {
         let partners = match &self.partners {
             None => "all".to_string(),
             Some(p) => p.join("_"),
         };
         format!(
-            "/data/{}/{:02}-{:02}/{}-{}/{partners}.csv",
+            "/data/{}_{:02}-{:02}_{}-{}_{partners}.csv",
             self.year, self.month_from, self.month_to, self.code_from, self.code_to
         )
     }
@@ -220,7 +220,10 @@ impl Query {
     /// for any other path or a malformed one.
     pub fn from_path(path: &str) -> Option<Query> {
         let rest = path.strip_prefix("/data/")?;
-        let mut parts = rest.split('/');
+        if rest.contains('/') {
+            return None;
+        }
+        let mut parts = rest.splitn(4, '_');
         let (year, months, codes, group) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() {
@@ -792,19 +795,19 @@ mod tests {
             "85049999",
             Some(vec!["110".into(), "502".into()]),
         );
-        assert_eq!(q.path(), "/data/2024/03-03/85010000-85049999/110_502.csv");
+        assert_eq!(q.path(), "/data/2024_03-03_85010000-85049999_110_502.csv");
         assert_eq!(Query::from_path(&q.path()), Some(q));
         let all = Query::year(2025);
-        assert_eq!(all.path(), "/data/2025/01-12/00000000-99999999/all.csv");
+        assert_eq!(all.path(), "/data/2025_01-12_00000000-99999999_all.csv");
         assert_eq!(Query::from_path(&all.path()), Some(all));
         for bad in [
-            "/data/2024/03-02/85010000-85049999/all.csv",
-            "/data/2024/00-02/85010000-85049999/all.csv",
-            "/data/2024/01-02/8501000-85049999/all.csv",
-            "/data/2024/01-02/85049999-85010000/all.csv",
-            "/data/2024/01-02/85010000-85049999/11_502.csv",
-            "/data/2024/01-02/85010000-85049999/all.txt",
-            "/data/2024/01-02/85010000-85049999/all.csv/x",
+            "/data/2024_03-02_85010000-85049999_all.csv",
+            "/data/2024_00-02_85010000-85049999_all.csv",
+            "/data/2024_01-02_8501000-85049999_all.csv",
+            "/data/2024_01-02_85049999-85010000_all.csv",
+            "/data/2024_01-02_85010000-85049999_11_502.csv",
+            "/data/2024_01-02_85010000-85049999_all.txt",
+            "/data/2024_01-02_85010000-85049999_all.csv/x",
             "/listing.html",
         ] {
             assert_eq!(Query::from_path(bad), None, "{bad}");
