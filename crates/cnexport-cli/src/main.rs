@@ -121,7 +121,10 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
         /// SQLite file of the access log (table hs_skill_access_log); kept across rebuilds.
-        #[arg(long)]
+        /// `-` writes each record as one JSON line to standard output instead (the table's
+        /// columns as fields: id, ip, path, par, create_time, status, latency_ms), for
+        /// replicas that ship their logs; logs stay on stderr.
+        #[arg(long, value_name = "FILE|-")]
         access_log: Option<PathBuf>,
         /// Store client IPs anonymised (IPv4 last octet, IPv6 last 80 bits zeroed).
         #[arg(long)]

@@ -13,6 +13,7 @@ mod golden;
 mod hostile_clients;
 mod http;
 mod incremental;
+mod json_access_log;
 mod mcp;
 mod metrics_oracle;
 mod monthly;
