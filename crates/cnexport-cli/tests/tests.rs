@@ -9,6 +9,7 @@ mod oracle;
 mod bad_inputs;
 mod build_guarantees;
 mod end_to_end;
+mod faults;
 mod golden;
 mod hostile_clients;
 mod http;
