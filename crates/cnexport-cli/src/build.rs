@@ -16,7 +16,7 @@ pub fn run_build(opts: &BuildOptions, report_path: Option<&Path>) -> Result<Exit
     let report = if std::io::stderr().is_terminal() {
         cnexport_pipeline::build_with_progress(opts, &Bars::default())?
     } else {
-        cnexport_pipeline::build(opts)?
+        cnexport_pipeline::build_with_progress(opts, &Quiet)?
     };
     let report_path = report_path
         .map(Path::to_path_buf)
@@ -27,6 +27,19 @@ pub fn run_build(opts: &BuildOptions, report_path: Option<&Path>) -> Result<Exit
     eprint!("{}", report.summary());
     eprintln!("  report      {}", report_path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// No progress drawn (stderr is not a terminal), but a build that waits
+/// for another one says so.
+struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _: Step) {}
+    fn file_done(&self) {}
+    fn finish(&self, _: Step) {}
+    fn waiting(&self, message: &str) {
+        eprintln!("{message}");
+    }
 }
 
 /// Terminal progress: a bar of files for the ingest, a spinner for the
@@ -63,6 +76,11 @@ impl Progress for Bars {
 
     fn finish(&self, _: Step) {
         self.set(None);
+    }
+
+    fn waiting(&self, message: &str) {
+        self.set(None);
+        eprintln!("{message}");
     }
 }
 

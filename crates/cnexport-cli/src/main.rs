@@ -61,6 +61,11 @@ enum Command {
         /// this flag) a new database is written, byte-identical for the same inputs.
         #[arg(long)]
         incremental: bool,
+        /// When another build of the same database is running, fail at once naming its
+        /// process instead of waiting for it (builds of one database take turns through a
+        /// lock file, .<db name>.lock, beside it).
+        #[arg(long)]
+        no_wait: bool,
     },
     /// Download the bulletin files a listing page links into a landing folder.
     ///
@@ -106,6 +111,10 @@ enum Command {
         /// Write this database instead of the pipeline's build.db.
         #[arg(long)]
         db: Option<PathBuf>,
+        /// When another build of the same database is running, fail at once instead of
+        /// waiting for it.
+        #[arg(long)]
+        no_wait: bool,
     },
     /// Serve the API over HTTP.
     ///
@@ -125,7 +134,10 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
         /// SQLite file of the access log (table hs_skill_access_log); kept across rebuilds.
-        #[arg(long)]
+        /// `-` writes each record as one JSON line to standard output instead (the table's
+        /// columns as fields: id, ip, path, par, create_time, status, latency_ms), for
+        /// replicas that ship their logs; logs stay on stderr.
+        #[arg(long, value_name = "FILE|-")]
         access_log: Option<PathBuf>,
         /// Store client IPs anonymised (IPv4 last octet, IPv6 last 80 bits zeroed).
         #[arg(long)]
@@ -323,10 +335,30 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_sentence(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// An error and its causes as one line, each cause once: a cause whose
+/// text the line already holds (an error that prints its source, a
+/// wrapper around an SQLite error that prints the same words) is not
+/// repeated.
+fn error_sentence(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || line.contains(text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(text);
+    }
+    line
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -338,11 +370,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             stage,
             currency,
             incremental,
+            no_wait,
         } => {
             let mut opts = BuildOptions::new(input, db);
             opts.stage = stage;
             opts.currency = parse_currency(&currency);
             opts.incremental = incremental;
+            opts.wait_for_lock = !no_wait;
             run_build(&opts, report.as_deref())
         }
         Command::Fetch {
@@ -369,6 +403,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             source,
             into,
             db,
+            no_wait,
         } => {
             let mut p = Pipeline::load(&pipeline)?;
             if let Some(name) = &p.name {
@@ -411,7 +446,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     fetched_ok = match run_fetch(&opts) {
                         Ok(ok) => ok,
                         Err(e) => {
-                            eprintln!("error: {e:#}");
+                            eprintln!("error: {}", error_sentence(&e));
                             false
                         }
                     };
@@ -425,6 +460,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             opts.stage = p.build.stage;
             opts.currency = parse_currency(p.build.currency.as_deref().unwrap_or("CNY"));
             opts.incremental = p.build.incremental.unwrap_or(false);
+            opts.wait_for_lock = !no_wait;
             if let Some(t) = p.metrics.as_ref().and_then(|m| m.low_base_threshold) {
                 opts.low_base_threshold = t;
             }

@@ -176,6 +176,18 @@ fn cases() -> Vec<Case> {
             expect: Expect::Fatal(&["mixed.csv", "UTF-8", "GB18030"]),
         },
         Case {
+            name: "NUL bytes as field values (the English interface's commodity names)",
+            file: "nul_en.csv",
+            bytes: b"\"Date of data\",\"Commodity code\",\"Commodity\",\"Trading partner code\",\"Renminbi Yuan\",\r\n\"201701\",\"12011000\",\"\0\",\"502\",\"5\",\r\n\"201702\",\"12011000\",\"\0\",\"502\",\"6\",\r\n".to_vec(),
+            expect: Expect::Warning(&["nul_en.csv", "2 NUL bytes read as empty values"]),
+        },
+        Case {
+            name: "an English (ASCII) file with a few GBK bytes (Hong Kong，China)",
+            file: "hk_en.csv",
+            bytes: b"Date of data,Commodity code,Trading partner code,Trading partner,Renminbi Yuan\n201701,12011000,110,\"Hong Kong\xA3\xACChina\",5\n201702,12011000,110,\"Hong Kong\xA3\xACChina\",6\n".to_vec(),
+            expect: Expect::Loads(2),
+        },
+        Case {
             name: "formula cells",
             file: "formula.xlsx",
             bytes: xlsx(|ws| {

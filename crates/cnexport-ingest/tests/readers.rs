@@ -393,6 +393,96 @@ fn english_variants_rmb_and_case() {
     assert_eq!(parse(text.as_bytes(), "en4.csv").currency, Currency::Cny);
 }
 
+/// A download of the platform's English interface (2017-2018), as such
+/// files are: every field quoted, a trailing comma, CRLF, both currency
+/// columns, a NUL byte as the commodity name on every row, and the GBK
+/// full-width comma of "Hong Kong，China" in an otherwise ASCII file.
+#[test]
+fn an_english_download_with_nul_names_and_gbk_bytes() {
+    let bytes = std::fs::read(fixtures().join("english/english_2017_2018.csv")).unwrap();
+    assert_eq!(bytes.iter().filter(|b| **b == 0).count(), 70);
+    let p = parse(&bytes, "english_2017_2018.csv");
+    assert_eq!(p.encoding.as_deref(), Some("GB18030"));
+    assert_eq!(p.language, HeaderLanguage::English);
+    assert_eq!(p.currency, Currency::Cny);
+    assert_eq!((p.rows_read, p.facts.len()), (70, 70));
+    assert!(p.quarantined.is_empty());
+    assert!(
+        p.warnings.iter().any(|w| w
+            == "english_2017_2018.csv: 70 NUL bytes read as empty values (the platform's English downloads write a NUL byte as the commodity name)"),
+        "{:?}",
+        p.warnings
+    );
+    // Both currencies: the yuan column is the value.
+    assert!(p
+        .warnings
+        .iter()
+        .any(|w| w.contains("人民币 (yuan) column is used")));
+    let f = find(&p, "201801", 85171200, 110);
+    assert_eq!(f.value, 430_370);
+    assert_eq!((f.quantity1, f.quantity2), (473, 95));
+    assert_eq!(f.unit1.as_deref(), Some("kg"));
+    assert_eq!(f.unit2.as_deref(), Some("unit"));
+    let g = find(&p, "201701", 12019010, 502);
+    assert_eq!((g.value, g.quantity1, g.quantity2), (28_331, 43, 0));
+    assert_eq!(g.unit2, None);
+    // The NUL names are empty: no product name is taken from them.
+    assert!(p.product_names.is_empty(), "{:?}", p.product_names);
+    assert!(p
+        .partner_names
+        .contains(&(PartnerCode(110), "Hong Kong，China".to_string())));
+    assert!(p
+        .partner_names
+        .contains(&(PartnerCode(133), "Korea, Rep.".to_string())));
+}
+
+#[test]
+fn nul_bytes_in_fields_are_empty_values_but_binary_data_is_refused() {
+    // Unquoted NUL fields, and a NUL run in quotes.
+    let text = b"Date of data,Commodity code,Commodity,Trading partner code,Renminbi Yuan\n201701,12011000,\0,502,5\n201702,12011000,\"\0\0\",502,6\n";
+    let p = parse(text, "nul.csv");
+    assert_eq!(p.facts.len(), 2);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("3 NUL bytes read as empty values")),
+        "{:?}",
+        p.warnings
+    );
+    // A NUL inside a word is not a field value: the file is binary data.
+    let e = fail(
+        b"Date of data,Commodity code,Trading partner code,Renminbi Yuan\n2017\x0001,12011000,502,5\n",
+        "inword.csv",
+    );
+    assert_eq!(e.kind, IngestErrorKind::Undecodable);
+    // Control bytes beside the NULs: binary data.
+    let e = fail(
+        b"Date of data,Commodity code,Trading partner code,Renminbi Yuan\n201701,\x01\x02,\0,5\n",
+        "ctl.csv",
+    );
+    assert_eq!(e.kind, IngestErrorKind::Undecodable);
+    // UTF-16LE without a BOM.
+    let utf16: Vec<u8> =
+        "Date of data,Commodity code,Trading partner code,Renminbi Yuan\n201701,12011000,502,5\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+    assert_eq!(fail(&utf16, "utf16.csv").kind, IngestErrorKind::Undecodable);
+}
+
+/// ASCII text with a few GBK bytes (an English download's "Hong Kong，China")
+/// is GB18030, not an undecodable file; so is Chinese GBK text.
+#[test]
+fn english_text_with_a_few_gbk_bytes_is_gb18030() {
+    let text = b"Date of data,Commodity code,Trading partner code,Trading partner,Renminbi Yuan\n201701,12011000,110,\"Hong Kong\xA3\xACChina\",5\n";
+    let p = parse(text, "hk.csv");
+    assert_eq!(p.encoding.as_deref(), Some("GB18030"));
+    assert_eq!(
+        p.partner_names,
+        [(PartnerCode(110), "Hong Kong，China".to_string())]
+    );
+}
+
 // ------------------------------------------------------------- bad rows
 
 #[test]

@@ -7,6 +7,7 @@
 //! same tables give a byte-identical file.
 
 mod incremental;
+mod lock;
 mod schema;
 
 use cnexport_core::tables::BaseMetricsRow;
@@ -17,23 +18,204 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use incremental::{plan, Plan};
+pub use lock::{lock_path, BuildLock, Holder, Wait};
 pub use schema::{schema_sql, tables, Column, SqlType, Table, INDEX_SQL, SCHEMA_VERSION};
 
-/// What went wrong while writing the database.
+/// What went wrong while writing the database. Each message is one
+/// sentence: the file, the cause, and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot write the database {path}: {source}")]
+    #[error("cannot write the database {}: {source}; {}", .path.display(), previous(.target))]
     Io {
         path: PathBuf,
+        /// The database the build was for.
+        target: PathBuf,
         source: std::io::Error,
     },
-    #[error("SQLite error while writing {path}: {source}")]
+    #[error("SQLite error while writing {}: {source}; {}", .path.display(), previous(.target))]
     Sqlite {
         path: PathBuf,
+        target: PathBuf,
         source: rusqlite::Error,
     },
-    #[error("the new database {path} failed its check ({what}); the previous database was left as it was")]
-    Check { path: PathBuf, what: String },
+    #[error("the new database {} failed its check ({what}); {}", .path.display(), previous(.target))]
+    Check {
+        path: PathBuf,
+        target: PathBuf,
+        what: String,
+    },
+    /// The folder refuses new files (permissions, a read-only file system).
+    #[error("cannot write the database folder {}: {reason}; choose a writable --db path or fix the folder's permissions; {}", .folder.display(), previous(.target))]
+    FolderNotWritable {
+        folder: PathBuf,
+        target: PathBuf,
+        /// `permission denied (or read-only)`, or the system's words.
+        reason: String,
+    },
+    /// No space left (or the quota is used up) while writing `path`.
+    #[error("the disk holding {} is full while writing {} (at least {needed_mb} MB needed, {free_mb} MB free); free space or choose another --db folder; {}", .target.display(), .path.display(), previous(.target))]
+    DiskFull {
+        path: PathBuf,
+        target: PathBuf,
+        needed_mb: u64,
+        free_mb: u64,
+    },
+    /// The folder of the database cannot be made.
+    #[error("cannot create the database folder {}: {reason}; choose a writable --db path", .folder.display())]
+    CreateFolder { folder: PathBuf, reason: String },
+    /// Another build of the same database holds its lock (`--no-wait`).
+    #[error("another build of {} is running, held by {holder} (lock file {}); wait for it to finish, or run without --no-wait to wait for it; the database was left as it was", .db.display(), .lock.display())]
+    Locked {
+        db: PathBuf,
+        lock: PathBuf,
+        holder: String,
+    },
+}
+
+/// Creates the folder of the database `target` if it is missing.
+pub fn create_folder(target: &Path) -> Result<(), LoadError> {
+    let folder = folder_of(target);
+    if folder.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(&folder).map_err(|e| {
+        // The nearest folder that exists is the one that refused.
+        let existing = folder.ancestors().find(|a| a.exists());
+        match (e.kind(), existing) {
+            (
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem,
+                Some(a),
+            ) => LoadError::FolderNotWritable {
+                folder: a.to_path_buf(),
+                target: target.to_path_buf(),
+                reason: "permission denied (or read-only)".into(),
+            },
+            (_, Some(a)) if !a.is_dir() => LoadError::CreateFolder {
+                folder: folder.clone(),
+                reason: format!("{} is a file, not a folder", a.display()),
+            },
+            _ => LoadError::CreateFolder {
+                folder: folder.clone(),
+                reason: e.to_string(),
+            },
+        }
+    })
+}
+
+/// The end of a load error's sentence: what became of the database.
+fn previous(target: &Path) -> String {
+    if target.exists() {
+        format!("the previous database {} is unchanged", target.display())
+    } else {
+        "no database was written".to_string()
+    }
+}
+
+/// The folder of `path` (`.` for a bare file name).
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Free bytes for an unprivileged user on the file system of `path`'s
+/// folder, when known.
+fn free_bytes(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let st = rustix::fs::statvfs(folder_of(path)).ok()?;
+        Some(st.f_bavail.saturating_mul(st.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+fn disk_full(target: &Path, path: &Path) -> LoadError {
+    let mb = |b: u64| b.div_ceil(1 << 20);
+    // The new database is at least what was written before the disk
+    // filled up, and about the size of the previous one.
+    let written = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let before = fs::metadata(target).map(|m| m.len()).unwrap_or(0);
+    LoadError::DiskFull {
+        path: path.to_path_buf(),
+        target: target.to_path_buf(),
+        needed_mb: mb(written.max(before)).max(1),
+        free_mb: free_bytes(path).map(|b| b >> 20).unwrap_or(0),
+    }
+}
+
+/// An I/O error writing `path` (for the database `target`), classified:
+/// a folder that refuses files, a full disk, or the error as it is.
+pub(crate) fn classify_io(target: &Path, path: &Path, e: std::io::Error) -> LoadError {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+            LoadError::FolderNotWritable {
+                folder: folder_of(path),
+                target: target.to_path_buf(),
+                reason: "permission denied (or read-only)".into(),
+            }
+        }
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => disk_full(target, path),
+        _ => LoadError::Io {
+            path: path.to_path_buf(),
+            target: target.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+/// An SQLite error writing `path`, classified as [`classify_io`] does.
+fn classify_sqlite(target: &Path, path: &Path, e: rusqlite::Error) -> LoadError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
+            LoadError::FolderNotWritable {
+                folder: folder_of(path),
+                target: target.to_path_buf(),
+                reason: "permission denied (or read-only)".into(),
+            }
+        }
+        Some(ErrorCode::DiskFull) => disk_full(target, path),
+        _ => LoadError::Sqlite {
+            path: path.to_path_buf(),
+            target: target.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+/// Turns the plain errors of a load (named by the temporary file) into
+/// their classified form, while the temporary file is still there to be
+/// measured.
+fn classify(target: &Path, e: LoadError) -> LoadError {
+    match e {
+        LoadError::Io { path, source, .. } => classify_io(target, &path, source),
+        LoadError::Sqlite { path, source, .. } => classify_sqlite(target, &path, source),
+        LoadError::Check { path, what, .. } => LoadError::Check {
+            path,
+            target: target.to_path_buf(),
+            what,
+        },
+        other => other,
+    }
+}
+
+/// The test hook for a full disk: `CNEXPORT_TEST_MAX_PAGE_COUNT=N` caps the
+/// database being written at N pages (`PRAGMA max_page_count`), so SQLite
+/// fails with SQLITE_FULL, the error a full disk gives.
+fn apply_test_page_cap(conn: &Connection) -> rusqlite::Result<()> {
+    if let Some(n) = std::env::var("CNEXPORT_TEST_MAX_PAGE_COUNT")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        conn.pragma_update(None, "max_page_count", n)?;
+    }
+    Ok(())
 }
 
 /// Row counts of a written database.
@@ -58,10 +240,12 @@ pub fn temporary_path(target: &Path) -> PathBuf {
 pub fn write_database(target: &Path, db: &Database) -> Result<LoadStats, LoadError> {
     remove_stale_temporaries(target);
     let tmp = temporary_path(target);
-    let result = write_and_check(&tmp, db).and_then(|stats| {
-        publish(&tmp, target)?;
-        Ok(stats)
-    });
+    let result = write_and_check(&tmp, db)
+        .and_then(|stats| {
+            publish(&tmp, target)?;
+            Ok(stats)
+        })
+        .map_err(|e| classify(target, e));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -109,7 +293,8 @@ pub fn update_database(
         .and_then(|stats| {
             publish(&tmp, target)?;
             Ok(stats)
-        });
+        })
+        .map_err(|e| classify(target, e));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -129,6 +314,7 @@ fn update_copy(tmp: &Path, db: &Database, update: &Update) -> Result<LoadStats, 
          PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -65536;
          PRAGMA mmap_size = 17179869184;",
     )
+    .and_then(|()| apply_test_page_cap(&conn))
     .map_err(sqlite(tmp))?;
     apply_update(&mut conn, db, update).map_err(sqlite(tmp))?;
     lap("rows written");
@@ -217,6 +403,7 @@ fn check_update(
 ) -> Result<(), LoadError> {
     let fail = |what: String| LoadError::Check {
         path: path.to_path_buf(),
+        target: PathBuf::new(),
         what,
     };
     for table in [
@@ -289,16 +476,20 @@ pub fn remove_stale_temporaries(target: &Path) -> usize {
     removed
 }
 
+/// An SQLite error on `path`; [`classify`] fills in the target.
 fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> LoadError + '_ {
     move |source| LoadError::Sqlite {
         path: path.to_path_buf(),
+        target: PathBuf::new(),
         source,
     }
 }
 
+/// An I/O error on `path`; [`classify`] fills in the target.
 fn io(path: &Path) -> impl Fn(std::io::Error) -> LoadError + '_ {
     move |source| LoadError::Io {
         path: path.to_path_buf(),
+        target: PathBuf::new(),
         source,
     }
 }
@@ -314,6 +505,7 @@ fn write_and_check(tmp: &Path, db: &Database) -> Result<LoadStats, LoadError> {
         "PRAGMA page_size = 4096; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
          PRAGMA locking_mode = EXCLUSIVE; PRAGMA encoding = 'UTF-8';",
     )
+    .and_then(|()| apply_test_page_cap(&conn))
     .map_err(sqlite(tmp))?;
     conn.execute_batch(&schema_sql()).map_err(sqlite(tmp))?;
     insert_all(&mut conn, db).map_err(sqlite(tmp))?;
@@ -403,6 +595,7 @@ fn check(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError>
     if integrity != "ok" {
         return Err(LoadError::Check {
             path: path.to_path_buf(),
+            target: PathBuf::new(),
             what: format!("integrity_check: {integrity}"),
         });
     }
@@ -412,6 +605,7 @@ fn check(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError>
     if facts as usize != db.facts.len() {
         return Err(LoadError::Check {
             path: path.to_path_buf(),
+            target: PathBuf::new(),
             what: format!("{} facts written, {} expected", facts, db.facts.len()),
         });
     }
@@ -426,6 +620,7 @@ fn check(conn: &Connection, db: &Database, path: &Path) -> Result<(), LoadError>
         if n as usize != expected {
             return Err(LoadError::Check {
                 path: path.to_path_buf(),
+                target: PathBuf::new(),
                 what: format!("{table}: {n} rows written, {expected} expected"),
             });
         }

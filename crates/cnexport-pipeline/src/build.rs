@@ -9,7 +9,7 @@ use cnexport_core::{Currency, HeaderLanguage, ParsedFile, SourceFormat};
 use cnexport_ingest::merge::{merge, FileMergeStats, Merged, Revision};
 use cnexport_ingest::stage::{content_digest, Stage};
 use cnexport_ingest::{parse_bytes, IngestError};
-use cnexport_load::Plan;
+use cnexport_load::{BuildLock, Holder, Plan, Wait};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -32,6 +32,10 @@ pub struct BuildOptions {
     /// was built by this version from the first files of this build (see
     /// [`cnexport_load::plan`]); otherwise, or when false, write a new one.
     pub incremental: bool,
+    /// When another build of the same database holds its lock: wait for it
+    /// (true, the default; [`Progress::waiting`] is told) or fail at once
+    /// naming the process that holds it.
+    pub wait_for_lock: bool,
 }
 
 impl BuildOptions {
@@ -43,6 +47,7 @@ impl BuildOptions {
             currency: Currency::Cny,
             low_base_threshold: 1_000_000,
             incremental: false,
+            wait_for_lock: true,
         }
     }
 
@@ -123,6 +128,9 @@ pub fn build_with_progress(
             input: opts.input.clone(),
         });
     }
+    // One build of a database at a time (they share its stage too); held
+    // until the build returns, when the lock file goes.
+    let _lock = lock(opts, progress)?;
     let stage = Stage::open(&opts.stage_dir()).map_err(|source| BuildError::Stage {
         path: opts.stage_dir(),
         source,
@@ -283,6 +291,25 @@ pub fn build_with_progress(
             .ok(),
         files: file_reports,
     })
+}
+
+/// Creates the database's folder and takes the build lock of the
+/// database, waiting for another build or not as `opts` says.
+fn lock(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildLock, BuildError> {
+    cnexport_load::create_folder(&opts.db)?;
+    let tell = |holder: Option<&Holder>| {
+        progress.waiting(&format!(
+            "waiting for the build of {} held by {}",
+            opts.db.display(),
+            Holder::describe(holder)
+        ))
+    };
+    let wait = if opts.wait_for_lock {
+        Wait::Wait(&tell)
+    } else {
+        Wait::NoWait
+    };
+    Ok(BuildLock::acquire(&opts.db, wait)?)
 }
 
 /// The partner codes of the data that the reference table does not know.

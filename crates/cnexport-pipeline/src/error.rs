@@ -12,7 +12,7 @@ pub enum BuildError {
     #[error("--input {}: not a directory; give the folder that holds the downloaded bulletins", .input.display())]
     InputNotADirectory { input: PathBuf },
 
-    #[error("cannot read the input directory {}", .path.display())]
+    #[error("cannot read the input directory {}: {source}; check that it exists and is readable", .path.display())]
     ReadInput {
         path: PathBuf,
         source: std::io::Error,
@@ -21,7 +21,7 @@ pub enum BuildError {
     #[error("--input {}: no bulletin files (.csv, .xlsx, .xls, .html) found; download them from stats.customs.gov.cn into this folder", .input.display())]
     NoBulletins { input: PathBuf },
 
-    #[error("cannot create the staging folder {}", .path.display())]
+    #[error("cannot create the staging folder {}: {source}; give a writable folder as --stage; the database was left as it was", .path.display())]
     Stage {
         path: PathBuf,
         source: std::io::Error,
@@ -39,13 +39,13 @@ pub enum BuildError {
         problems: Vec<InputProblem>,
     },
 
-    #[error("cannot create {}", .path.display())]
+    #[error("cannot create the database folder {}: {source}; choose a writable --db path", .path.display())]
     CreateDatabaseFolder {
         path: PathBuf,
         source: std::io::Error,
     },
 
-    #[error("cannot read {}", .path.display())]
+    #[error("cannot read the database {}: {source}; check its permissions, or build without --incremental", .path.display())]
     ReadDatabase {
         path: PathBuf,
         source: std::io::Error,

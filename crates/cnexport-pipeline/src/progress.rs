@@ -21,6 +21,11 @@ pub trait Progress: Sync {
     fn file_done(&self);
     /// The step that started last is over (also when it failed).
     fn finish(&self, step: Step);
+    /// Another build of the same database holds its lock and this one
+    /// waits for it; `message` says which (`waiting for the build of ...`).
+    fn waiting(&self, message: &str) {
+        let _ = message;
+    }
 }
 
 /// Progress that goes nowhere.

@@ -1,10 +1,13 @@
 //! The access log: one row of `hs_skill_access_log` per request to the
 //! endpoints, in its own SQLite file (it survives rebuilds of the metrics
-//! database). Requests only push a row onto a queue; a writer thread
-//! inserts them in batches, so a slow disk never slows a request. On
-//! shutdown the writer drains the queue before it exits.
+//! database), or one JSON line per request on standard output (the path
+//! `-`, for replicas that ship their logs to a pipeline). Requests only
+//! push a row onto a queue; a writer thread inserts (or prints) them in
+//! batches, so a slow disk never slows a request. On shutdown the writer
+//! drains the queue before it exits.
 
 use rusqlite::{params, Connection};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -48,8 +51,9 @@ CREATE TABLE IF NOT EXISTS hs_skill_access_log (
 CREATE INDEX IF NOT EXISTS hs_skill_access_log_by_time ON hs_skill_access_log (create_time);
 ";
 
-/// One request.
-#[derive(Debug, Clone)]
+/// One request. Its JSON line (the standard-output log) has the same
+/// fields as the table's columns, in the same order.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct LogRow {
     pub id: String,
     pub ip: Option<String>,
@@ -85,18 +89,57 @@ pub struct WriterStats {
     pub failed: u64,
 }
 
+/// The path that means "JSON lines on standard output".
+pub const STDOUT_PATH: &str = "-";
+
+/// True when `path` is [`STDOUT_PATH`].
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == STDOUT_PATH
+}
+
+/// Where the writer puts rows.
+enum Sink {
+    Sqlite(Connection),
+    /// One JSON object a line, flushed after each batch.
+    Stdout,
+}
+
+impl Sink {
+    fn write(&mut self, rows: &[LogRow]) -> Result<(), String> {
+        match self {
+            Sink::Sqlite(conn) => insert(conn, rows).map_err(|e| e.to_string()),
+            Sink::Stdout => {
+                let mut text = String::new();
+                for r in rows {
+                    text.push_str(&serde_json::to_string(r).map_err(|e| e.to_string())?);
+                    text.push('\n');
+                }
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes())
+                    .and_then(|()| out.flush())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
 impl AccessLog {
-    /// Opens (creating it if needed) the log file and starts the writer.
+    /// Opens (creating it if needed) the log file and starts the writer;
+    /// the path `-` ([`STDOUT_PATH`]) writes JSON lines to standard output.
     pub fn start(
         path: &Path,
         anonymize: bool,
     ) -> Result<(AccessLog, AccessLogWriter), AccessLogError> {
-        let conn = open_log(path)?;
+        let sink = if is_stdout(path) {
+            Sink::Stdout
+        } else {
+            Sink::Sqlite(open_log(path)?)
+        };
         let (tx, rx) = mpsc::channel();
         let path = path.to_path_buf();
         let handle = std::thread::Builder::new()
             .name("access-log".into())
-            .spawn(move || writer(conn, path, rx))
+            .spawn(move || writer(sink, path, rx))
             .map_err(AccessLogError::Thread)?;
         Ok((
             AccessLog {
@@ -162,7 +205,7 @@ fn open_log(path: &Path) -> Result<Connection, AccessLogError> {
     Ok(conn)
 }
 
-fn writer(mut conn: Connection, path: PathBuf, rx: Receiver<Msg>) -> WriterStats {
+fn writer(mut sink: Sink, path: PathBuf, rx: Receiver<Msg>) -> WriterStats {
     let mut stats = WriterStats::default();
     let mut pending: Vec<LogRow> = Vec::new();
     let mut shutting_down = false;
@@ -182,7 +225,7 @@ fn writer(mut conn: Connection, path: PathBuf, rx: Receiver<Msg>) -> WriterStats
         }
         while !pending.is_empty() {
             let n = pending.len().min(BATCH);
-            match insert(&mut conn, &pending[..n]) {
+            match sink.write(&pending[..n]) {
                 Ok(()) => {
                     stats.written += n as u64;
                     pending.drain(..n);
@@ -213,7 +256,7 @@ fn writer(mut conn: Connection, path: PathBuf, rx: Receiver<Msg>) -> WriterStats
                 })
                 .collect();
             for chunk in rest.chunks(BATCH) {
-                match insert(&mut conn, chunk) {
+                match sink.write(chunk) {
                     Ok(()) => stats.written += chunk.len() as u64,
                     Err(_) => stats.failed += chunk.len() as u64,
                 }
@@ -333,5 +376,34 @@ mod tests {
             .query_row("SELECT count(*) FROM hs_skill_access_log", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2500);
+    }
+
+    #[test]
+    fn a_json_line_has_the_columns_of_the_table() {
+        let row = LogRow {
+            id: "x".into(),
+            ip: None,
+            path: "/skill/trend".into(),
+            par: "hsCode=1".into(),
+            create_time: "2023-11-14 22:13:20.123".into(),
+            status: 200,
+            latency_ms: 1.5,
+        };
+        let line = serde_json::to_string(&row).unwrap();
+        assert_eq!(
+            line,
+            r#"{"id":"x","ip":null,"path":"/skill/trend","par":"hsCode=1","create_time":"2023-11-14 22:13:20.123","status":200,"latency_ms":1.5}"#
+        );
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let st = conn.prepare("SELECT * FROM hs_skill_access_log").unwrap();
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(keys, st.column_names().collect::<Vec<_>>());
     }
 }

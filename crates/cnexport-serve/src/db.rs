@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 
 /// Why a database file cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +144,8 @@ pub struct DbGeneration {
     /// The first connection, opened when the generation was loaded: it holds
     /// the file open, so a later swap cannot pull it away.
     idle: Mutex<Vec<Connection>>,
+    /// Signalled when a connection goes back to `idle`.
+    returned: Condvar,
     /// Answers computed from this generation.
     pub cache: AnswerCache,
 }
@@ -173,27 +175,52 @@ impl DbGeneration {
             input_digest,
             generation,
             idle: Mutex::new(vec![conn]),
+            returned: Condvar::new(),
             cache: AnswerCache::new(cache_bytes),
         })
     }
 
-    /// Runs `f` with a pooled connection of this generation.
+    /// Runs `f` with a pooled connection of this generation. A new
+    /// connection is opened only while the path still names this
+    /// generation's file: once the file was deleted or replaced (by a
+    /// truncated copy, say, that the server will not switch to), opening the
+    /// path would reach another file, so the request waits for one of this
+    /// generation's connections instead (at least one always exists).
     pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> Result<T, DbError> {
-        let conn = self
-            .idle
-            .lock()
-            .map_err(|_| DbError::PoolPoisoned {
-                path: self.path.clone(),
-            })?
-            .pop();
-        let conn = match conn {
-            Some(c) => c,
-            None => open_read_only(&self.path)?,
+        let poisoned = || DbError::PoolPoisoned {
+            path: self.path.clone(),
+        };
+        let conn = {
+            let mut idle = self.idle.lock().map_err(|_| poisoned())?;
+            match idle.pop() {
+                Some(c) => c,
+                None if FileIdentity::of(&self.path).ok().as_ref() == Some(&self.identity) => {
+                    drop(idle);
+                    open_read_only(&self.path)?
+                }
+                None => loop {
+                    let (guard, waited) = self
+                        .returned
+                        .wait_timeout(idle, std::time::Duration::from_secs(2))
+                        .map_err(|_| poisoned())?;
+                    idle = guard;
+                    if let Some(c) = idle.pop() {
+                        break c;
+                    }
+                    if waited.timed_out() {
+                        // No connection came back (a request that panicked
+                        // took the last one): try the path after all.
+                        drop(idle);
+                        break open_read_only(&self.path)?;
+                    }
+                },
+            }
         };
         let out = f(&conn);
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < POOL_MAX_IDLE {
                 idle.push(conn);
+                self.returned.notify_one();
             }
         }
         Ok(out)
@@ -285,6 +312,66 @@ impl ServedDb {
                 Reload::Switched { generation }
             }
             Err(e) => Reload::Failed(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny database with the `meta` table a generation reads.
+    fn tiny(path: &Path) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+             INSERT INTO meta VALUES ('data_latest_month', '202510');",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_deleted_or_replaced_file_is_served_from_the_open_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        tiny(&path);
+        let generation = Arc::new(DbGeneration::open(&path, 1, 0).unwrap());
+        let month = |conn: &Connection| -> String {
+            conn.query_row("SELECT value FROM meta", [], |r| r.get(0))
+                .unwrap()
+        };
+        for replace in [false, true] {
+            // One request holds the only connection while the file goes.
+            let (held, release) = std::sync::mpsc::channel::<()>();
+            let busy = {
+                let generation = generation.clone();
+                let (started, wait) = std::sync::mpsc::channel::<()>();
+                let t = std::thread::spawn(move || {
+                    generation
+                        .with_connection(|conn| {
+                            started.send(()).unwrap();
+                            let _ = release.recv();
+                            month(conn)
+                        })
+                        .unwrap()
+                });
+                wait.recv().unwrap();
+                t
+            };
+            let _ = std::fs::remove_file(&path);
+            if replace {
+                std::fs::write(&path, b"SQLite format 3\0 truncated").unwrap();
+            }
+            // A second request: no connection to the path (gone, or another
+            // file), so it waits for the first one's.
+            let second = {
+                let generation = generation.clone();
+                std::thread::spawn(move || generation.with_connection(month).unwrap())
+            };
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            held.send(()).unwrap();
+            assert_eq!(busy.join().unwrap(), "202510");
+            assert_eq!(second.join().unwrap(), "202510");
         }
     }
 }

@@ -44,6 +44,7 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub db: PathBuf,
+    /// The access log's SQLite file, or `-` for JSON lines on standard output.
     pub access_log: Option<PathBuf>,
     /// Store IPs with the last octet (IPv4) / last 80 bits (IPv6) zeroed.
     pub anonymize_ip: bool,

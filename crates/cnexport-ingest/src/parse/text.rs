@@ -142,6 +142,74 @@ fn undecodable(rel_path: &str, what: &str) -> IngestError {
     )
 }
 
+/// NUL bytes that are whole field values (or parts of field values) of
+/// otherwise ordinary delimited text, as the platform's English downloads
+/// write them (a NUL as the commodity name on every row): `Some(count)`
+/// when every run of NULs sits between field boundaries (a quote, a
+/// delimiter, a line break, or the start or end of the file) and no other
+/// control byte (but tab, CR, LF) appears. Binary data has control bytes
+/// everywhere, and UTF-16 without a BOM has a NUL beside every ASCII
+/// character (`2\0 0\0`), so both give `None`; so does text without NULs.
+pub(crate) fn field_nuls(bytes: &[u8]) -> Option<usize> {
+    let boundary =
+        |b: Option<&u8>| matches!(b, None | Some(b'"' | b',' | b'\t' | b';' | b'\n' | b'\r'));
+    let mut count = 0usize;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            0 => {
+                let start = i;
+                while i < bytes.len() && bytes[i] == 0 {
+                    i += 1;
+                }
+                let before = start.checked_sub(1).map(|j| &bytes[j]);
+                if !boundary(before) || !boundary(bytes.get(i)) {
+                    return None;
+                }
+                count += i - start;
+                continue;
+            }
+            b'\t' | b'\n' | b'\r' => {}
+            0x01..=0x1F => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    (count > 0).then_some(count)
+}
+
+/// `bytes` without its field NULs (see [`field_nuls`]) and how many were
+/// dropped; unchanged (and 0) when it has none or is not such text.
+pub(crate) fn drop_field_nuls(bytes: &[u8]) -> (Cow<'_, [u8]>, usize) {
+    if !bytes.contains(&0) {
+        return (Cow::Borrowed(bytes), 0);
+    }
+    match field_nuls(bytes) {
+        Some(n) => (
+            Cow::Owned(bytes.iter().copied().filter(|b| *b != 0).collect()),
+            n,
+        ),
+        None => (Cow::Borrowed(bytes), 0),
+    }
+}
+
+/// `12345` -> `12,345`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    let first = match digits.len() % 3 {
+        0 => 3,
+        r => r,
+    };
+    for (i, c) in digits.chars().enumerate() {
+        if i >= first && (i - first) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Counts line breaks (`\n`, `\r\n`, lone `\r`) in `text[from..to]`.
 fn count_lines(text: &[u8], from: usize, to: usize) -> u32 {
     let mut n = 0u32;
@@ -247,7 +315,8 @@ fn no_header() -> String {
 
 /// Reads CSV or tab-separated text (also an `.xls` that is really text).
 pub(crate) fn read_delimited(bytes: &[u8], rel_path: &str) -> Result<Table, IngestError> {
-    let decoded = decode(bytes, rel_path, None)?;
+    let (bytes, nuls) = drop_field_nuls(bytes);
+    let decoded = decode(&bytes, rel_path, None)?;
     let text: &str = decoded.text.as_ref();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let delimiter = sniff_delimiter(text);
@@ -266,6 +335,12 @@ pub(crate) fn read_delimited(bytes: &[u8], rel_path: &str) -> Result<Table, Inge
     let mut warnings = Vec::new();
     let mut first_row: Option<String> = None;
     let mut scanned = 0usize;
+    if nuls > 0 {
+        warnings.push(format!(
+            "{rel_path}: {} NUL bytes read as empty values (the platform's English downloads write a NUL byte as the commodity name)",
+            thousands(nuls)
+        ));
+    }
 
     // The header: the first of the first rows that names the columns.
     let cols = loop {
@@ -340,6 +415,23 @@ mod tests {
         assert_eq!(sniff_delimiter("a,b,c"), b',');
         assert_eq!(sniff_delimiter("\n\na;b;c"), b';');
         assert_eq!(sniff_delimiter(""), b',');
+    }
+
+    #[test]
+    fn nuls_in_fields_and_binary_data() {
+        assert_eq!(field_nuls(b"a,\0,b\n\"1\",\"\0\",\n"), Some(2));
+        assert_eq!(field_nuls(b"\0\0,x\r\n"), Some(2));
+        assert_eq!(field_nuls(b"a,b\n"), None);
+        // UTF-16LE without a BOM: a NUL beside every ASCII character.
+        assert_eq!(field_nuls(b"\"\x002\x000\x00\"\x00,\x00"), None);
+        // Control bytes other than tab, CR and LF.
+        assert_eq!(field_nuls(b"a,\0,\x01\n"), None);
+        assert_eq!(field_nuls(b"ab\0c\n"), None);
+        let (bytes, n) = drop_field_nuls(b"\"x\",\"\0\",\n");
+        assert_eq!((&*bytes, n), (&b"\"x\",\"\",\n"[..], 1));
+        assert_eq!(thousands(12345), "12,345");
+        assert_eq!(thousands(123), "123");
+        assert_eq!(thousands(1234567), "1,234,567");
     }
 
     #[test]
