@@ -211,7 +211,7 @@ pub fn plan_text(plan: &Plan) -> String {
     }
     let _ = writeln!(
         s,
-        "each query: 分月展示 ticked, grouped by {} (commodity, 8 digits) and trading partner",
+        "each query: 分月展示 (by month) ticked, grouped by {} (8-digit commodity, trading partner)",
         cnexport_coverage::plan::GROUPING.join(" + ")
     );
     s
