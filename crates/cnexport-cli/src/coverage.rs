@@ -134,20 +134,11 @@ pub fn coverage_text(db: &Path, c: &CoverageAnswer) -> String {
             }
         );
     }
+    let status = if c.flag_count == 0 { 0 } else { 1 };
+    let _ = writeln!(s, "\n{} (exit status {status})", c.flag_counts.summary());
     if c.flag_count == 0 {
-        let _ = writeln!(s, "\nno holes flagged (exit status 0)");
         return s;
     }
-    let _ = writeln!(
-        s,
-        "\n{} flag{}: {} missing month, {} chapter gap, {} uncovered code range, {} cut-off file (exit status 1)",
-        c.flag_count,
-        if c.flag_count == 1 { "" } else { "s" },
-        c.flag_counts.missing_month,
-        c.flag_counts.chapter_gap,
-        c.flag_counts.uncovered_codes,
-        c.flag_counts.cut_off_file
-    );
     for f in &c.flags {
         let what = match (&f.code_from, &f.chapter, &f.path) {
             (Some(a), _, _) => format!(

@@ -405,25 +405,7 @@ fn a_deleted_or_truncated_served_database_keeps_the_old_one_served() {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    let get = |target: &str| -> (u16, String) {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
-            .unwrap();
-        write!(
-            s,
-            "GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).unwrap();
-        let status = raw
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (status, raw)
-    };
+    let get = |target: &str| crate::common::http(&addr, "GET", target, "", "");
     let serving = |when: &str, phase: usize| {
         let (status, raw) = get("/healthz");
         assert_eq!(status, 200, "{when}: {raw}");

@@ -70,21 +70,7 @@ fn start(db: &Path, extra: &[&str]) -> Server {
 
 /// One request on a fresh connection: status, headers and body text.
 fn get(addr: &str, target: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(
-        s,
-        "GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, raw)
+    crate::common::http(addr, "GET", target, "", "")
 }
 
 /// Reads until the server closes the connection (or 60 s pass, which

@@ -3,33 +3,14 @@
 //! their logs), REST requests and MCP tool calls alike, and nothing else
 //! on standard output.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::common::{cnexport, sample_db};
 
 /// One request on a fresh connection: the status, the response head and
 /// the body.
-fn request(addr: &str, method: &str, target: &str, headers: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(
-        s,
-        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, raw)
-}
+use crate::common::http as request;
 
 fn mcp(addr: &str, session: Option<&str>, body: &str) -> (u16, String) {
     let mut headers = String::from(

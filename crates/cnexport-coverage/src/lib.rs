@@ -193,6 +193,25 @@ pub struct FlagCounts {
     pub cut_off_file: usize,
 }
 
+impl FlagCounts {
+    /// `3 flags (1 missing month, 0 chapter gap, 2 uncovered code range, 0
+    /// cut-off file)`, or `no holes flagged`.
+    pub fn summary(&self) -> String {
+        let n = self.missing_month + self.chapter_gap + self.uncovered_codes + self.cut_off_file;
+        if n == 0 {
+            return "no holes flagged".into();
+        }
+        format!(
+            "{n} flag{} ({} missing month, {} chapter gap, {} uncovered code range, {} cut-off file)",
+            if n == 1 { "" } else { "s" },
+            self.missing_month,
+            self.chapter_gap,
+            self.uncovered_codes,
+            self.cut_off_file
+        )
+    }
+}
+
 /// GET /skill/coverage
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -231,18 +231,13 @@ impl BuildReport {
         );
         match &self.coverage {
             Some(c) if c.flag_count == 0 => {
-                let _ = writeln!(s, "  coverage    no holes flagged");
+                let _ = writeln!(s, "  coverage    {}", c.flag_counts.summary());
             }
             Some(c) => {
                 let _ = writeln!(
                     s,
-                    "  coverage    {} flag{} ({} missing month, {} chapter gap, {} uncovered code range, {} cut-off file) — run `cnexport coverage --db {}`",
-                    c.flag_count,
-                    if c.flag_count == 1 { "" } else { "s" },
-                    c.flag_counts.missing_month,
-                    c.flag_counts.chapter_gap,
-                    c.flag_counts.uncovered_codes,
-                    c.flag_counts.cut_off_file,
+                    "  coverage    {} — run `cnexport coverage --db {}`",
+                    c.flag_counts.summary(),
                     self.database
                 );
             }

@@ -73,3 +73,27 @@ pub fn router() -> axum::Router {
         std::time::Duration::from_secs(10),
     )
 }
+
+/// One HTTP/1.1 request to a server on `addr`, on a fresh connection
+/// (`Connection: close`; `headers` are extra lines, each ending in CRLF):
+/// the status and the whole raw answer (head and body).
+pub fn http(addr: &str, method: &str, target: &str, headers: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        s,
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, raw)
+}
