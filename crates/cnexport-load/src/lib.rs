@@ -25,7 +25,7 @@ pub use schema::{schema_sql, tables, Column, SqlType, Table, INDEX_SQL, SCHEMA_V
 /// sentence: the file, the cause, and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot write the database {}: {source}; {}", .path.display(), previous(.target))]
+    #[error("cannot write {}: {source}; check that its folder accepts new files, or choose another --db path; {}", .path.display(), previous(.target))]
     Io {
         path: PathBuf,
         /// The database the build was for.
