@@ -94,8 +94,10 @@ def main():
         rows.append([code, DIGIT_CONTINENT.get(code[0])] + [b in t for b in BLOCS])
     con.executemany("INSERT INTO membership VALUES (" + ",".join("?" * (2 + len(BLOCS))) + ")", rows)
 
-    # 1. Ingest: read every CSV, parse values with thousands separators,
-    #    drop bad rows, later release (path order) wins per key.
+    # 1. Ingest: read every CSV as text, parse values with thousands
+    #    separators, drop bad rows; one GROUP BY applies the overlap rule
+    #    (the later release, by path, wins per key), with one arg_max of a
+    #    struct of the winning row's fields rather than one arg_max per field.
     glob = os.path.join(a.input, "**", "*.csv")
     num = lambda col: f"TRY_CAST(replace(replace(\"{col}\", ',', ''), ' ', '') AS BIGINT)"
     step("ingest", f"""
@@ -112,53 +114,121 @@ def main():
                    filename
             FROM read_csv(?, header = true, all_varchar = true, quote = '"', delim = ',',
                           filename = true, null_padding = true, union_by_name = false)
+        ),
+        merged AS (
+            SELECT month, hs, partner,
+                   arg_max({{'v': value, 'q1': q1, 'u1': unit1, 'q2': q2, 'u2': unit2, 'name': name}}, filename) AS w,
+                   arg_min(value, filename) AS first_value
+            FROM src
+            WHERE month BETWEEN 190001 AND 299912 AND month % 100 BETWEEN 1 AND 12
+              AND regexp_full_match(hs, '[0-9]{{8}}') AND regexp_full_match(partner, '[0-9]{{3}}')
+              AND value >= 0
+            GROUP BY month, hs, partner
         )
-        SELECT month, hs, partner,
-               arg_max(value, filename) AS value,
-               arg_max(q1, filename) AS quantity1, arg_max(unit1, filename) AS unit1,
-               arg_max(q2, filename) AS quantity2, arg_max(unit2, filename) AS unit2,
-               arg_min(value, filename) AS first_value,
-               arg_max(name, filename) AS name
-        FROM src
-        WHERE month BETWEEN 190001 AND 299912 AND month % 100 BETWEEN 1 AND 12
-          AND regexp_full_match(hs, '[0-9]{{8}}') AND regexp_full_match(partner, '[0-9]{{3}}')
-          AND value >= 0
-        GROUP BY month, hs, partner
+        SELECT month, hs, partner, w.v AS value, w.q1 AS quantity1, w.u1 AS unit1,
+               w.q2 AS quantity2, w.u2 AS unit2, first_value, w.name AS name
+        FROM merged
     """, [glob])
 
-    # 2. Transform.
+    # 2. Transform. Codes and partners become integers (an 8-digit code is
+    #    its number, a roll-up the number divided by 100, 10,000, 1,000,000;
+    #    the text comes back with lpad at the end), values BIGINT; the output
+    #    columns keep the types of the plain SQL (HUGEINT sums).
     t_tr = time.perf_counter()
     first, latest = con.execute("SELECT min(month), max(month) FROM facts").fetchone()
     mi = f"((month // 100 - {first // 100}) * 12 + month % 100 - {first % 100})"
-    n_months = ((latest // 100 - first // 100) * 12 + latest % 100 - first % 100) + 1
+    n = ((latest // 100 - first // 100) * 12 + latest % 100 - first % 100) + 1
+    as_of = list(range(23, n))  # as-of months whose 24-month window lies in the data
     step("products", "CREATE TABLE products AS SELECT hs AS hs_code, 8 AS level, arg_max(name, month) AS name_zh FROM facts GROUP BY hs")
-    # Per level series (8-digit and roll-ups) per partner and month index.
+    # The dense month grid per code and partner, as one row of n month
+    # columns x0..x{n-1} (the pivot: a map month -> value per pair, read at
+    # every month), for the 8-digit codes; the roll-ups sum those rows.
+    xs = [f"x{i}" for i in range(n)]
     step("series", f"""
-        CREATE TABLE series AS
-        SELECT hs AS code, 8 AS level, partner, {mi} AS mi, value AS v FROM facts
-        UNION ALL
-        SELECT left(hs, 6), 6, partner, {mi}, sum(value) FROM facts GROUP BY ALL
-        UNION ALL
-        SELECT left(hs, 4), 4, partner, {mi}, sum(value) FROM facts GROUP BY ALL
-        UNION ALL
-        SELECT left(hs, 2), 2, partner, {mi}, sum(value) FROM facts GROUP BY ALL
+        CREATE TEMP TABLE w8 AS
+        SELECT c, p, map(list(m), list(value)) AS vm
+        FROM (SELECT hs::INTEGER AS c, partner::SMALLINT AS p, {mi}::SMALLINT AS m, value FROM facts)
+        GROUP BY c, p
     """)
-    # Global per code and month: value and quantities (units checked per month).
+    step("series", f"""
+        CREATE TEMP TABLE grid AS
+        SELECT 8 AS level, c, p, {", ".join(f"coalesce(vm[{i}::SMALLINT], 0) AS x{i}" for i in range(n))} FROM w8
+    """)
+    for lvl, div in ((6, 100), (4, 100), (2, 100)):
+        step("series", f"""
+            INSERT INTO grid
+            SELECT {lvl}, c // {div}, p, {", ".join(f"sum({x})::BIGINT" for x in xs)}
+            FROM grid WHERE level = {lvl + 2} GROUP BY c // {div}, p
+        """)
+    con.execute("DROP TABLE w8")
+
+    def window(lo, hi, f="{}"):
+        """The sum of f(x_i) for months lo..hi (clipped to the data), as an expression."""
+        terms = [f.format(f"x{i}") for i in range(max(lo, 0), hi + 1)]
+        return "(" + " + ".join(terms) + ")" if terms else "0"
+
+    # Per code, partner and as-of month: the 12-month windows, as sums of
+    # the grid's columns; one row per as-of month by UNNEST.
+    active = "({} > 0)::INTEGER"
+    step("partner_windows", f"""
+        CREATE TEMP TABLE cw AS
+        SELECT level, c, p,
+               unnest(range({as_of[0] if as_of else 0}, {n})) AS mi,
+               unnest([{", ".join(window(m - 11, m) for m in as_of)}]::BIGINT[]) AS r12,
+               unnest([{", ".join(window(m - 23, m - 12) for m in as_of)}]::BIGINT[]) AS p12,
+               unnest([{", ".join(window(m - 11, m, active) for m in as_of)}]::BIGINT[]) AS am
+        FROM grid
+    """)
+    # Per code and partner at the latest month (hs_count_month).
+    step("partner_windows", f"""
+        CREATE TEMP TABLE cl AS
+        SELECT level, c, p, {window(n - 12, n - 1)}::HUGEINT AS r12,
+               {window(n - 24, n - 13) if n - 1 >= 23 else 0}::HUGEINT AS p12,
+               {window(n - 48, n - 37)}::HUGEINT AS base36
+        FROM grid
+    """)
+    con.execute("""CREATE TEMP TABLE mem AS SELECT partner::SMALLINT AS p, * EXCLUDE (partner) FROM membership""")
+    reg = ",\n".join(
+        f"sum(r12) FILTER (WHERE m.continent = '{c}') AS {c}_total, "
+        f"sum(p12) FILTER (WHERE m.continent = '{c}') AS {c}_prev_total" for c in CONTINENTS)
+    blc = ",\n".join(
+        f"sum(r12) FILTER (WHERE m.{b}) AS {b}_total, sum(p12) FILTER (WHERE m.{b}) AS {b}_prev_total"
+        for b in BLOCS)
+    step("per_code", f"""
+        CREATE TEMP TABLE per_code AS
+        SELECT level, c, mi,
+               count(*) FILTER (WHERE r12 > 0) AS active_countries_count,
+               count(*) FILTER (WHERE p12 > 0) AS active_countries_prev,
+               round(avg(am) FILTER (WHERE r12 > 0), 2) AS avg_country_active_months,
+               list_sum(max(r12, 3))::HUGEINT AS top3,
+               {reg},
+               {blc}
+        FROM cw LEFT JOIN mem m USING (p)
+        GROUP BY level, c, mi
+    """)
+    # Global per code and month: value and quantities (units checked per
+    # month), for the 8-digit codes, summed up to the roll-ups; a dense month
+    # grid per code (a few thousand codes) with window sums over ROWS.
     step("global_windows", f"""
-        CREATE TABLE gser AS
-        WITH q AS (
-            SELECT hs AS code, 8 AS level, {mi} AS mi, sum(value) v, sum(quantity1) q1, sum(quantity2) q2, min(unit1) u1lo, max(unit1) u1hi, min(unit2) u2lo, max(unit2) u2hi FROM facts GROUP BY ALL
-            UNION ALL SELECT left(hs, 6), 6, {mi}, sum(value), sum(quantity1), sum(quantity2), min(unit1), max(unit1), min(unit2), max(unit2) FROM facts GROUP BY ALL
-            UNION ALL SELECT left(hs, 4), 4, {mi}, sum(value), sum(quantity1), sum(quantity2), min(unit1), max(unit1), min(unit2), max(unit2) FROM facts GROUP BY ALL
-            UNION ALL SELECT left(hs, 2), 2, {mi}, sum(value), sum(quantity1), sum(quantity2), min(unit1), max(unit1), min(unit2), max(unit2) FROM facts GROUP BY ALL
-        ),
-        dense AS (
-            SELECT c.code, c.level, m.mi, coalesce(q.v, 0) v, coalesce(q.q1, 0) q1, coalesce(q.q2, 0) q2, q.u1lo, q.u1hi, q.u2lo, q.u2hi
-            FROM (SELECT DISTINCT code, level FROM q) c
-            CROSS JOIN range(0, {n_months}) m(mi)
-            LEFT JOIN q USING (code, level, mi)
+        CREATE TEMP TABLE q AS
+        SELECT 8 AS level, hs::INTEGER AS c, {mi} AS mi, sum(value) v, sum(quantity1) q1, sum(quantity2) q2,
+               min(unit1) u1lo, max(unit1) u1hi, min(unit2) u2lo, max(unit2) u2hi
+        FROM facts GROUP BY ALL
+    """)
+    for lvl in (6, 4, 2):
+        step("global_windows", f"""
+            INSERT INTO q SELECT {lvl}, c // 100, mi, sum(v), sum(q1), sum(q2), min(u1lo), max(u1hi), min(u2lo), max(u2hi)
+            FROM q WHERE level = {lvl + 2} GROUP BY c // 100, mi
+        """)
+    step("global_windows", f"""
+        CREATE TEMP TABLE gser AS
+        WITH dense AS (
+            SELECT c.level, c.c, m.mi, coalesce(q.v, 0) v, coalesce(q.q1, 0) q1, coalesce(q.q2, 0) q2, q.u1lo, q.u1hi, q.u2lo, q.u2hi
+            FROM (SELECT DISTINCT level, c FROM q) c
+            CROSS JOIN range(0, {n}) m(mi)
+            LEFT JOIN q USING (level, c, mi)
         )
-        SELECT code, level, mi, v AS value_month,
+        SELECT level, c, mi, v AS value_month,
                lag(v) OVER w AS value_prev_month,
                sum(v) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS recent12,
                sum(v) OVER (w ROWS BETWEEN 23 PRECEDING AND 12 PRECEDING) AS prev12,
@@ -172,46 +242,8 @@ def main():
                min(u2lo) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u2lo,
                max(u2hi) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u2hi
         FROM dense
-        WINDOW w AS (PARTITION BY code, level ORDER BY mi)
+        WINDOW w AS (PARTITION BY level, c ORDER BY mi)
         QUALIFY mi >= 23
-    """)
-    # Per code, partner and month: the windows, on a dense grid.
-    step("partner_windows", f"""
-        CREATE TABLE cw AS
-        WITH dense AS (
-            SELECT p.code, p.level, p.partner, m.mi, coalesce(s.v, 0) AS v
-            FROM (SELECT DISTINCT code, level, partner FROM series) p
-            CROSS JOIN range(0, {n_months}) m(mi)
-            LEFT JOIN series s USING (code, level, partner, mi)
-        )
-        SELECT code, level, partner, mi,
-               sum(v) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS r12,
-               sum(v) OVER (w ROWS BETWEEN 23 PRECEDING AND 12 PRECEDING) AS p12,
-               count(*) FILTER (WHERE v > 0) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS am,
-               sum(v) OVER (w ROWS BETWEEN 47 PRECEDING AND 36 PRECEDING) AS base36,
-               count(*) OVER (w ROWS BETWEEN 47 PRECEDING AND 36 PRECEDING) AS base36_months
-        FROM dense
-        WINDOW w AS (PARTITION BY code, level, partner ORDER BY mi)
-        QUALIFY mi >= 23 OR mi = {n_months - 1}
-    """)
-    reg = ",\n".join(
-        f"sum(r12) FILTER (WHERE m.continent = '{c}') AS {c}_total, "
-        f"sum(p12) FILTER (WHERE m.continent = '{c}') AS {c}_prev_total" for c in CONTINENTS)
-    blc = ",\n".join(
-        f"sum(r12) FILTER (WHERE m.{b}) AS {b}_total, sum(p12) FILTER (WHERE m.{b}) AS {b}_prev_total"
-        for b in BLOCS)
-    step("per_code", f"""
-        CREATE TABLE per_code AS
-        SELECT code, level, mi,
-               count(*) FILTER (WHERE r12 > 0) AS active_countries_count,
-               count(*) FILTER (WHERE p12 > 0) AS active_countries_prev,
-               round(avg(am) FILTER (WHERE r12 > 0), 2) AS avg_country_active_months,
-               list_sum(max(r12, 3)) AS top3,
-               {reg},
-               {blc}
-        FROM cw LEFT JOIN membership m USING (partner)
-        WHERE mi >= 23
-        GROUP BY code, level, mi
     """)
     cont_list = "[" + ", ".join(f"coalesce(p.{c}_total, 0)" for c in CONTINENTS) + "]"
     ratio = lambda n, b: f"(CASE WHEN {b} = 0 THEN (CASE WHEN {n} > 0 THEN 1.0 ELSE 0.0 END) ELSE {n} / {b} - 1 END)"
@@ -219,7 +251,7 @@ def main():
                       for c in CONTINENTS + BLOCS)
     step("base_metrics", f"""
         CREATE TABLE hs_base_metrics AS
-        SELECT g.code AS hs_code, g.level,
+        SELECT lpad(g.c::VARCHAR, g.level, '0') AS hs_code, g.level,
                ((g.mi + {first % 100} - 1) // 12 + {first // 100}) * 100 + (g.mi + {first % 100} - 1) % 12 + 1 AS as_of_month,
                g.recent12 AS recent12m_global_total, g.prev12 AS prev12m_global_total,
                CASE WHEN g.prev12 = 0 THEN NULL ELSE round((g.recent12 / g.prev12 - 1) * 100, 2) END AS yoy_growth_rate,
@@ -243,19 +275,20 @@ def main():
                round(100 * (0.5 * tanh({ratio('g.s3', 'g.s3_prev')}) + 0.3 * tanh({ratio('g.recent12', 'g.prev12')})
                      + 0.2 * tanh((p.active_countries_count - p.active_countries_prev) / greatest(p.active_countries_prev, 1))), 2)
                  AS momentum_score
-        FROM gser g JOIN per_code p USING (code, level, mi)
+        FROM gser g JOIN per_code p USING (level, c, mi)
     """)
     step("count_month", f"""
         CREATE TABLE hs_count_month AS
-        SELECT code AS hs_code, level, partner AS country_code, {latest} AS as_of_month,
-               r12 AS recent12m_total, CASE WHEN mi >= 23 THEN p12 ELSE 0 END AS prev12m_total,
+        SELECT lpad(c::VARCHAR, level, '0') AS hs_code, level, lpad(p::VARCHAR, 3, '0') AS country_code,
+               {latest} AS as_of_month,
+               r12 AS recent12m_total, p12 AS prev12m_total,
                round(r12 / 12, 2) AS monthly_avg,
-               CASE WHEN mi >= 47 AND base36 > 0 THEN round((pow(r12 / base36, 1.0 / 3) - 1) * 100, 2) END AS three_year_cagr
-        FROM cw WHERE mi = {n_months - 1}
+               CASE WHEN {n - 1} >= 47 AND base36 > 0 THEN round((pow(r12 / base36, 1.0 / 3) - 1) * 100, 2) END AS three_year_cagr
+        FROM cl
     """)
     times["transform_total"] = time.perf_counter() - t_tr
     t = time.perf_counter()
-    for tmp in ("series", "gser", "cw", "per_code"):
+    for tmp in ("grid", "cw", "cl", "mem", "per_code", "q", "gser"):
         con.execute(f"DROP TABLE {tmp}")
     con.execute("CHECKPOINT")
     con.close()
