@@ -99,6 +99,13 @@ def main():
     #    (the later release, by path, wins per key), with one arg_max of a
     #    struct of the winning row's fields rather than one arg_max per field.
     glob = os.path.join(a.input, "**", "*.csv")
+    # The columns, by position, from the first file's header, as DuckDB's
+    # sniffer would take them from it (it reads the other files with the
+    # first one's layout too); given explicitly, no file is sniffed.
+    files = [f for (f,) in con.execute("SELECT file FROM glob(?) ORDER BY file", [glob]).fetchall()]
+    with open(files[0], encoding="utf-8-sig", newline="") as f:
+        header = next(csv.reader(f))
+    columns = "{" + ", ".join(f"'{h.strip() or f'column{i}'}': 'VARCHAR'" for i, h in enumerate(header)) + "}"
     num = lambda col: f"TRY_CAST(replace(replace(\"{col}\", ',', ''), ' ', '') AS BIGINT)"
     step("ingest", f"""
         CREATE TABLE facts AS
@@ -112,7 +119,7 @@ def main():
                    coalesce({num('第二数量')}, 0) AS q2,
                    nullif(nullif("第二计量单位", '?'), '') AS unit2,
                    filename
-            FROM read_csv(?, header = true, all_varchar = true, quote = '"', delim = ',',
+            FROM read_csv(?, header = true, auto_detect = false, columns = {columns}, quote = '"', delim = ',',
                           filename = true, null_padding = true, union_by_name = false)
         ),
         merged AS (
@@ -188,24 +195,37 @@ def main():
         FROM grid
     """)
     con.execute("""CREATE TEMP TABLE mem AS SELECT partner::SMALLINT AS p, * EXCLUDE (partner) FROM membership""")
-    reg = ",\n".join(
-        f"sum(r12) FILTER (WHERE m.continent = '{c}') AS {c}_total, "
-        f"sum(p12) FILTER (WHERE m.continent = '{c}') AS {c}_prev_total" for c in CONTINENTS)
-    blc = ",\n".join(
-        f"sum(r12) FILTER (WHERE m.{b}) AS {b}_total, sum(p12) FILTER (WHERE m.{b}) AS {b}_prev_total"
-        for b in BLOCS)
+    # Regions and blocs: window sums are sums, so the grid's rows are
+    # first summed per code and region (a partner in several blocs counts
+    # in each), then windowed like the partners' rows.
+    tagged = "\n UNION ALL ".join(
+        [f"SELECT g.*, m.continent AS t FROM grid g JOIN mem m USING (p) WHERE m.continent IS NOT NULL"]
+        + [f"SELECT g.*, '{b}' FROM grid g JOIN mem m USING (p) WHERE m.{b}" for b in BLOCS])
     step("per_code", f"""
-        CREATE TEMP TABLE per_code AS
-        SELECT level, c, mi,
-               count(*) FILTER (WHERE r12 > 0) AS active_countries_count,
-               count(*) FILTER (WHERE p12 > 0) AS active_countries_prev,
-               round(avg(am) FILTER (WHERE r12 > 0), 2) AS avg_country_active_months,
-               list_sum(max(r12, 3))::HUGEINT AS top3,
-               {reg},
-               {blc}
-        FROM cw LEFT JOIN mem m USING (p)
-        GROUP BY level, c, mi
+      CREATE TEMP TABLE rg AS
+      SELECT level, c, t,
+             unnest(range({as_of[0] if as_of else 0}, {n})) AS mi,
+             unnest([{", ".join(window(m - 11, m) for m in as_of)}]::BIGINT[]) AS r12,
+             unnest([{", ".join(window(m - 23, m - 12) for m in as_of)}]::BIGINT[]) AS p12
+      FROM (SELECT level, c, t, {", ".join(f"sum({x})::BIGINT AS {x}" for x in xs)}
+            FROM ({tagged}) GROUP BY level, c, t)
     """)
+    reg = ",\n".join(f"sum(r12) FILTER (WHERE t = '{k}') AS {k}_total, sum(p12) FILTER (WHERE t = '{k}') AS {k}_prev_total"
+                     for k in CONTINENTS + BLOCS)
+    step("per_code", f"""
+      CREATE TEMP TABLE per_code AS
+      WITH k AS (
+          SELECT level, c, mi,
+                 count(*) FILTER (WHERE r12 > 0) AS active_countries_count,
+                 count(*) FILTER (WHERE p12 > 0) AS active_countries_prev,
+                 round(avg(am) FILTER (WHERE r12 > 0), 2) AS avg_country_active_months,
+                 list_sum(max(r12, 3))::HUGEINT AS top3
+          FROM cw GROUP BY level, c, mi
+      ),
+      r AS (SELECT level, c, mi, {reg} FROM rg GROUP BY level, c, mi)
+      SELECT * FROM k LEFT JOIN r USING (level, c, mi)
+    """)
+    con.execute("DROP TABLE rg")
     # Global per code and month: value and quantities (units checked per
     # month), for the 8-digit codes, summed up to the roll-ups; a dense month
     # grid per code (a few thousand codes) with window sums over ROWS.
