@@ -123,16 +123,18 @@ def main():
                           filename = true, null_padding = true, union_by_name = false)
         ),
         merged AS (
-            SELECT month, hs, partner,
+            -- one BIGINT key per month, code and partner (all digits, checked)
+            SELECT month::BIGINT * 100000000000 + hs::BIGINT * 1000 + partner::BIGINT AS k,
                    arg_max({{'v': value, 'q1': q1, 'u1': unit1, 'q2': q2, 'u2': unit2, 'name': name}}, filename) AS w,
                    arg_min(value, filename) AS first_value
             FROM src
             WHERE month BETWEEN 190001 AND 299912 AND month % 100 BETWEEN 1 AND 12
               AND regexp_full_match(hs, '[0-9]{{8}}') AND regexp_full_match(partner, '[0-9]{{3}}')
               AND value >= 0
-            GROUP BY month, hs, partner
+            GROUP BY k
         )
-        SELECT month, hs, partner, w.v AS value, w.q1 AS quantity1, w.u1 AS unit1,
+        SELECT (k // 100000000000)::INTEGER AS month, lpad((k // 1000 % 100000000)::VARCHAR, 8, '0') AS hs,
+               lpad((k % 1000)::VARCHAR, 3, '0') AS partner, w.v AS value, w.q1 AS quantity1, w.u1 AS unit1,
                w.q2 AS quantity2, w.u2 AS unit2, first_value, w.name AS name
         FROM merged
     """, [glob])
