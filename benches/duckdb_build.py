@@ -184,17 +184,30 @@ def main():
         terms = [f.format(f"x{i}") for i in range(max(lo, 0), hi + 1)]
         return "(" + " + ".join(terms) + ")" if terms else "0"
 
-    # Per code, partner and as-of month: the 12-month windows, as sums of
-    # the grid's columns; one row per as-of month by UNNEST.
+    # Per code and as-of month, over its partners: the 12-month windows of
+    # every partner as sums of the grid's columns (r{m} = months m-11..m,
+    # so a month's prev12 is r{m-12}; a{m} = active months in m-11..m), then
+    # one GROUP BY per code with the partner counts, the average of active
+    # months and the top 3 for every as-of month side by side; UNNEST turns
+    # them into one row per as-of month.
     active = "({} > 0)::INTEGER"
+    lo = as_of[0] - 12 if as_of else n
+    inner = ", ".join([f"{window(m - 11, m)}::BIGINT AS r{m}" for m in range(lo, n)]
+                      + [f"{window(m - 11, m, active)}::BIGINT AS a{m}" for m in as_of] or ["0"])
+    aggs = ", ".join([f"count(*) FILTER (WHERE r{m} > 0) AS ca{m}, count(*) FILTER (WHERE r{m - 12} > 0) AS cp{m}, "
+                      f"round(avg(a{m}) FILTER (WHERE r{m} > 0), 2) AS am{m}, list_sum(max(r{m}, 3))::HUGEINT AS t{m}"
+                      for m in as_of] or ["0"])
+    unnest = lambda col: f"unnest([{', '.join(f'{col}{m}' for m in as_of)}])" if as_of else "NULL"
     step("partner_windows", f"""
-        CREATE TEMP TABLE cw AS
-        SELECT level, c, p,
-               unnest(range({as_of[0] if as_of else 0}, {n})) AS mi,
-               unnest([{", ".join(window(m - 11, m) for m in as_of)}]::BIGINT[]) AS r12,
-               unnest([{", ".join(window(m - 23, m - 12) for m in as_of)}]::BIGINT[]) AS p12,
-               unnest([{", ".join(window(m - 11, m, active) for m in as_of)}]::BIGINT[]) AS am
-        FROM grid
+        CREATE TEMP TABLE kw AS
+        SELECT level, c, {aggs} FROM (SELECT level, c, {inner} FROM grid) GROUP BY level, c
+    """)
+    step("partner_windows", f"""
+        CREATE TEMP TABLE k AS
+        SELECT level, c, {f"unnest(range({lo + 12}, {n}))" if as_of else "NULL::BIGINT"} AS mi,
+               {unnest("ca")} AS active_countries_count, {unnest("cp")} AS active_countries_prev,
+               {unnest("am")} AS avg_country_active_months, {unnest("t")} AS top3
+        FROM kw {"" if as_of else "WHERE false"}
     """)
     # Per code and partner at the latest month (hs_count_month).
     step("partner_windows", f"""
@@ -219,23 +232,16 @@ def main():
              unnest([{", ".join(window(m - 23, m - 12) for m in as_of)}]::BIGINT[]) AS p12
       FROM (SELECT level, c, t, {", ".join(f"sum({x})::BIGINT AS {x}" for x in xs)}
             FROM ({tagged}) GROUP BY level, c, t)
+      {"" if as_of else "WHERE false"}
     """)
     reg = ",\n".join(f"sum(r12) FILTER (WHERE t = '{k}') AS {k}_total, sum(p12) FILTER (WHERE t = '{k}') AS {k}_prev_total"
                      for k in CONTINENTS + BLOCS)
     step("per_code", f"""
       CREATE TEMP TABLE per_code AS
-      WITH k AS (
-          SELECT level, c, mi,
-                 count(*) FILTER (WHERE r12 > 0) AS active_countries_count,
-                 count(*) FILTER (WHERE p12 > 0) AS active_countries_prev,
-                 round(avg(am) FILTER (WHERE r12 > 0), 2) AS avg_country_active_months,
-                 list_sum(max(r12, 3))::HUGEINT AS top3
-          FROM cw GROUP BY level, c, mi
-      ),
-      r AS (SELECT level, c, mi, {reg} FROM rg GROUP BY level, c, mi)
+      WITH r AS (SELECT level, c, mi, {reg} FROM rg GROUP BY level, c, mi)
       SELECT * FROM k LEFT JOIN r USING (level, c, mi)
     """)
-    con.execute("DROP TABLE rg")
+    con.execute("DROP TABLE rg"); con.execute("DROP TABLE kw")
     # Global per code and month: value and quantities (units checked per
     # month), for the 8-digit codes, summed up to the roll-ups; a dense month
     # grid per code (a few thousand codes) with window sums over ROWS.
@@ -318,7 +324,7 @@ def main():
     """)
     times["transform_total"] = time.perf_counter() - t_tr
     t = time.perf_counter()
-    for tmp in ("grid", "cw", "cl", "mem", "per_code", "q", "gser"):
+    for tmp in ("grid", "k", "cl", "mem", "per_code", "q", "gser"):
         con.execute(f"DROP TABLE {tmp}")
     con.execute("CHECKPOINT")
     con.close()
