@@ -202,13 +202,6 @@ def main():
         CREATE TEMP TABLE kw AS
         SELECT level, c, {aggs} FROM (SELECT level, c, {inner} FROM grid) GROUP BY level, c
     """)
-    step("partner_windows", f"""
-        CREATE TEMP TABLE k AS
-        SELECT level, c, {f"unnest(range({lo + 12}, {n}))" if as_of else "NULL::BIGINT"} AS mi,
-               {unnest("ca")} AS active_countries_count, {unnest("cp")} AS active_countries_prev,
-               {unnest("am")} AS avg_country_active_months, {unnest("t")} AS top3
-        FROM kw {"" if as_of else "WHERE false"}
-    """)
     # Per code and partner at the latest month (hs_count_month).
     step("partner_windows", f"""
         CREATE TEMP TABLE cl AS
@@ -217,31 +210,43 @@ def main():
                {window(n - 48, n - 37)}::HUGEINT AS base36
         FROM grid
     """)
-    con.execute("""CREATE TEMP TABLE mem AS SELECT partner::SMALLINT AS p, * EXCLUDE (partner) FROM membership""")
-    # Regions and blocs: window sums are sums, so the grid's rows are
-    # first summed per code and region (a partner in several blocs counts
-    # in each), then windowed like the partners' rows.
-    tagged = "\n UNION ALL ".join(
-        [f"SELECT g.*, m.continent AS t FROM grid g JOIN mem m USING (p) WHERE m.continent IS NOT NULL"]
-        + [f"SELECT g.*, '{b}' FROM grid g JOIN mem m USING (p) WHERE m.{b}" for b in BLOCS])
-    step("per_code", f"""
-      CREATE TEMP TABLE rg AS
-      SELECT level, c, t,
-             unnest(range({as_of[0] if as_of else 0}, {n})) AS mi,
-             unnest([{", ".join(window(m - 11, m) for m in as_of)}]::BIGINT[]) AS r12,
-             unnest([{", ".join(window(m - 23, m - 12) for m in as_of)}]::BIGINT[]) AS p12
-      FROM (SELECT level, c, t, {", ".join(f"sum({x})::BIGINT AS {x}" for x in xs)}
-            FROM ({tagged}) GROUP BY level, c, t)
-      {"" if as_of else "WHERE false"}
+    # Regions and blocs: window sums are sums, so the grid's 8-digit rows
+    # are first summed per code and region (a partner in several blocs
+    # counts in each; tagmap holds one row per partner and region), summed
+    # up to the roll-ups, and windowed like the partners' rows; one GROUP
+    # BY per code sets the regions side by side.
+    tags = CONTINENTS + BLOCS
+    con.execute("CREATE TEMP TABLE tagmap AS SELECT partner::SMALLINT AS p, continent AS t FROM membership WHERE continent IS NOT NULL "
+                + " ".join(f"UNION ALL SELECT partner::SMALLINT, '{b}' FROM membership WHERE {b}" for b in BLOCS))
+    step("regions", f"""
+        CREATE TEMP TABLE tg AS
+        SELECT 8 AS level, c, t, {", ".join(f"sum({x})::BIGINT AS {x}" for x in xs)}
+        FROM grid JOIN tagmap USING (p) WHERE level = 8 GROUP BY c, t
     """)
-    reg = ",\n".join(f"sum(r12) FILTER (WHERE t = '{k}') AS {k}_total, sum(p12) FILTER (WHERE t = '{k}') AS {k}_prev_total"
-                     for k in CONTINENTS + BLOCS)
-    step("per_code", f"""
-      CREATE TEMP TABLE per_code AS
-      WITH r AS (SELECT level, c, mi, {reg} FROM rg GROUP BY level, c, mi)
-      SELECT * FROM k LEFT JOIN r USING (level, c, mi)
+    for lvl in (6, 4, 2):
+        step("regions", f"""
+            INSERT INTO tg SELECT {lvl}, c // 100, t, {", ".join(f"sum({x})::BIGINT" for x in xs)}
+            FROM tg WHERE level = {lvl + 2} GROUP BY c // 100, t
+        """)
+    rinner = ", ".join([f"{window(m - 11, m)}::BIGINT" for m in range(lo, n)])
+    step("regions", f"""
+        CREATE TEMP TABLE tw AS
+        SELECT level, c, {", ".join(f"rs[list_position(ts, '{k}')] AS {k}" for k in tags)}
+        FROM (SELECT level, c, list(t) AS ts, list([{rinner}]) AS rs FROM tg GROUP BY level, c)
     """)
-    con.execute("DROP TABLE rg"); con.execute("DROP TABLE kw")
+    # One row per code and as-of month (UNNEST of the lists side by side);
+    # a region without any partner of the code gives NULL, as a FILTERed SUM.
+    unnest_r = lambda k, back: f"unnest([{', '.join(f'{k}[{m - back - lo + 1}]' for m in as_of)}])" if as_of else "NULL"
+    step("per_code", f"""
+        CREATE TEMP TABLE per_code AS
+        SELECT level, c, {f"unnest(range({lo + 12}, {n}))" if as_of else "NULL::BIGINT"} AS mi,
+               {unnest("ca")} AS active_countries_count, {unnest("cp")} AS active_countries_prev,
+               {unnest("am")} AS avg_country_active_months, {unnest("t")} AS top3,
+               {", ".join(f"{unnest_r(k, 0)}::HUGEINT AS {k}_total, {unnest_r(k, 12)}::HUGEINT AS {k}_prev_total" for k in tags)}
+        FROM kw LEFT JOIN tw USING (level, c) {"" if as_of else "WHERE false"}
+    """)
+    for tmp in ("kw", "tg", "tw", "tagmap"):
+        con.execute(f"DROP TABLE {tmp}")
     # Global per code and month: value and quantities (units checked per
     # month), for the 8-digit codes, summed up to the roll-ups; a dense month
     # grid per code (a few thousand codes) with window sums over ROWS.
@@ -324,7 +329,7 @@ def main():
     """)
     times["transform_total"] = time.perf_counter() - t_tr
     t = time.perf_counter()
-    for tmp in ("grid", "k", "cl", "mem", "per_code", "q", "gser"):
+    for tmp in ("grid", "cl", "per_code", "q", "gser"):
         con.execute(f"DROP TABLE {tmp}")
     con.execute("CHECKPOINT")
     con.close()
