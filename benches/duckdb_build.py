@@ -103,9 +103,11 @@ def main():
     con.executemany("INSERT INTO membership VALUES (" + ",".join("?" * (2 + len(BLOCS))) + ")", rows)
 
     # 1. Ingest: read every CSV as text, parse values with thousands
-    #    separators, drop bad rows; one GROUP BY applies the overlap rule
-    #    (the later release, by path, wins per key), with one arg_max of a
-    #    struct of the winning row's fields rather than one arg_max per field.
+    #    separators, drop bad rows; then the overlap rule (the later release,
+    #    by path, wins per key). Most keys come from one file: only the keys
+    #    seen more than once (a GROUP BY of the BIGINT keys alone) go through
+    #    the GROUP BY with arg_max (of one struct of the winning row's
+    #    fields), the others are kept as they are.
     glob = os.path.join(a.input, "**", "*.csv")
     # The columns, by position, from the first file's header, as DuckDB's
     # sniffer would take them from it (it reads the other files with the
@@ -116,7 +118,7 @@ def main():
     columns = "{" + ", ".join(f"'{h.strip() or f'column{i}'}': 'VARCHAR'" for i, h in enumerate(header)) + "}"
     num = lambda col: f"TRY_CAST(replace(replace(\"{col}\", ',', ''), ' ', '') AS BIGINT)"
     step("ingest", f"""
-        CREATE TABLE facts AS
+        CREATE TEMP TABLE raw AS
         WITH src AS (
             SELECT TRY_CAST("数据年月" AS INTEGER) AS month,
                    "商品编码" AS hs, "贸易伙伴编码" AS partner,
@@ -129,23 +131,33 @@ def main():
                    filename
             FROM read_csv(?, header = true, auto_detect = false, columns = {columns}, quote = '"', delim = ',',
                           filename = true, null_padding = true, union_by_name = false)
-        ),
-        merged AS (
-            -- one BIGINT key per month, code and partner (all digits, checked)
-            SELECT month::BIGINT * 100000000000 + hs::BIGINT * 1000 + partner::BIGINT AS k,
-                   arg_max({{'v': value, 'q1': q1, 'u1': unit1, 'q2': q2, 'u2': unit2, 'name': name}}, filename) AS w,
-                   arg_min(value, filename) AS first_value
-            FROM src
-            WHERE month BETWEEN 190001 AND 299912 AND month % 100 BETWEEN 1 AND 12
-              AND regexp_full_match(hs, '[0-9]{{8}}') AND regexp_full_match(partner, '[0-9]{{3}}')
-              AND value >= 0
-            GROUP BY k
+        )
+        -- one BIGINT key per month, code and partner (all digits, checked)
+        SELECT month::BIGINT * 100000000000 + hs::BIGINT * 1000 + partner::BIGINT AS k,
+               value, q1, unit1, q2, unit2, name, filename
+        FROM src
+        WHERE month BETWEEN 190001 AND 299912 AND month % 100 BETWEEN 1 AND 12
+          AND regexp_full_match(hs, '[0-9]{{8}}') AND regexp_full_match(partner, '[0-9]{{3}}')
+          AND value >= 0
+    """, [glob])
+    step("ingest", "CREATE TEMP TABLE dup AS SELECT k FROM raw GROUP BY k HAVING count(*) > 1")
+    step("ingest", """
+        CREATE TABLE facts AS
+        WITH merged AS (
+            SELECT k, value, q1, unit1, q2, unit2, value AS first_value, name FROM raw ANTI JOIN dup USING (k)
+            UNION ALL
+            SELECT k, w.v, w.q1, w.u1, w.q2, w.u2, first_value, w.name
+            FROM (SELECT k, arg_max({'v': value, 'q1': q1, 'u1': unit1, 'q2': q2, 'u2': unit2, 'name': name}, filename) AS w,
+                         arg_min(value, filename) AS first_value
+                  FROM raw SEMI JOIN dup USING (k) GROUP BY k)
         )
         SELECT (k // 100000000000)::INTEGER AS month, lpad((k // 1000 % 100000000)::VARCHAR, 8, '0') AS hs,
-               lpad((k % 1000)::VARCHAR, 3, '0') AS partner, w.v AS value, w.q1 AS quantity1, w.u1 AS unit1,
-               w.q2 AS quantity2, w.u2 AS unit2, first_value, w.name AS name
+               lpad((k % 1000)::VARCHAR, 3, '0') AS partner, value, q1 AS quantity1, unit1,
+               q2 AS quantity2, unit2, first_value, name
         FROM merged
-    """, [glob])
+    """)
+    con.execute("DROP TABLE raw")
+    con.execute("DROP TABLE dup")
 
     # 2. Transform. Codes and partners become integers (an 8-digit code is
     #    its number, a roll-up the number divided by 100, 10,000, 1,000,000;
