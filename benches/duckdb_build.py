@@ -260,8 +260,7 @@ def main():
     for tmp in ("kw", "tg", "tw", "tagmap"):
         con.execute(f"DROP TABLE {tmp}")
     # Global per code and month: value and quantities (units checked per
-    # month), for the 8-digit codes, summed up to the roll-ups; a dense month
-    # grid per code (a few thousand codes) with window sums over ROWS.
+    # month), for the 8-digit codes, summed up to the roll-ups.
     step("global_windows", f"""
         CREATE TEMP TABLE q AS
         SELECT 8 AS level, hs::INTEGER AS c, {mi} AS mi, sum(value) v, sum(quantity1) q1, sum(quantity2) q2,
@@ -273,31 +272,44 @@ def main():
             INSERT INTO q SELECT {lvl}, c // 100, mi, sum(v), sum(q1), sum(q2), min(u1lo), max(u1hi), min(u2lo), max(u2hi)
             FROM q WHERE level = {lvl + 2} GROUP BY c // 100, mi
         """)
+    # The same dense grid per code: lists of months and of each column,
+    # read at every month, then the windows as sums (units: the least and
+    # greatest unit in the window, NULLs ignored as by min and max).
+    cols_q = ("v", "q1", "q2", "u1lo", "u1hi", "u2lo", "u2hi")
+    step("global_windows", f"""
+        CREATE TEMP TABLE qg AS
+        WITH l AS (SELECT level, c, list(mi) AS ms, {", ".join(f"list({x}) AS {x}" for x in cols_q)} FROM q GROUP BY level, c),
+             pos AS (SELECT *, {", ".join(f"list_position(ms, {i}) AS k{i}" for i in range(n))} FROM l)
+        SELECT level, c,
+               {", ".join(f"coalesce({x}[k{i}], 0) AS {x}_{i}" for x in ("v", "q1", "q2") for i in range(n))},
+               {", ".join(f"{x}[k{i}] AS {x}_{i}" for x in ("u1lo", "u1hi", "u2lo", "u2hi") for i in range(n))}
+        FROM pos
+    """)
+    def wsum(col, lo_, hi_, f="{}"):
+        terms = [f.format(f"{col}_{i}") for i in range(max(lo_, 0), hi_ + 1)]
+        return "(" + " + ".join(terms) + ")" if terms else "0"
+    ext = lambda fn, col, m: f"{fn}({', '.join(f'{col}_{i}' for i in range(max(m - 11, 0), m + 1))})"
+    per_month = {
+        "value_month": lambda m: f"v_{m}",
+        "value_prev_month": lambda m: f"v_{m - 1}",
+        "recent12": lambda m: wsum("v", m - 11, m),
+        "prev12": lambda m: wsum("v", m - 23, m - 12),
+        "monthly_activity": lambda m: f"{wsum('v', m - 11, m, '({} > 0)::INTEGER')}::BIGINT",
+        "s3": lambda m: wsum("v", m - 2, m),
+        "s3_prev": lambda m: wsum("v", m - 14, m - 12),
+        "first_quantity": lambda m: wsum("q1", m - 11, m),
+        "second_quantity": lambda m: wsum("q2", m - 11, m),
+        "u1lo": lambda m: ext("least", "u1lo", m), "u1hi": lambda m: ext("greatest", "u1hi", m),
+        "u2lo": lambda m: ext("least", "u2lo", m), "u2hi": lambda m: ext("greatest", "u2hi", m),
+    }
     step("global_windows", f"""
         CREATE TEMP TABLE gser AS
-        WITH dense AS (
-            SELECT c.level, c.c, m.mi, coalesce(q.v, 0) v, coalesce(q.q1, 0) q1, coalesce(q.q2, 0) q2, q.u1lo, q.u1hi, q.u2lo, q.u2hi
-            FROM (SELECT DISTINCT level, c FROM q) c
-            CROSS JOIN range(0, {n}) m(mi)
-            LEFT JOIN q USING (level, c, mi)
-        )
-        SELECT level, c, mi, v AS value_month,
-               lag(v) OVER w AS value_prev_month,
-               sum(v) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS recent12,
-               sum(v) OVER (w ROWS BETWEEN 23 PRECEDING AND 12 PRECEDING) AS prev12,
-               count(*) FILTER (WHERE v > 0) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS monthly_activity,
-               sum(v) OVER (w ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s3,
-               sum(v) OVER (w ROWS BETWEEN 14 PRECEDING AND 12 PRECEDING) AS s3_prev,
-               sum(q1) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS first_quantity,
-               sum(q2) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS second_quantity,
-               min(u1lo) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u1lo,
-               max(u1hi) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u1hi,
-               min(u2lo) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u2lo,
-               max(u2hi) OVER (w ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS u2hi
-        FROM dense
-        WINDOW w AS (PARTITION BY level, c ORDER BY mi)
-        QUALIFY mi >= 23
+        SELECT level, c, {f"unnest(range({lo + 12}, {n}))" if as_of else "NULL::BIGINT"} AS mi,
+               {", ".join((f"unnest([{', '.join(f(m) for m in as_of)}])" if as_of else "NULL") + f" AS {name}"
+                          for name, f in per_month.items())}
+        FROM qg {"" if as_of else "WHERE false"}
     """)
+    con.execute("DROP TABLE qg")
     cont_list = "[" + ", ".join(f"coalesce(p.{c}_total, 0)" for c in CONTINENTS) + "]"
     ratio = lambda n, b: f"(CASE WHEN {b} = 0 THEN (CASE WHEN {n} > 0 THEN 1.0 ELSE 0.0 END) ELSE {n} / {b} - 1 END)"
     cols = ",\n".join(f"coalesce(p.{c}_total, 0) AS {c}_total, coalesce(p.{c}_prev_total, 0) AS {c}_prev_total"
