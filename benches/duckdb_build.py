@@ -8,14 +8,23 @@ cnexport's hs_base_metrics and hs_count_month hold, for 8-digit codes and
 the 2/4/6-digit roll-ups, at every as-of month whose 24-month window lies in
 the data; writes every table into DuckDB's own database file.
 
+It is meant as the strongest DuckDB peer of the build, so it is written for
+speed (docs/performance.md, "The DuckDB pipeline", lists the formulations
+tried): integer keys, a dense month grid pivoted to one row of month columns
+per code and partner, the 12-month windows as sums of those columns, one
+GROUP BY per code for every as-of month side by side, then UNNEST. Its
+tables equal, row for row, those of the plainer formulation it replaced
+(window functions over a joined dense grid); benches/duckdb_check.py
+compares two databases.
+
 What is left out: pinyin keys, the countries/products reference tables and
 the quarantine of bad rows with reasons (bad rows are filtered, not
 explained), the build report, and indexes (DuckDB has no secondary B-tree
 indexes to match SQLite's).
 
-Prints one JSON line: stage times and row counts.
+Prints one JSON line: stage times (wall and CPU seconds) and row counts.
 
-usage: duckdb_build.py --input DIR --db FILE [--threads 2] [--reference DIR]
+usage: duckdb_build.py --input DIR --db FILE [--threads 2] [--memory-limit 14GB] [--reference DIR]
 """
 
 import argparse
