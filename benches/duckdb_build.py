@@ -218,7 +218,8 @@ def main():
     aggs = ", ".join([f"count(*) FILTER (WHERE r{m} > 0) AS ca{m}, count(*) FILTER (WHERE r{m - 12} > 0) AS cp{m}, "
                       f"round(avg(a{m}) FILTER (WHERE r{m} > 0), 2) AS am{m}, list_sum(max(r{m}, 3))::HUGEINT AS t{m}"
                       for m in as_of] or ["0"])
-    unnest = lambda col: f"unnest([{', '.join(f'{col}{m}' for m in as_of)}])" if as_of else "NULL"
+    # (with no as-of month, the tables are empty, with the same column types)
+    unnest = lambda col, typ: f"unnest([{', '.join(f'{col}{m}' for m in as_of)}])" if as_of else f"NULL::{typ}"
     step("partner_windows", f"""
         CREATE TEMP TABLE kw AS
         SELECT level, c, {aggs} FROM (SELECT level, c, {inner} FROM grid) GROUP BY level, c
@@ -257,12 +258,12 @@ def main():
     """)
     # One row per code and as-of month (UNNEST of the lists side by side);
     # a region without any partner of the code gives NULL, as a FILTERed SUM.
-    unnest_r = lambda k, back: f"unnest([{', '.join(f'{k}[{m - back - lo + 1}]' for m in as_of)}])" if as_of else "NULL"
+    unnest_r = lambda k, back: f"unnest([{', '.join(f'{k}[{m - back - lo + 1}]' for m in as_of)}])" if as_of else "NULL::BIGINT"
     step("per_code", f"""
         CREATE TEMP TABLE per_code AS
         SELECT level, c, {f"unnest(range({lo + 12}, {n}))" if as_of else "NULL::BIGINT"} AS mi,
-               {unnest("ca")} AS active_countries_count, {unnest("cp")} AS active_countries_prev,
-               {unnest("am")} AS avg_country_active_months, {unnest("t")} AS top3,
+               {unnest("ca", "BIGINT")} AS active_countries_count, {unnest("cp", "BIGINT")} AS active_countries_prev,
+               {unnest("am", "DOUBLE")} AS avg_country_active_months, {unnest("t", "HUGEINT")} AS top3,
                {", ".join(f"{unnest_r(k, 0)}::HUGEINT AS {k}_total, {unnest_r(k, 12)}::HUGEINT AS {k}_prev_total" for k in tags)}
         FROM kw LEFT JOIN tw USING (level, c) {"" if as_of else "WHERE false"}
     """)
@@ -314,7 +315,8 @@ def main():
     step("global_windows", f"""
         CREATE TEMP TABLE gser AS
         SELECT level, c, {f"unnest(range({lo + 12}, {n}))" if as_of else "NULL::BIGINT"} AS mi,
-               {", ".join((f"unnest([{', '.join(f(m) for m in as_of)}])" if as_of else "NULL") + f" AS {name}"
+               {", ".join((f"unnest([{', '.join(f(m) for m in as_of)}])" if as_of else
+                           f"NULL::{'VARCHAR' if name[0] == 'u' else 'BIGINT' if name == 'monthly_activity' else 'HUGEINT'}") + f" AS {name}"
                           for name, f in per_month.items())}
         FROM qg {"" if as_of else "WHERE false"}
     """)
