@@ -228,6 +228,23 @@ def main():
             rel = fmt(d["p99_us"] / base) if base else "n/a"
             p(f"| {k} | {fmt(d['rps'], '', 0)} | {fmt(d['p50_us'] / 1000, ' ms')} | {fmt(d['p99_us'] / 1000, ' ms')} | "
               f"{rel} | {d['errors']} |")
+    real = {k: wrk(r(f"wrk_{k}_realistic.txt")) for k in ("nginx", "api")}
+    if real["nginx"] and real["api"]:
+        p("")
+        p("A realistic load (32 connections): requests drawn uniformly at random from dashboard, markets, "
+          "trend and history over every code of every level; cnexport without the answer cache "
+          "(--cache-mb 0) beside nginx serving the same bodies:")
+        p("")
+        p("| server | req/s | p50 | p99 | errors |")
+        p("|---|---|---|---|---|")
+        for k, label in (("nginx", "nginx (static files)"), ("api", "cnexport serve --cache-mb 0")):
+            d = real[k]
+            out[f"wrk_{k}_realistic"] = d
+            p(f"| {label} | {fmt(d['rps'], '', 0)} | {fmt(d['p50_us'] / 1000, ' ms')} | "
+              f"{fmt(d['p99_us'] / 1000, ' ms')} | {d['errors']} |")
+        a_, n_ = real["api"], real["nginx"]
+        p(f"| cnexport / nginx | {fmt(a_['rps'] / n_['rps'])} | {fmt(a_['p50_us'] / max(n_['p50_us'], 1))} | "
+          f"{fmt(a_['p99_us'] / max(n_['p99_us'], 1))} | |")
     with open(r("results.json"), "w") as f:
         json.dump(out, f, indent=1)
     print("\n".join(lines))

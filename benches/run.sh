@@ -260,6 +260,16 @@ http {
       try_files /dashboard/\$arg_hsCode.json =404;
     }
   }
+  # The realistic load's bodies: the file of /skill/E?ARGS is
+  # real/skill/E/ARGS.json (the query string as it was sent).
+  server {
+    listen 127.0.0.1:$((NGINX_PORT + 2));
+    root $NG/real;
+    location /skill/ {
+      default_type "application/json; charset=utf-8";
+      try_files \$uri/\$args.json =404;
+    }
+  }
 }
 EOF
   "$NGINX" -c "$NG/nginx.conf" -p "$NG" > "$RES/nginx.out" 2>&1 &
@@ -351,6 +361,70 @@ PY
     sleep 0.2
   done
   run_mixes nocache "$NOCACHE_PORT"
+
+  # A realistic load: requests drawn uniformly at random (seed 17) from
+  # dashboard, markets, trend and history over every code of every level at
+  # the latest month; trend and history to a partner drawn from those the
+  # code has records with. Against --cache-mb 0 (every request reads the
+  # database) and nginx serving the same bodies at the same URLs.
+  log "API: realistic load (random dashboard/markets/trend/history, every code, no answer cache) vs nginx"
+  REAL_PATHS="$NG/paths_realistic.txt"
+  REAL_N="${CNEXPORT_BENCH_REALISTIC_PATHS:-20000}"
+  python3 - "$DIR/full/national.db" "$REAL_PATHS" "$REAL_N" <<'PY'
+import random, sqlite3, sys
+con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+latest = con.execute("SELECT max(as_of_month) FROM hs_base_metrics").fetchone()[0]
+codes = [r[0] for r in con.execute(
+    "SELECT hs_code FROM hs_base_metrics WHERE as_of_month = ? ORDER BY hs_code", (latest,))]
+partners = {}
+for code, country in con.execute("SELECT hs_code, country_code FROM hs_count_month ORDER BY hs_code, country_code"):
+    partners.setdefault(code, []).append(country)
+codes = [c for c in codes if c in partners]
+rng = random.Random(17)
+n = int(sys.argv[3])
+levels = {}
+with open(sys.argv[2], "w") as f:
+    for _ in range(n):
+        endpoint = rng.choice(("dashboard", "markets", "trend", "history"))
+        code = rng.choice(codes)
+        levels[len(code)] = levels.get(len(code), 0) + 1
+        if endpoint in ("trend", "history"):
+            f.write(f"/skill/{endpoint}?hsCode={code}&countryCode={rng.choice(partners[code])}\n")
+        else:
+            f.write(f"/skill/{endpoint}?hsCode={code}\n")
+print(f"{n} paths over {len(codes)} codes at {latest} (drawn: "
+      + ", ".join(f"{k}-digit {v}" for k, v in sorted(levels.items())) + ")")
+PY
+  # The same bodies as files for nginx, fetched from the server under test.
+  python3 - "$NOCACHE_PORT" "$REAL_PATHS" "$NG/real" "$((NGINX_PORT + 2))" <<'PY'
+import os, random, sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+port, paths, out, nginx = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+unique = sorted(set(open(paths).read().split()))
+def fetch(p, port=port):
+    return urllib.request.urlopen(f"http://127.0.0.1:{port}{p}", timeout=30).read()
+def save(p):
+    body = fetch(p)
+    path, args = p.split("?", 1)
+    os.makedirs(out + path, exist_ok=True)
+    with open(f"{out}{path}/{args}.json", "wb") as f:
+        f.write(body)
+with ThreadPoolExecutor(4) as pool:
+    list(pool.map(save, unique))
+sample = random.Random(17).sample(unique, min(200, len(unique)))
+assert all(fetch(p) == fetch(p, nginx) for p in sample), "nginx and cnexport bodies differ"
+print(f"{len(unique)} distinct bodies saved for nginx; {len(sample)} checked byte-identical from both")
+PY
+  # $1 label, $2 port: a warm-up, then 32 connections for --duration.
+  run_real() {
+    WRK_PATHS="$REAL_PATHS" wrk -t1 -c8 -d3s -s "$ROOT/benches/wrk_dashboard.lua" "http://127.0.0.1:$2/" >/dev/null 2>&1
+    echo "load before $1: $(loadavg)" > "$RES/wrk_$1.load"
+    WRK_PATHS="$REAL_PATHS" WRK_DELAY_MS=0 wrk -t1 -c32 -d"${DURATION}s" --latency \
+      -s "$ROOT/benches/wrk_dashboard.lua" "http://127.0.0.1:$2/" > "$RES/wrk_$1.txt" 2>&1
+    grep -E "Requests/sec| 50%| 99%|Non-2xx" "$RES/wrk_$1.txt" | sed "s/^/  $1: /"
+  }
+  run_real nginx_realistic "$((NGINX_PORT + 2))"
+  run_real api_realistic "$NOCACHE_PORT"
   cleanup
   trap - EXIT
   [ "$KEEP" = 1 ] || rm -rf "$NG/access.log" "$DIR/access-log.db"

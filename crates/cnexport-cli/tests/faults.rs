@@ -212,6 +212,43 @@ fn a_full_disk_is_named_and_the_previous_database_kept() {
     assert_ne!(sha256(&p.db), p.sha);
 }
 
+/// A page of the new file damaged between the write and the check before
+/// the rename (the test hook `CNEXPORT_TEST_DAMAGE_PAGE`, as a torn or
+/// garbled write leaves it): the check fails, the file is not renamed into
+/// place, the previous database keeps its bytes and no temporary is left.
+/// Pages: the header, the first table's root, and pages through the body
+/// (rows of the large tables and their indexes).
+#[test]
+fn a_damaged_page_is_caught_before_the_rename() {
+    let p = previous();
+    let folder = p.db.parent().unwrap();
+    let pages = std::fs::metadata(&p.db).unwrap().len() / 4096;
+    let mut picks = vec![1, 2, pages / 4, pages / 2, pages * 3 / 4, pages];
+    picks.dedup();
+    for page in picks {
+        let mut cmd = cnexport();
+        cmd.env("CNEXPORT_TEST_DAMAGE_PAGE", page.to_string());
+        let out = build_cmd(&mut cmd, &p.input, &p.db, &p.stage);
+        let line = one_sentence(&out);
+        let prefix = format!("error: the new database {}/.x.db.tmp-", folder.display());
+        assert!(line.starts_with(&prefix), "page {page}: {line}");
+        assert!(line.contains(" failed its check ("), "page {page}: {line}");
+        assert!(
+            line.ends_with(&format!(
+                "; the previous database {} is unchanged",
+                p.db.display()
+            )),
+            "page {page}: {line}"
+        );
+        assert_eq!(sha256(&p.db), p.sha, "page {page}");
+        assert!(leftovers(folder).is_empty(), "{:?}", leftovers(folder));
+    }
+    // Undamaged, the same build passes its check and is renamed into place.
+    let out = build_cmd(&mut cnexport(), &p.input, &p.db, &p.stage);
+    assert!(out.status.success(), "{out:?}");
+    assert_ne!(sha256(&p.db), p.sha);
+}
+
 /// Unmounts a file system when dropped.
 struct Mounted(PathBuf);
 
