@@ -334,24 +334,10 @@ impl<'c> DbSizing<'c> {
         m2: u32,
     ) -> rusqlite::Result<BTreeMap<u32, [u64; 12]>> {
         let mut out: BTreeMap<u32, [u64; 12]> = BTreeMap::new();
-        // One index range per month (monthly_facts_by_month).
-        let mut st = self.conn.prepare_cached(
-            "SELECT hs_code, count(*) FROM monthly_facts
-             WHERE month = ?1 AND hs_code BETWEEN ?2 AND ?3 GROUP BY hs_code",
-        )?;
         for &m in self.present.iter().filter(|m| (m1..=m2).contains(*m)) {
-            let rows = st.query_map(
-                params![
-                    self.year * 100 + m,
-                    format!("{:08}", range.0),
-                    format!("{:08}", range.1)
-                ],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-            )?;
-            for row in rows {
-                let (code, n) = row?;
+            for (code, n) in self.count_by("hs_code", m, range)? {
                 if let Ok(code) = code.parse::<u32>() {
-                    out.entry(code).or_default()[(m - 1) as usize] = n as u64;
+                    out.entry(code).or_default()[(m - 1) as usize] = n;
                 }
             }
         }
@@ -392,26 +378,37 @@ impl<'c> DbSizing<'c> {
             best
         };
         if let Some(m) = held {
-            let mut st = self.conn.prepare_cached(
-                "SELECT country_code, count(*) FROM monthly_facts
-                 WHERE month = ?1 AND hs_code BETWEEN ?2 AND ?3 GROUP BY country_code",
-            )?;
-            let rows = st.query_map(
-                params![
-                    self.year * 100 + m,
-                    format!("{:08}", range.0),
-                    format!("{:08}", range.1)
-                ],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-            )?;
-            for row in rows {
-                let (p, n) = row?;
+            for (p, n) in self.count_by("country_code", m, range)? {
                 if let Ok(p) = p.parse::<u16>() {
-                    all.insert(p, n as u64);
+                    all.insert(p, n);
                 }
             }
         }
         Ok(all.into_iter().collect())
+    }
+
+    /// The facts of month `m` of the year with a code in `range`, counted
+    /// per value of `column` (`hs_code` or `country_code`): one index range
+    /// of monthly_facts_by_month.
+    fn count_by(
+        &self,
+        column: &str,
+        m: u32,
+        range: CodeRange,
+    ) -> rusqlite::Result<Vec<(String, u64)>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {column}, count(*) FROM monthly_facts
+             WHERE month = ?1 AND hs_code BETWEEN ?2 AND ?3 GROUP BY {column}"
+        ))?;
+        let rows = st.query_map(
+            params![
+                self.year * 100 + m,
+                format!("{:08}", range.0),
+                format!("{:08}", range.1)
+            ],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
+        )?;
+        rows.collect()
     }
 }
 
