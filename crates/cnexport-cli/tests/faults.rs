@@ -434,13 +434,7 @@ fn a_deleted_or_truncated_served_database_keeps_the_old_one_served() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
+    let (addr, lines) = crate::common::listening_addr(&mut child);
     std::thread::spawn(move || for _ in lines {});
     let get = |target: &str| crate::common::http(&addr, "GET", target, "", "");
     let serving = |when: &str, phase: usize| {

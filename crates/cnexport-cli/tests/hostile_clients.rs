@@ -4,7 +4,7 @@
 //! rate limit allows. The server cuts the first two off, answers others
 //! meanwhile, and answers the third 429 with Retry-After; nothing gets a 5xx.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -54,13 +54,7 @@ fn start(db: &Path, extra: &[&str]) -> Server {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
+    let (addr, lines) = crate::common::listening_addr(&mut child);
     std::thread::spawn(move || for _ in lines {});
     Server {
         child: Some(child),

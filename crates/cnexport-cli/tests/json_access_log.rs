@@ -3,7 +3,7 @@
 //! their logs), REST requests and MCP tool calls alike, and nothing else
 //! on standard output.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::process::{Command, Stdio};
 
 use crate::common::{cnexport, sample_db};
@@ -39,13 +39,7 @@ fn each_request_is_one_json_line_on_stdout() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = stderr.next().expect("server exited").unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
+    let (addr, stderr) = crate::common::listening_addr(&mut child);
     let stderr = std::thread::spawn(move || stderr.map_while(Result::ok).collect::<Vec<_>>());
     let stdout = child.stdout.take().unwrap();
     let stdout = std::thread::spawn(move || {

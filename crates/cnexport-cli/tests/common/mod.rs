@@ -97,3 +97,22 @@ pub fn http(addr: &str, method: &str, target: &str, headers: &str, body: &str) -
         .unwrap_or(0);
     (status, raw)
 }
+
+/// The address a `cnexport serve --addr 127.0.0.1:0` child (its stderr
+/// piped) says it listens on, and the rest of its stderr lines.
+pub fn listening_addr(
+    child: &mut std::process::Child,
+) -> (
+    String,
+    std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+) {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    (addr, lines)
+}
