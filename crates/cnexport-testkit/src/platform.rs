@@ -729,20 +729,28 @@ const ERROR: &str = "<html><head><meta http-equiv=\"Content-Type\" content=\"tex
 /// A minimal one-page PDF.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
-fn handle(mut stream: TcpStream, shared: &Shared) {
+/// Reads a request's head (up to the blank line, at most 64 KiB, 5 s) from
+/// a test server's connection; `None` when the client went away first.
+pub fn read_request_head(stream: &mut TcpStream) -> Option<String> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
         if buf.len() > 64 * 1024 {
-            return;
+            return None;
         }
     }
-    let head = String::from_utf8_lossy(&buf).into_owned();
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+fn handle(mut stream: TcpStream, shared: &Shared) {
+    let Some(head) = read_request_head(&mut stream) else {
+        return;
+    };
     let mut request = head.split("\r\n").next().unwrap_or("").split(' ');
     let method = request.next().unwrap_or("").to_string();
     let target = request.next().unwrap_or("/");
