@@ -216,7 +216,10 @@ def main():
     inner = ", ".join([f"{window(m - 11, m)}::BIGINT AS r{m}" for m in range(lo, n)]
                       + [f"{window(m - 11, m, active)}::BIGINT AS a{m}" for m in as_of] or ["0"])
     aggs = ", ".join([f"count(*) FILTER (WHERE r{m} > 0) AS ca{m}, count(*) FILTER (WHERE r{m - 12} > 0) AS cp{m}, "
-                      f"round(avg(a{m}) FILTER (WHERE r{m} > 0), 2) AS am{m}, list_sum(max(r{m}, 3))::HUGEINT AS t{m}"
+                      f"((sum(a{m}) FILTER (WHERE r{m} > 0) * 200 + count(*) FILTER (WHERE r{m} > 0)) // (2 * count(*) FILTER (WHERE r{m} > 0))) / 100 AS am{m}, "
+                      # (the average of active months rounded half up from its exact value, as cnexport does: round(avg(..), 2)
+                      # rounds the double, which for 307 / 40 = 7.675 lies just below the half)
+                      f"list_sum(max(r{m}, 3))::HUGEINT AS t{m}"
                       for m in as_of] or ["0"])
     # (with no as-of month, the tables are empty, with the same column types)
     unnest = lambda col, typ: f"unnest([{', '.join(f'{col}{m}' for m in as_of)}])" if as_of else f"NULL::{typ}"

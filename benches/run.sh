@@ -4,8 +4,8 @@
 # means and the results on the project's 2-core machine.
 #
 # usage: benches/run.sh [--scale F] [--dir DIR] [--duration SECONDS]
-#                       [--mem-limit-gb N] [--skip-duckdb] [--skip-api]
-#                       [--skip-incremental] [--reuse-full] [--keep]
+#                       [--mem-limit-gb N] [--skip-duckdb] [--skip-polars]
+#                       [--skip-api] [--skip-incremental] [--reuse-full] [--keep]
 #
 #   --scale F          fraction of national scale (25,000 codes x 48 months,
 #                      ~21.6 million facts); 0.1 for a quick run (default 1)
@@ -17,12 +17,16 @@
 #                      out-of-memory build fails cleanly instead of waking
 #                      the kernel's OOM killer (default 20)
 #   --duckdb-mem-gb N  DuckDB's memory_limit (default 14; it spills to disk past it)
+#   --skip-polars      leave out the polars pipeline (its first build compiles
+#                      polars: about half an hour on 2 cores)
 #   --reuse-full       keep the full build of an earlier run in DIR (its database,
 #                      stage and results) instead of building again
 #   --keep             keep the databases (default: remove the big files at the end)
 #
 # Needs: cargo; installs what is missing: Debian's wrk, nginx and time
 # (apt-get, as root), PyPI's duckdb (in a venv under ~/.cache/cnexport-bench).
+# The polars pipeline is the benches crate's bin polars-build, built with
+# `--profile polars --features polars` (never by CI or the product).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,6 +36,7 @@ DURATION=20
 MEM_LIMIT_GB=20
 DUCKDB_MEM_GB=14
 SKIP_DUCKDB=0
+SKIP_POLARS=0
 SKIP_API=0
 SKIP_INC=0
 KEEP=0
@@ -44,11 +49,12 @@ while [ $# -gt 0 ]; do
     --mem-limit-gb) MEM_LIMIT_GB="$2"; shift 2 ;;
     --duckdb-mem-gb) DUCKDB_MEM_GB="$2"; shift 2 ;;
     --skip-duckdb) SKIP_DUCKDB=1; shift ;;
+    --skip-polars) SKIP_POLARS=1; shift ;;
     --skip-api) SKIP_API=1; shift ;;
     --skip-incremental) SKIP_INC=1; shift ;;
     --keep) KEEP=1; shift ;;
     --reuse-full) REUSE_FULL=1; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -84,7 +90,7 @@ if [ ${#need_apt[@]} -gt 0 ] && [ "$SKIP_API" = 0 -o ! -x /usr/bin/time ]; then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 VENV="${CNEXPORT_BENCH_VENV:-$HOME/.cache/cnexport-bench/venv}"
-if [ "$SKIP_DUCKDB" = 0 ] && ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
+if [ "$SKIP_DUCKDB" = 0 -o "$SKIP_POLARS" = 0 ] && ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check duckdb
 fi
@@ -97,6 +103,11 @@ log "cargo build --release"
 TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 BIN="$TARGET_DIR/release/cnexport"
 GEN="$TARGET_DIR/release/gen-national"
+if [ "$SKIP_POLARS" = 0 ]; then
+  log "cargo build --profile polars --features polars (polars-build)"
+  (cd "$ROOT" && cargo build --profile polars -q -p cnexport-benches --features polars --bin polars-build)
+fi
+PBIN="$TARGET_DIR/polars/polars-build"
 
 # ---------------------------------------------------------------- data
 RAW="$DIR/raw"
@@ -141,6 +152,11 @@ else
     --report "$RES/full.report.json" || FULL_OK=0
 fi
 
+# Where the database's bytes go (pages per table and index).
+if [ "$FULL_OK" = 1 ]; then
+  python3 "$ROOT/benches/sqlite_sizes.py" "$DIR/full/national.db" > "$RES/sizes.json" || true
+fi
+
 # ---------------------------------------------------------------- incremental
 INC_OK=0
 if [ "$SKIP_INC" = 0 ] && [ "$FULL_OK" = 0 ]; then
@@ -181,8 +197,29 @@ if [ "$SKIP_DUCKDB" = 0 ]; then
   echo "exit $?" >> "$RES/duckdb.load"
   set -e
   cat "$RES/duckdb.json" "$RES/duckdb.err" | tail -n 5
-  [ "$KEEP" = 1 ] || rm -rf "$DIR/duck"
 fi
+
+# ---------------------------------------------------------------- polars
+if [ "$SKIP_POLARS" = 0 ]; then
+  log "polars: the same ingest and aggregation, lazy API, 2 threads"
+  rm -rf "$DIR/polars"; mkdir -p "$DIR/polars"
+  sync
+  echo "load before polars: $(loadavg)" > "$RES/polars.load"
+  set +e
+  POLARS_MAX_THREADS=2 /usr/bin/time -v -o "$RES/polars.time" "$PBIN" \
+    --input "$RAW" --out "$DIR/polars" --threads 2 > "$RES/polars.json" 2> "$RES/polars.err"
+  echo "exit $?" >> "$RES/polars.load"
+  set -e
+  cat "$RES/polars.json" "$RES/polars.err" | tail -n 5
+  if [ "$SKIP_DUCKDB" = 0 ] && [ -s "$RES/polars.json" ]; then
+    log "polars' tables against DuckDB's"
+    "$VENV/bin/python" "$ROOT/benches/polars_check.py" "$DIR/duck/national.duckdb" "$DIR/polars" \
+      > "$RES/polars_check.txt" 2>&1 || true
+    cat "$RES/polars_check.txt"
+  fi
+  [ "$KEEP" = 1 ] || rm -rf "$DIR/polars"
+fi
+[ "$KEEP" = 1 ] || rm -rf "$DIR/duck"
 
 # ---------------------------------------------------------------- SQLite ceiling
 if [ "$FULL_OK" = 1 ]; then
