@@ -324,6 +324,14 @@ def main():
         FROM qg {"" if as_of else "WHERE false"}
     """)
     con.execute("DROP TABLE qg")
+    def hundredths(num, den):
+        """num / den / 100 rounded half away from zero from the exact
+        quotient of the integers (den > 0), as a DOUBLE: cnexport's
+        rounding. round(x, 2) of the DOUBLE quotient differs at exact
+        halves, which a double holds a hair off (13,429 / 4,000 - 1 =
+        235.725%, which round() gives as 235.72)."""
+        return f"(sign({num}) * ((2 * abs({num}) + {den}) // (2 * {den})) / 100)"
+
     cont_list = "[" + ", ".join(f"coalesce(p.{c}_total, 0)" for c in CONTINENTS) + "]"
     ratio = lambda n, b: f"(CASE WHEN {b} = 0 THEN (CASE WHEN {n} > 0 THEN 1.0 ELSE 0.0 END) ELSE {n} / {b} - 1 END)"
     cols = ",\n".join(f"coalesce(p.{c}_total, 0) AS {c}_total, coalesce(p.{c}_prev_total, 0) AS {c}_prev_total"
@@ -333,11 +341,11 @@ def main():
         SELECT lpad(g.c::VARCHAR, g.level, '0') AS hs_code, g.level,
                ((g.mi + {first % 100} - 1) // 12 + {first // 100}) * 100 + (g.mi + {first % 100} - 1) % 12 + 1 AS as_of_month,
                g.recent12 AS recent12m_global_total, g.prev12 AS prev12m_global_total,
-               CASE WHEN g.prev12 = 0 THEN NULL ELSE round((g.recent12 / g.prev12 - 1) * 100, 2) END AS yoy_growth_rate,
+               CASE WHEN g.prev12 = 0 THEN NULL ELSE {hundredths('(g.recent12 - g.prev12) * 10000', 'g.prev12')} END AS yoy_growth_rate,
                g.value_month, g.value_prev_month,
-               CASE WHEN g.value_prev_month = 0 THEN NULL ELSE round((g.value_month / g.value_prev_month - 1) * 100, 2) END AS mom_growth_rate,
+               CASE WHEN g.value_prev_month = 0 THEN NULL ELSE {hundredths('(g.value_month - g.value_prev_month) * 10000', 'g.value_prev_month')} END AS mom_growth_rate,
                p.active_countries_count, p.active_countries_prev, g.monthly_activity AS monthly_activity_count,
-               CASE WHEN g.recent12 = 0 THEN NULL ELSE round(p.top3 * 100 / g.recent12, 2) END AS top3_concentration_percent,
+               CASE WHEN g.recent12 = 0 THEN NULL ELSE {hundredths('p.top3 * 10000', 'g.recent12')} END AS top3_concentration_percent,
                p.avg_country_active_months,
                CASE WHEN g.u1lo = g.u1hi THEN g.u1lo END AS first_unit,
                CASE WHEN g.u1lo <> g.u1hi THEN NULL ELSE g.first_quantity END AS first_quantity,
@@ -347,7 +355,7 @@ def main():
                CASE WHEN g.recent12 > 0 AND list_max({cont_list}) > 0
                     THEN {CONTINENTS!r}[list_position({cont_list}, list_max({cont_list}))] END AS best_region,
                CASE WHEN g.recent12 > 0 AND list_max({cont_list}) > 0
-                    THEN round(list_max({cont_list}) * 100 / g.recent12, 2) END AS best_region_percent,
+                    THEN {hundredths(f'list_max({cont_list}) * 10000', 'g.recent12')} END AS best_region_percent,
                {ratio('g.s3', 'g.s3_prev')} AS g3,
                {ratio('g.recent12', 'g.prev12')} AS g12,
                (p.active_countries_count - p.active_countries_prev) / greatest(p.active_countries_prev, 1) AS gb,
@@ -361,7 +369,7 @@ def main():
         SELECT lpad(c::VARCHAR, level, '0') AS hs_code, level, lpad(p::VARCHAR, 3, '0') AS country_code,
                {latest} AS as_of_month,
                r12 AS recent12m_total, p12 AS prev12m_total,
-               round(r12 / 12, 2) AS monthly_avg,
+               {hundredths('r12 * 100', '12')} AS monthly_avg,
                CASE WHEN {n - 1} >= 47 AND base36 > 0 THEN round((pow(r12 / base36, 1.0 / 3) - 1) * 100, 2) END AS three_year_cagr
         FROM cl
     """)

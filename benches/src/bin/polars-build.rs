@@ -28,7 +28,10 @@ use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const USAGE: &str = "usage: polars-build --input DIR --out DIR [--threads N]";
+const USAGE: &str = "usage: polars-build --input DIR --out DIR [--threads N] [--slice-rows N]
+
+  --threads N     polars' threads (POLARS_MAX_THREADS; default 2)
+  --slice-rows N  code-partner-month rows per slice of the partner grid (default 2000000)";
 
 const CONTINENTS: [&str; 6] = [
     "asia",
@@ -160,6 +163,7 @@ fn run() -> Res<()> {
     let mut input = None;
     let mut out = None;
     let mut threads = 2usize;
+    let mut slice_rows = 2_000_000usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -167,6 +171,7 @@ fn run() -> Res<()> {
             "--input" => input = Some(PathBuf::from(value()?)),
             "--out" => out = Some(PathBuf::from(value()?)),
             "--threads" => threads = value()?.parse()?,
+            "--slice-rows" => slice_rows = value()?.parse::<usize>()?.max(1),
             _ => return Err(format!("unknown argument {a}").into()),
         }
     }
@@ -375,8 +380,9 @@ fn run() -> Res<()> {
     }
     let sparse = concat(levels, UnionArgs::default())?
         .collect_with_engine(Engine::Streaming)?
-        .unwrap_single()
-        .lazy();
+        .unwrap_single();
+    let sparse_rows = sparse.height();
+    let sparse = sparse.lazy();
     lap("series", &mut times);
 
     let months = df!("mi" => (0..n).collect::<Vec<i32>>())?.lazy();
@@ -441,47 +447,71 @@ fn run() -> Res<()> {
     };
 
     // Per code, partner and month: the 12-month sums ending at the month
-    // and a year earlier, and the active months in the 12.
-    let partner_rows = dense(
-        sparse.clone(),
-        &["level", "c", "p"],
-        code_key() * lit(1000i64) + col("p").cast(DataType::Int64),
-        &["value"],
-    )
-    .with_columns([
-        col("value").rolling_sum(fixed(12)).alias("r12"),
-        col("value")
-            .gt(lit(0i64))
-            .cast(DataType::Int64)
-            .rolling_sum(fixed(12))
-            .alias("a12"),
-    ])
-    .with_columns([col("r12").shift(lit(12)).alias("rp12")])
-    .filter(col("mi").gt_eq(lit(lo)));
-    let per_partner = partner_rows
-        .group_by([col("g").floor_div(lit(1000i64)).alias("K"), col("mi")])
-        .agg([
-            col("r12")
+    // and a year earlier, and the active months in the 12; the grid is
+    // made and aggregated in slices of whole codes (code modulo `slices`),
+    // about `--slice-rows` sparse rows each, so that its memory does not grow with
+    // the input (at national scale the whole grid is 120 million rows).
+    let slices = (sparse_rows / slice_rows).max(1) as i32;
+    let partner_slice = |i: i32| sparse.clone().filter((col("c") % lit(slices)).eq(lit(i)));
+    let partner_rows = |i: i32| {
+        dense(
+            partner_slice(i),
+            &["level", "c", "p"],
+            code_key() * lit(1000i64) + col("p").cast(DataType::Int64),
+            &["value"],
+        )
+        .with_columns([
+            col("value").rolling_sum(fixed(12)).alias("r12"),
+            col("value")
                 .gt(lit(0i64))
-                .sum()
                 .cast(DataType::Int64)
-                .alias("active_countries_count"),
-            col("rp12")
-                .gt(lit(0i64))
-                .sum()
-                .cast(DataType::Int64)
-                .alias("active_countries_prev"),
-            // The average rounded half up from its exact value (sum * 200 + n) // 2n,
-            // as cnexport and the DuckDB script do.
-            ((col("a12").filter(col("r12").gt(lit(0i64))).sum() * lit(200i64)
-                + col("r12").gt(lit(0i64)).sum().cast(DataType::Int64))
-            .floor_div(col("r12").gt(lit(0i64)).sum().cast(DataType::Int64) * lit(2i64))
-            .cast(DataType::Float64)
-                / lit(100.0))
-            .round(2, RoundMode::HalfAwayFromZero)
-            .alias("avg_country_active_months"),
-            col("r12").top_k(lit(3)).sum().alias("top3"),
-        ]);
+                .rolling_sum(fixed(12))
+                .alias("a12"),
+        ])
+        .with_columns([col("r12").shift(lit(12)).alias("rp12")])
+        .filter(col("mi").gt_eq(lit(lo)))
+    };
+    let per_partner_slice = |i: i32| {
+        partner_rows(i)
+            .group_by([col("g").floor_div(lit(1000i64)).alias("K"), col("mi")])
+            .agg([
+                col("r12")
+                    .gt(lit(0i64))
+                    .sum()
+                    .cast(DataType::Int64)
+                    .alias("active_countries_count"),
+                col("rp12")
+                    .gt(lit(0i64))
+                    .sum()
+                    .cast(DataType::Int64)
+                    .alias("active_countries_prev"),
+                // The average rounded half up from its exact value (sum * 200 + n) // 2n,
+                // as cnexport and the DuckDB script do.
+                ((when(col("r12").gt(lit(0i64)))
+                    .then(col("a12"))
+                    .otherwise(lit(0i64))
+                    .sum()
+                    * lit(200i64)
+                    + col("r12").gt(lit(0i64)).sum().cast(DataType::Int64))
+                .floor_div(col("r12").gt(lit(0i64)).sum().cast(DataType::Int64) * lit(2i64))
+                .cast(DataType::Float64)
+                    / lit(100.0))
+                .round(2, RoundMode::HalfAwayFromZero)
+                .alias("avg_country_active_months"),
+                col("r12").top_k(lit(3)).sum().alias("top3"),
+            ])
+    };
+    let mut parts = Vec::new();
+    for i in 0..slices {
+        parts.push(
+            per_partner_slice(i)
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single()
+                .lazy(),
+        );
+    }
+    let per_partner = concat(parts, UnionArgs::default())?;
+    lap("partner_windows", &mut times);
 
     // Regions and blocs: the 8-digit rows summed per code and region (a
     // partner in several blocs counts in each), then rolled up.
@@ -506,34 +536,58 @@ fn run() -> Res<()> {
                 ]),
         );
     }
-    let region_sparse = concat(rlevels, UnionArgs::default())?;
-    let per_region = dense(
-        region_sparse,
-        &["level", "c", "t"],
-        code_key() * lit(100i64) + col("t").cast(DataType::Int64),
-        &["value"],
-    )
-    .with_columns([col("value").rolling_sum(fixed(12)).alias("r12")])
-    .with_columns([col("r12").shift(lit(12)).alias("rp12")])
-    .filter(col("mi").gt_eq(lit(lo)))
-    .group_by([col("g").floor_div(lit(100i64)).alias("K"), col("mi")])
-    .agg(
-        all_tags
-            .iter()
-            .flat_map(|k| {
-                [
-                    col("r12")
-                        .filter((col("g") % lit(100i64)).eq(lit(tag_index(k) as i64)))
-                        .sum()
-                        .alias(format!("{k}_total")),
-                    col("rp12")
-                        .filter((col("g") % lit(100i64)).eq(lit(tag_index(k) as i64)))
-                        .sum()
-                        .alias(format!("{k}_prev_total")),
-                ]
-            })
-            .collect::<Vec<_>>(),
-    );
+    // In slices of whole codes too; the per-region sums are masked sums
+    // (when/then/otherwise), which group_by computes on whole columns,
+    // where a filter inside the aggregation runs group by group.
+    let region_sparse = concat(rlevels, UnionArgs::default())?
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    let region_slices = (region_sparse.height() / slice_rows).max(1) as i32;
+    let region_sparse = region_sparse.lazy();
+    let per_region_slice = |i: i32| {
+        dense(
+            region_sparse
+                .clone()
+                .filter((col("c") % lit(region_slices)).eq(lit(i))),
+            &["level", "c", "t"],
+            code_key() * lit(100i64) + col("t").cast(DataType::Int64),
+            &["value"],
+        )
+        .with_columns([col("value").rolling_sum(fixed(12)).alias("r12")])
+        .with_columns([col("r12").shift(lit(12)).alias("rp12")])
+        .filter(col("mi").gt_eq(lit(lo)))
+        .group_by([col("g").floor_div(lit(100i64)).alias("K"), col("mi")])
+        .agg(
+            all_tags
+                .iter()
+                .flat_map(|k| {
+                    [
+                        when((col("g") % lit(100i64)).eq(lit(tag_index(k) as i64)))
+                            .then(col("r12"))
+                            .otherwise(lit(0i64))
+                            .sum()
+                            .alias(format!("{k}_total")),
+                        when((col("g") % lit(100i64)).eq(lit(tag_index(k) as i64)))
+                            .then(col("rp12"))
+                            .otherwise(lit(0i64))
+                            .sum()
+                            .alias(format!("{k}_prev_total")),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let mut parts = Vec::new();
+    for i in 0..region_slices {
+        parts.push(
+            per_region_slice(i)
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single()
+                .lazy(),
+        );
+    }
+    let per_region = concat(parts, UnionArgs::default())?;
+    lap("regions", &mut times);
 
     // Global per code and month: value, quantities and the units (as their
     // rank among every unit, so that the window's least and greatest unit
@@ -735,16 +789,18 @@ fn run() -> Res<()> {
         col("prev12").alias("prev12m_global_total"),
         when(col("prev12").eq(lit(0i64)))
             .then(lit(NULL).cast(DataType::Float64))
-            .otherwise(round2(
-                (f64c("recent12") / f64c("prev12") - lit(1.0)) * lit(100.0),
+            .otherwise(hundredths(
+                (col("recent12") - col("prev12")) * lit(10_000i64),
+                col("prev12"),
             ))
             .alias("yoy_growth_rate"),
         col("value_month"),
         col("value_prev_month"),
         when(col("value_prev_month").eq(lit(0i64)))
             .then(lit(NULL).cast(DataType::Float64))
-            .otherwise(round2(
-                (f64c("value_month") / f64c("value_prev_month") - lit(1.0)) * lit(100.0),
+            .otherwise(hundredths(
+                (col("value_month") - col("value_prev_month")) * lit(10_000i64),
+                col("value_prev_month"),
             ))
             .alias("mom_growth_rate"),
         col("active_countries_count"),
@@ -752,7 +808,7 @@ fn run() -> Res<()> {
         col("monthly_activity").alias("monthly_activity_count"),
         when(col("recent12").eq(lit(0i64)))
             .then(lit(NULL).cast(DataType::Float64))
-            .otherwise(round2(f64c("top3") * lit(100.0) / f64c("recent12")))
+            .otherwise(hundredths(col("top3") * lit(10_000i64), col("recent12")))
             .alias("top3_concentration_percent"),
         col("avg_country_active_months"),
         when(col("u1lo").eq(col("u1hi")))
@@ -782,7 +838,10 @@ fn run() -> Res<()> {
             .otherwise(lit(NULL).cast(DataType::String))
             .alias("best_region"),
         when(has_best)
-            .then(round2(f64c("best_value") * lit(100.0) / f64c("recent12")))
+            .then(hundredths(
+                col("best_value") * lit(10_000i64),
+                col("recent12"),
+            ))
             .otherwise(lit(NULL).cast(DataType::Float64))
             .alias("best_region_percent"),
         ratio("s3", "s3_prev").alias("g3"),
@@ -796,16 +855,6 @@ fn run() -> Res<()> {
         )
         .alias("momentum_score"),
     ]);
-    let per_partner = per_partner
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single()
-        .lazy();
-    lap("partner_windows", &mut times);
-    let per_region = per_region
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single()
-        .lazy();
-    lap("regions", &mut times);
     let global = global
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single()
@@ -875,7 +924,7 @@ fn run() -> Res<()> {
             lit(latest).alias("as_of_month"),
             col("r12").alias("recent12m_total"),
             col("p12").alias("prev12m_total"),
-            round2(f64c("r12") / lit(12.0)).alias("monthly_avg"),
+            hundredths(col("r12") * lit(100i64), lit(12i64)).alias("monthly_avg"),
             when(lit(n - 1 >= 47).and(col("base36").gt(lit(0i64))))
                 .then(round2(
                     ((f64c("r12") / f64c("base36")).pow(lit(1.0 / 3.0)) - lit(1.0)) * lit(100.0),
@@ -952,6 +1001,18 @@ fn run() -> Res<()> {
 /// its inverse (-2683 * 0.01 = -26.830000000000002), so the quotient is
 /// rounded once more to two decimals, which gives the double nearest to
 /// k / 100, as DuckDB's division does.
+/// `num / den / 100` (integers, `den > 0`) rounded half away from zero
+/// from the exact quotient, as a double: cnexport's rounding, and the
+/// DuckDB script's (a double quotient rounded with `round(x, 2)` differs at
+/// exact halves: 13,429 / 4,000 - 1 = 235.725% comes out as 235.72).
+fn hundredths(num: Expr, den: Expr) -> Expr {
+    let up = |n: Expr| (n * lit(2i64) + den.clone()).floor_div(den.clone() * lit(2i64));
+    let k = when(num.clone().lt(lit(0i64)))
+        .then(lit(0i64) - up(lit(0i64) - num.clone()))
+        .otherwise(up(num));
+    (k.cast(DataType::Float64) / lit(100.0)).round(2, RoundMode::HalfAwayFromZero)
+}
+
 fn round2(e: Expr) -> Expr {
     ((e * lit(100.0)).round(0, RoundMode::HalfAwayFromZero) / lit(100.0))
         .round(2, RoundMode::HalfAwayFromZero)
