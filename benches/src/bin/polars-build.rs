@@ -334,7 +334,7 @@ fn run() -> Res<()> {
         month.min().ok_or("no valid row")?,
         month.max().ok_or("no valid row")?,
     );
-    let n = ((latest / 100 - first / 100) * 12 + latest % 100 - first % 100 + 1) as i32;
+    let n = (latest / 100 - first / 100) * 12 + latest % 100 - first % 100 + 1;
     let mi = ((col("month").floor_div(lit(100)) - lit(first / 100)) * lit(12)
         + col("month") % lit(100)
         - lit(first % 100))
@@ -901,7 +901,7 @@ fn run() -> Res<()> {
         .group_by([col("level"), col("c"), col("p")])
         .agg([
             window(n - 12, n - 1).alias("r12"),
-            if n - 1 >= 23 {
+            if n > 23 {
                 window(n - 24, n - 13)
             } else {
                 lit(0i64)
@@ -925,7 +925,7 @@ fn run() -> Res<()> {
             col("r12").alias("recent12m_total"),
             col("p12").alias("prev12m_total"),
             hundredths(col("r12") * lit(100i64), lit(12i64)).alias("monthly_avg"),
-            when(lit(n - 1 >= 47).and(col("base36").gt(lit(0i64))))
+            when(lit(n > 47).and(col("base36").gt(lit(0i64))))
                 .then(round2(
                     ((f64c("r12") / f64c("base36")).pow(lit(1.0 / 3.0)) - lit(1.0)) * lit(100.0),
                 ))
