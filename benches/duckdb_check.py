@@ -50,20 +50,27 @@ def main():
             print(f"{t}: columns differ: {cr} vs {co}")
             ok = False
             continue
-        n_r = con.execute(f"SELECT count(*) FROM r.{t}").fetchone()[0]
-        n_o = con.execute(f"SELECT count(*) FROM o.{t}").fetchone()[0]
-        only_r = con.execute(f"SELECT count(*) FROM (SELECT * FROM r.{t} EXCEPT ALL SELECT * FROM o.{t})").fetchone()[0]
-        only_o = con.execute(f"SELECT count(*) FROM (SELECT * FROM o.{t} EXCEPT ALL SELECT * FROM r.{t})").fetchone()[0]
-        same = n_r == n_o and only_r == 0 and only_o == 0
-        ok &= same
-        print(f"{t}: {n_r} / {n_o} rows, {len(cr)} columns, {only_r} only in the reference, {only_o} only in the other: "
-              + ("equal" if same else "DIFFERENT"))
-        if not same:
-            for row in con.execute(f"SELECT * FROM r.{t} EXCEPT ALL SELECT * FROM o.{t} LIMIT 3").fetchall():
-                print("  reference:", row)
-            for row in con.execute(f"SELECT * FROM o.{t} EXCEPT ALL SELECT * FROM r.{t} LIMIT 3").fetchall():
-                print("  other:    ", row)
+        ok &= compare(con, t, f"r.{t}", f"o.{t}", len(cr))
     return 0 if ok else 1
+
+
+def compare(con, name, ref, other, ncols, labels=("the reference", "the other"), tags=("reference:", "other:    ")):
+    """Rows of the relations `ref` and `other` as multisets (EXCEPT ALL both
+    ways); prints one line for table `name` and, when they differ, up to 3
+    rows only in each. Returns whether they are equal."""
+    n_r = con.execute(f"SELECT count(*) FROM {ref}").fetchone()[0]
+    n_o = con.execute(f"SELECT count(*) FROM {other}").fetchone()[0]
+    only_r = con.execute(f"SELECT count(*) FROM (SELECT * FROM {ref} EXCEPT ALL SELECT * FROM {other})").fetchone()[0]
+    only_o = con.execute(f"SELECT count(*) FROM (SELECT * FROM {other} EXCEPT ALL SELECT * FROM {ref})").fetchone()[0]
+    same = n_r == n_o and only_r == 0 and only_o == 0
+    print(f"{name}: {n_r} / {n_o} rows, {ncols} columns, {only_r} only in {labels[0]}, {only_o} only in {labels[1]}: "
+          + ("equal" if same else "DIFFERENT"))
+    if not same:
+        for row in con.execute(f"SELECT * FROM {ref} EXCEPT ALL SELECT * FROM {other} ORDER BY ALL LIMIT 3").fetchall():
+            print(f"  {tags[0]}", row)
+        for row in con.execute(f"SELECT * FROM {other} EXCEPT ALL SELECT * FROM {ref} ORDER BY ALL LIMIT 3").fetchall():
+            print(f"  {tags[1]}", row)
+    return same
 
 
 if __name__ == "__main__":

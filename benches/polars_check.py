@@ -19,6 +19,9 @@ import sys
 
 import duckdb
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from duckdb_check import compare  # noqa: E402
+
 
 def main():
     if len(sys.argv) != 3:
@@ -48,19 +51,7 @@ def main():
             continue
         sel = ", ".join(f'CAST("{c}" AS {ty}) AS "{c}"' for c, ty in cols)
         con.execute(f"CREATE TEMP VIEW p_{t} AS SELECT {sel} FROM read_parquet('{path}')")
-        n_r = con.execute(f"SELECT count(*) FROM r.{t}").fetchone()[0]
-        n_p = con.execute(f"SELECT count(*) FROM p_{t}").fetchone()[0]
-        only_r = con.execute(f"SELECT count(*) FROM (SELECT * FROM r.{t} EXCEPT ALL SELECT * FROM p_{t})").fetchone()[0]
-        only_p = con.execute(f"SELECT count(*) FROM (SELECT * FROM p_{t} EXCEPT ALL SELECT * FROM r.{t})").fetchone()[0]
-        same = n_r == n_p and only_r == 0 and only_p == 0
-        ok &= same
-        print(f"{t}: {n_r} / {n_p} rows, {len(cols)} columns, {only_r} only in DuckDB's, {only_p} only in polars': "
-              + ("equal" if same else "DIFFERENT"))
-        if not same:
-            for row in con.execute(f"SELECT * FROM r.{t} EXCEPT ALL SELECT * FROM p_{t} ORDER BY ALL LIMIT 3").fetchall():
-                print("  duckdb:", row)
-            for row in con.execute(f"SELECT * FROM p_{t} EXCEPT ALL SELECT * FROM r.{t} ORDER BY ALL LIMIT 3").fetchall():
-                print("  polars:", row)
+        ok &= compare(con, t, f"r.{t}", f"p_{t}", len(cols), labels=("DuckDB's", "polars'"), tags=("duckdb:", "polars:"))
     return 0 if ok else 1
 
 

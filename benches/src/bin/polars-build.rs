@@ -42,20 +42,6 @@ const CONTINENTS: [&str; 6] = [
     "oceania",
 ];
 const BLOCS: [&str; 5] = ["middle_east", "belt_road", "asean", "eu", "usmca"];
-/// The CSV's columns, in the platform's order (and a trailing empty one).
-const COLUMNS: [&str; 11] = [
-    "数据年月",
-    "贸易伙伴编码",
-    "贸易伙伴名称",
-    "商品编码",
-    "商品名称",
-    "第一数量",
-    "第一计量单位",
-    "第二数量",
-    "第二计量单位",
-    "人民币",
-    "trailing",
-];
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -202,8 +188,11 @@ fn run() -> Res<()> {
     if files.is_empty() {
         return Err(format!("no .csv file under {}", input.display()).into());
     }
-    let schema: Schema = COLUMNS
+    // The platform's columns (the testkit's list) and the empty one after
+    // the trailing comma.
+    let schema: Schema = cnexport_testkit::bulletin::HEADERS
         .iter()
+        .chain(&["trailing"])
         .map(|c| Field::new((*c).into(), DataType::String))
         .collect();
     let schema = Arc::new(schema);
@@ -363,22 +352,7 @@ fn run() -> Res<()> {
         mi.clone(),
         col("value"),
     ]);
-    let mut levels = vec![g8.clone()];
-    for lvl in [6i32, 4, 2] {
-        let prev = levels.last().expect("one level").clone();
-        levels.push(
-            prev.group_by([col("c").floor_div(lit(100)).alias("c"), col("p"), col("mi")])
-                .agg([col("value").sum()])
-                .select([
-                    lit(lvl).alias("level"),
-                    col("c"),
-                    col("p"),
-                    col("mi"),
-                    col("value"),
-                ]),
-        );
-    }
-    let sparse = concat(levels, UnionArgs::default())?
+    let sparse = with_roll_ups(g8.clone(), &["p", "mi"], &[("value", col("value").sum())])?
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     let sparse_rows = sparse.height();
@@ -518,28 +492,14 @@ fn run() -> Res<()> {
     let all_tags: Vec<&str> = CONTINENTS.iter().chain(BLOCS.iter()).copied().collect();
     let tag_index = |k: &str| all_tags.iter().position(|t| *t == k).expect("a tag") as i16;
     let tags = tag_map(&all_tags)?.lazy();
-    let mut rlevels = vec![g8
+    let r8 = g8
         .join(tags, [col("p")], [col("p")], JoinArgs::new(JoinType::Inner))
         .group_by([col("level"), col("c"), col("t"), col("mi")])
-        .agg([col("value").sum()])];
-    for lvl in [6i32, 4, 2] {
-        let prev = rlevels.last().expect("one level").clone();
-        rlevels.push(
-            prev.group_by([col("c").floor_div(lit(100)).alias("c"), col("t"), col("mi")])
-                .agg([col("value").sum()])
-                .select([
-                    lit(lvl).alias("level"),
-                    col("c"),
-                    col("t"),
-                    col("mi"),
-                    col("value"),
-                ]),
-        );
-    }
+        .agg([col("value").sum()]);
     // In slices of whole codes too; the per-region sums are masked sums
     // (when/then/otherwise), which group_by computes on whole columns,
     // where a filter inside the aggregation runs group by group.
-    let region_sparse = concat(rlevels, UnionArgs::default())?
+    let region_sparse = with_roll_ups(r8, &["t", "mi"], &[("value", col("value").sum())])?
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     let region_slices = (region_sparse.height() / slice_rows).max(1) as i32;
@@ -642,35 +602,19 @@ fn run() -> Res<()> {
             col("unit2_rank").min().alias("u2lo"),
             col("unit2_rank").max().alias("u2hi"),
         ]);
-    let mut qlevels = vec![q8];
-    for lvl in [6i32, 4, 2] {
-        let prev = qlevels.last().expect("one level").clone();
-        qlevels.push(
-            prev.group_by([col("c").floor_div(lit(100)).alias("c"), col("mi")])
-                .agg([
-                    col("v").sum(),
-                    col("q1").sum(),
-                    col("q2").sum(),
-                    col("u1lo").min(),
-                    col("u1hi").max(),
-                    col("u2lo").min(),
-                    col("u2hi").max(),
-                ])
-                .select([
-                    lit(lvl).alias("level"),
-                    col("c"),
-                    col("mi"),
-                    col("v"),
-                    col("q1"),
-                    col("q2"),
-                    col("u1lo"),
-                    col("u1hi"),
-                    col("u2lo"),
-                    col("u2hi"),
-                ]),
-        );
-    }
-    let q_sparse = concat(qlevels, UnionArgs::default())?;
+    let q_sparse = with_roll_ups(
+        q8,
+        &["mi"],
+        &[
+            ("v", col("v").sum()),
+            ("q1", col("q1").sum()),
+            ("q2", col("q2").sum()),
+            ("u1lo", col("u1lo").min()),
+            ("u1hi", col("u1hi").max()),
+            ("u2lo", col("u2lo").min()),
+            ("u2hi", col("u2hi").max()),
+        ],
+    )?;
     let back = |c: &str, rank: &str| -> LazyFrame {
         units
             .clone()
@@ -1016,6 +960,28 @@ fn hundredths(num: Expr, den: Expr) -> Expr {
 fn round2(e: Expr) -> Expr {
     ((e * lit(100.0)).round(0, RoundMode::HalfAwayFromZero) / lit(100.0))
         .round(2, RoundMode::HalfAwayFromZero)
+}
+
+/// The 8-digit rows `g8` (columns level, c, then `keys`, then the
+/// aggregated columns) and their 6, 4 and 2-digit roll-ups: each level is
+/// the one below grouped by its code's prefix (the integer divided by 100)
+/// and `keys`, with `aggs`, in the same column order.
+fn with_roll_ups(g8: LazyFrame, keys: &[&str], aggs: &[(&str, Expr)]) -> PolarsResult<LazyFrame> {
+    let mut by: Vec<Expr> = vec![col("c").floor_div(lit(100)).alias("c")];
+    by.extend(keys.iter().map(|k| col(*k)));
+    let mut levels = vec![g8];
+    for lvl in [6i32, 4, 2] {
+        let prev = levels.last().expect("one level").clone();
+        let mut columns = vec![lit(lvl).alias("level"), col("c")];
+        columns.extend(keys.iter().map(|k| col(*k)));
+        columns.extend(aggs.iter().map(|(name, _)| col(*name)));
+        let exprs: Vec<Expr> = aggs
+            .iter()
+            .map(|(name, e)| e.clone().alias(*name))
+            .collect();
+        levels.push(prev.group_by(by.clone()).agg(exprs).select(columns));
+    }
+    concat(levels, UnionArgs::default())
 }
 
 /// VmHWM of /proc/self/status in MB (0 where there is none).
