@@ -185,32 +185,33 @@ elif [ "$SKIP_INC" = 0 ]; then
 fi
 [ "$KEEP" = 1 ] || rm -rf "$DIR/full/stage"
 
+# Runs a peer pipeline with /usr/bin/time -v; $1 = label, then the command.
+# Writes $RES/$1.load (load average before, exit status), $1.time, its
+# stdout (one JSON line) to $1.json and its stderr to $1.err.
+run_peer() {
+  local label="$1"; shift
+  sync
+  echo "load before $label: $(loadavg)" > "$RES/$label.load"
+  set +e
+  /usr/bin/time -v -o "$RES/$label.time" "$@" > "$RES/$label.json" 2> "$RES/$label.err"
+  echo "exit $?" >> "$RES/$label.load"
+  set -e
+  cat "$RES/$label.json" "$RES/$label.err" | tail -n 5
+}
+
 # ---------------------------------------------------------------- DuckDB
 if [ "$SKIP_DUCKDB" = 0 ]; then
   log "DuckDB: the same ingest and aggregation, 2 threads"
   rm -rf "$DIR/duck"; mkdir -p "$DIR/duck"
-  sync
-  echo "load before duckdb: $(loadavg)" > "$RES/duckdb.load"
-  set +e
-  /usr/bin/time -v -o "$RES/duckdb.time" "$VENV/bin/python" "$ROOT/benches/duckdb_build.py" \
-    --input "$RAW" --db "$DIR/duck/national.duckdb" --threads 2 --memory-limit "${DUCKDB_MEM_GB}GB" > "$RES/duckdb.json" 2> "$RES/duckdb.err"
-  echo "exit $?" >> "$RES/duckdb.load"
-  set -e
-  cat "$RES/duckdb.json" "$RES/duckdb.err" | tail -n 5
+  run_peer duckdb "$VENV/bin/python" "$ROOT/benches/duckdb_build.py" \
+    --input "$RAW" --db "$DIR/duck/national.duckdb" --threads 2 --memory-limit "${DUCKDB_MEM_GB}GB"
 fi
 
 # ---------------------------------------------------------------- polars
 if [ "$SKIP_POLARS" = 0 ]; then
   log "polars: the same ingest and aggregation, lazy API, 2 threads"
   rm -rf "$DIR/polars"; mkdir -p "$DIR/polars"
-  sync
-  echo "load before polars: $(loadavg)" > "$RES/polars.load"
-  set +e
-  POLARS_MAX_THREADS=2 /usr/bin/time -v -o "$RES/polars.time" "$PBIN" \
-    --input "$RAW" --out "$DIR/polars" --threads 2 > "$RES/polars.json" 2> "$RES/polars.err"
-  echo "exit $?" >> "$RES/polars.load"
-  set -e
-  cat "$RES/polars.json" "$RES/polars.err" | tail -n 5
+  POLARS_MAX_THREADS=2 run_peer polars "$PBIN" --input "$RAW" --out "$DIR/polars" --threads 2
   if [ "$SKIP_DUCKDB" = 0 ] && [ -s "$RES/polars.json" ]; then
     log "polars' tables against DuckDB's"
     "$VENV/bin/python" "$ROOT/benches/polars_check.py" "$DIR/duck/national.duckdb" "$DIR/polars" \

@@ -475,16 +475,7 @@ fn run() -> Res<()> {
                 col("r12").top_k(lit(3)).sum().alias("top3"),
             ])
     };
-    let mut parts = Vec::new();
-    for i in 0..slices {
-        parts.push(
-            per_partner_slice(i)
-                .collect_with_engine(Engine::Streaming)?
-                .unwrap_single()
-                .lazy(),
-        );
-    }
-    let per_partner = concat(parts, UnionArgs::default())?;
+    let per_partner = collect_slices(slices, per_partner_slice)?;
     lap("partner_windows", &mut times);
 
     // Regions and blocs: the 8-digit rows summed per code and region (a
@@ -537,16 +528,7 @@ fn run() -> Res<()> {
                 .collect::<Vec<_>>(),
         )
     };
-    let mut parts = Vec::new();
-    for i in 0..region_slices {
-        parts.push(
-            per_region_slice(i)
-                .collect_with_engine(Engine::Streaming)?
-                .unwrap_single()
-                .lazy(),
-        );
-    }
-    let per_region = concat(parts, UnionArgs::default())?;
+    let per_region = collect_slices(region_slices, per_region_slice)?;
     lap("regions", &mut times);
 
     // Global per code and month: value, quantities and the units (as their
@@ -960,6 +942,22 @@ fn hundredths(num: Expr, den: Expr) -> Expr {
 fn round2(e: Expr) -> Expr {
     ((e * lit(100.0)).round(0, RoundMode::HalfAwayFromZero) / lit(100.0))
         .round(2, RoundMode::HalfAwayFromZero)
+}
+
+/// Slices `0..n` of a query, each collected (streaming engine) before the
+/// next starts, so that one slice's frames are in memory at a time; their
+/// rows concatenated.
+fn collect_slices(n: i32, slice: impl Fn(i32) -> LazyFrame) -> PolarsResult<LazyFrame> {
+    let mut parts = Vec::new();
+    for i in 0..n {
+        parts.push(
+            slice(i)
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single()
+                .lazy(),
+        );
+    }
+    concat(parts, UnionArgs::default())
 }
 
 /// The 8-digit rows `g8` (columns level, c, then `keys`, then the
