@@ -7,7 +7,10 @@ RUST_LOG=info: the build logs "ingest done", "transform done", "load done".
 Prints the log lines with the resident set at that moment, then the peak
 and the largest resident set between each pair of log lines (one stage).
 
-usage: mem_timeline.py [--every 0.1] -- COMMAND [ARG ...]
+With --stop-after TEXT the command is killed once it logs a line holding
+TEXT (to profile the early stages of a long build).
+
+usage: mem_timeline.py [--every 0.1] [--stop-after TEXT] -- COMMAND [ARG ...]
 """
 
 import argparse
@@ -31,6 +34,8 @@ def rss_mb(pid):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--every", type=float, default=0.1)
+    ap.add_argument("--stop-after", default=None)
+    ap.add_argument("--samples", default=None, help="write every sample (seconds, MB) to this file")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.command[1:] if a.command[:1] == ["--"] else a.command
@@ -55,6 +60,9 @@ def main():
     for line in p.stdout:
         now = time.perf_counter() - t0
         marks.append((now, line.rstrip()))
+        if a.stop_after and a.stop_after in line:
+            p.kill()
+            break
     rc = p.wait()
     done.set()
     th.join()
@@ -68,8 +76,12 @@ def main():
     for t, line in marks:
         cur = [r for s, r in samples if s <= t]
         pk = peak(prev, t)
-        print(f"{t:8.2f} {cur[-1] if cur else 0:8.0f} {pk if pk is not None else 0:14.0f}  {line[:160]}")
+        print(f"{t:8.2f} {cur[-1] if cur else 0:8.0f} {pk if pk is not None else 0:14.0f}  {line[:320]}")
         prev = t
+    if a.samples:
+        with open(a.samples, "w") as f:
+            for t, r in samples:
+                f.write(f"{t:.2f} {r:.0f}\n")
     top = max(samples, key=lambda s: s[1]) if samples else (0, 0)
     print(f"peak {top[1]:.0f} MB at {top[0]:.2f} s; exit status {rc}; {len(samples)} samples")
     return rc

@@ -12,6 +12,11 @@ use cnexport_pipeline::{BuildOptions, Pipeline};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// mimalloc, giving freed memory back at once (see the cnexport-alloc crate
+/// and docs/decisions.md, "Memory").
+#[global_allocator]
+static GLOBAL: cnexport_alloc::MiMalloc = cnexport_alloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cnexport",
@@ -320,6 +325,7 @@ cnexport plan --year 2025 --codes 85,8471 --db out/national.db --format json")]
 }
 
 fn main() -> ExitCode {
+    cnexport_alloc::return_freed_memory_promptly();
     let cli = Cli::parse();
     // Logs go to stderr, filtered by RUST_LOG (e.g. RUST_LOG=info or
     // RUST_LOG=cnexport_serve=warn). By default only warnings, plus the

@@ -164,6 +164,18 @@ pub struct WindowTotals {
     pub prev12: i64,
 }
 
+/// One chapter's rows of the four metric tables (`hs_base_metrics`,
+/// `hs_count_month`, `hs_monthly`, `hs_country_monthly`), each in key order.
+/// The build computes the chapters in code order and the load writes each
+/// one as it comes and frees it, so the tables are never all held at once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChapterRows {
+    pub base: Vec<BaseMetricsRow>,
+    pub counts: Vec<CountMonthRow>,
+    pub monthly: Vec<MonthlyRow>,
+    pub country_monthly: Vec<CountryMonthlyRow>,
+}
+
 /// One row of `hs_base_metrics`: a code (8-digit or a 2/4/6-digit roll-up)
 /// at one as-of month. Rounded figures are stored as they are served.
 #[derive(Debug, Clone, PartialEq)]

@@ -22,7 +22,8 @@ use cnexport_core::tables::{FactSummary, SummaryFlags};
 use cnexport_core::Sym;
 use cnexport_core::{Fact, HeaderLanguage, HsCode, Month, MonthlyFact, ParsedFile, PartnerCode};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// Per-file reconciliation of the merge.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,63 +132,160 @@ struct Part {
     revisions: Vec<Revision>,
 }
 
-/// A row's place: (code, partner, month, file, row in the file).
-type RowKey = (HsCode, PartnerCode, Month, u32, u32);
+/// A cell: (code, partner, month), the order facts come out in.
+type CellKey = (HsCode, PartnerCode, Month);
+
+fn cell_of(f: &Fact) -> CellKey {
+    (f.hs_code, f.partner, f.month)
+}
+
+/// Rows per chunk of a file's rows (about 450 KB): the unit that is freed
+/// once the merge has passed it.
+const CHUNK: usize = 1 << 13;
+
+/// One file's rows, sorted by cell (stably: a cell's rows keep their order
+/// in the file), in chunks of [`CHUNK`] rows that are freed as the merge
+/// passes them.
+struct FileRows {
+    chunks: Vec<Option<Box<[Fact]>>>,
+    len: usize,
+    /// Whether the file carries registration place, trade mode.
+    dims: (bool, bool),
+}
+
+impl FileRows {
+    fn new(mut facts: Vec<Fact>, dims: (bool, bool)) -> FileRows {
+        // Stable: the rows of a cell keep their order in the file (a later
+        // row of the same key replaces an earlier one).
+        if !facts.is_sorted_by_key(cell_of) {
+            facts.sort_by_key(cell_of);
+        }
+        let len = facts.len();
+        let chunks = if len <= CHUNK {
+            vec![Some(facts.into_boxed_slice())]
+        } else {
+            let chunks = facts.chunks(CHUNK).map(|c| Some(c.into())).collect();
+            drop(facts);
+            chunks
+        };
+        FileRows { chunks, len, dims }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> &Fact {
+        let chunk = self.chunks[i / CHUNK]
+            .as_deref()
+            .expect("a row the merge has not passed");
+        &chunk[i % CHUNK]
+    }
+
+    /// The first row at or after `from` whose cell is not below `bound`.
+    fn position(&self, from: usize, bound: &CellKey) -> usize {
+        let (mut lo, mut hi) = (from, self.len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if cell_of(self.get(mid)) < *bound {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Frees the chunks wholly before row `at`.
+    fn free_before(&mut self, at: usize) {
+        for chunk in &mut self.chunks[..at / CHUNK] {
+            *chunk = None;
+        }
+    }
+}
 
 /// Applies the overlap rule to files given in release order.
 ///
-/// Every row is indexed by (code, partner, month, file, row) and the index
-/// is sorted, so each cell's rows come together in release order and the
-/// facts come out in their final order; cells are processed in parallel
-/// stretches whose results are concatenated in order (the same result for
-/// any thread count).
+/// Each file's rows are sorted by cell and merged k-way, so each cell's
+/// rows come together in release order and the facts come out in their
+/// final order. The cells are cut into stretches that are merged in
+/// parallel (the same result for any thread count); the stretches are
+/// taken in waves, in order, and after each wave the rows it passed are
+/// freed.
 pub fn merge(files: &[ParsedFile]) -> Merged {
+    let rows = files
+        .par_iter()
+        .map(|f| FileRows::new(f.facts.clone(), (f.has_reg_place, f.has_trade_mode)))
+        .collect();
+    merge_rows(files, rows, MIN_STRETCH)
+}
+
+/// [`merge`], taking each file's rows out of `files` (left empty) and
+/// freeing them as they are merged: at any moment the rows not yet merged
+/// and the facts merged so far are held, not both in full.
+pub fn merge_draining(files: &mut [ParsedFile]) -> Merged {
+    let rows = files
+        .par_iter_mut()
+        .map(|f| {
+            FileRows::new(
+                std::mem::take(&mut f.facts),
+                (f.has_reg_place, f.has_trade_mode),
+            )
+        })
+        .collect();
+    merge_rows(files, rows, MIN_STRETCH)
+}
+
+/// The fewest rows of a stretch (below it the threads cost more than they
+/// save).
+const MIN_STRETCH: usize = 1 << 16;
+
+fn merge_rows(files: &[ParsedFile], mut rows: Vec<FileRows>, min_stretch: usize) -> Merged {
     let mut merged = Merged {
         files: vec![FileMergeStats::default(); files.len()],
         ..Merged::default()
     };
-    let total: usize = files.iter().map(|f| f.facts.len()).sum();
-    let mut index: Vec<RowKey> = Vec::with_capacity(total);
-    for (fi, file) in files.iter().enumerate() {
-        for (ri, f) in file.facts.iter().enumerate() {
-            index.push((f.hs_code, f.partner, f.month, fi as u32, ri as u32));
-        }
-    }
-    // Files are mostly sorted runs (a month each): the stable sort finds
-    // and merges them; keys are unique, so the order is the same.
-    index.par_sort();
-
-    // Stretches of whole cells (about 4 per thread, at least 64k rows).
-    let parts_wanted = (rayon::current_num_threads() * 4).max(1);
-    let stretch = (index.len() / parts_wanted).max(1 << 16);
-    let mut bounds = vec![0];
-    let mut at = 0;
-    while at < index.len() {
-        let mut end = (at + stretch).min(index.len());
-        while end < index.len() && cell_of(&index[end]) == cell_of(&index[end - 1]) {
-            end += 1;
-        }
-        bounds.push(end);
-        at = end;
-    }
-    let parts: Vec<Part> = bounds
-        .par_windows(2)
-        .map(|w| merge_stretch(files, &index[w[0]..w[1]]))
-        .collect();
-    drop(index);
-    merged.facts = Vec::with_capacity(parts.iter().map(|p| p.facts.len()).sum());
+    let total: usize = rows.iter().map(|r| r.len).sum();
+    let bounds = stretch_bounds(&rows, total, min_stretch);
+    let wave = (rayon::current_num_threads() * 4).max(1);
+    merged.facts = Vec::with_capacity(total);
     let mut flags = SummaryFlags::default();
-    for part in parts {
-        merged.facts.extend(part.facts);
-        flags.absorb(part.flags);
-        for (total, s) in merged.files.iter_mut().zip(&part.files) {
-            total.rows_superseded += s.rows_superseded;
-            total.value_superseded += s.value_superseded;
+    let mut cursor = vec![0usize; rows.len()];
+    for wave_bounds in bounds.chunks(wave) {
+        // Each stretch's row range in every file: up to its bound.
+        let mut ranges = Vec::with_capacity(wave_bounds.len());
+        for bound in wave_bounds {
+            let range: Vec<(usize, usize)> = rows
+                .iter()
+                .zip(&mut cursor)
+                .map(|(r, at)| {
+                    let start = *at;
+                    *at = match bound {
+                        Some(b) => r.position(start, b),
+                        None => r.len,
+                    };
+                    (start, *at)
+                })
+                .collect();
+            ranges.push(range);
         }
-        merged.duplicate_keys += part.duplicate_keys;
-        merged.revised_keys += part.revised_keys;
-        merged.revisions.extend(part.revisions);
+        let parts: Vec<Part> = ranges
+            .par_iter()
+            .map(|range| merge_stretch(&rows, range))
+            .collect();
+        for part in parts {
+            merged.facts.extend(part.facts);
+            flags.absorb(part.flags);
+            for (total, s) in merged.files.iter_mut().zip(&part.files) {
+                total.rows_superseded += s.rows_superseded;
+                total.value_superseded += s.value_superseded;
+            }
+            merged.duplicate_keys += part.duplicate_keys;
+            merged.revised_keys += part.revised_keys;
+            merged.revisions.extend(part.revisions);
+        }
+        for (r, at) in rows.iter_mut().zip(&cursor) {
+            r.free_before(*at);
+        }
     }
+    drop(rows);
     for file in files {
         if file.language == HeaderLanguage::Chinese {
             for (code, name) in &file.product_names {
@@ -198,7 +296,7 @@ pub fn merge(files: &[ParsedFile]) -> Merged {
             merged.partner_names.insert(*code, name.clone());
         }
     }
-    // The index was sorted by (code, partner, month): so are the facts.
+    // Stretches were merged in cell order: so are the facts.
     merged.summary = flags.finish(true);
     // Stable: a cell's revisions stay in release order.
     merged
@@ -207,60 +305,105 @@ pub fn merge(files: &[ParsedFile]) -> Merged {
     merged
 }
 
-fn cell_of(k: &RowKey) -> (HsCode, PartnerCode, Month) {
-    (k.0, k.1, k.2)
+/// The stretches' upper bounds (exclusive; `None`: the end), about 16 waves
+/// of 4 stretches per thread, from the cells at every chunk's start: a
+/// bound is a cell, so a cell is never cut.
+fn stretch_bounds(rows: &[FileRows], total: usize, min_stretch: usize) -> Vec<Option<CellKey>> {
+    let wanted = (rayon::current_num_threads() * 4 * 16).max(1);
+    let stretch = (total / wanted).max(min_stretch);
+    if total <= stretch {
+        return vec![None];
+    }
+    let mut samples: Vec<CellKey> = rows
+        .iter()
+        .flat_map(|r| (0..r.len).step_by(CHUNK).map(|i| cell_of(r.get(i))))
+        .collect();
+    samples.sort_unstable();
+    samples.dedup();
+    // Samples are about CHUNK rows apart across all files.
+    let step = (stretch * samples.len() / total).max(1);
+    let mut bounds: Vec<Option<CellKey>> = samples
+        .iter()
+        .skip(step)
+        .step_by(step)
+        .map(|k| Some(*k))
+        .collect();
+    bounds.push(None);
+    bounds
 }
 
-/// Merges the cells of a sorted stretch of the index.
-fn merge_stretch<'a>(files: &'a [ParsedFile], index: &[RowKey]) -> Part {
+/// Merges the cells of one stretch: `range[f]` is file `f`'s rows in it.
+fn merge_stretch<'a>(files: &'a [FileRows], range: &[(usize, usize)]) -> Part {
+    let rows_in: usize = range.iter().map(|(a, b)| b - a).sum();
     let mut part = Part {
+        facts: Vec::with_capacity(rows_in),
         files: vec![FileMergeStats::default(); files.len()],
         ..Part::default()
     };
-    let entry = |k: &RowKey| Entry {
-        fact: &files[k.3 as usize].facts[k.4 as usize],
-        file: k.3 as usize,
-    };
+    // The next row of every file with rows left, smallest cell (then file:
+    // release order) first.
+    let mut heads: BinaryHeap<Reverse<(CellKey, u32)>> = range
+        .iter()
+        .enumerate()
+        .filter(|(_, (a, b))| a < b)
+        .map(|(f, (a, _))| Reverse((cell_of(files[f].get(*a)), f as u32)))
+        .collect();
+    let mut at: Vec<usize> = range.iter().map(|(a, _)| *a).collect();
     let mut rows: Vec<Entry<'a>> = Vec::new();
-    let mut i = 0;
-    while i < index.len() {
-        let key = cell_of(&index[i]);
-        let mut end = i + 1;
-        while end < index.len() && cell_of(&index[end]) == key {
-            end += 1;
+    let mut cell_files: Vec<usize> = Vec::new();
+    while let Some(Reverse((key, first))) = heads.pop() {
+        cell_files.clear();
+        cell_files.push(first as usize);
+        while let Some(Reverse((k, f))) = heads.peek() {
+            if *k != key {
+                break;
+            }
+            cell_files.push(*f as usize);
+            heads.pop();
         }
+        // Takes file f's rows of this cell; puts its next row back.
+        let mut take = |f: usize, rows: &mut Vec<Entry<'a>>| {
+            let (file, end) = (&files[f], range[f].1);
+            rows.clear();
+            while at[f] < end {
+                let fact = file.get(at[f]);
+                if cell_of(fact) != key {
+                    heads.push(Reverse((cell_of(fact), f as u32)));
+                    break;
+                }
+                rows.push(Entry { fact, file: f });
+                at[f] += 1;
+            }
+        };
         let (hs_code, partner, month) = key;
-        if end == i + 1 {
-            // One row in one file: the common case.
-            let f = entry(&index[i]);
-            part.facts.push(MonthlyFact {
-                month,
-                hs_code,
-                partner,
-                value: f.fact.value,
-                quantity1: f.fact.quantity1,
-                unit1: f.fact.unit1,
-                quantity2: f.fact.quantity2,
-                unit2: f.fact.unit2,
-                first_value: f.fact.value,
-                source_file: f.file as u32,
-            });
-            part.flags.add(part.facts.last().expect("just pushed"));
-            i = end;
-            continue;
+        if cell_files.len() == 1 {
+            take(first as usize, &mut rows);
+            if rows.len() == 1 {
+                // One row in one file: the common case.
+                let f = rows[0];
+                part.facts.push(MonthlyFact {
+                    month,
+                    hs_code,
+                    partner,
+                    value: f.fact.value,
+                    quantity1: f.fact.quantity1,
+                    unit1: f.fact.unit1,
+                    quantity2: f.fact.quantity2,
+                    unit2: f.fact.unit2,
+                    first_value: f.fact.value,
+                    source_file: f.file as u32,
+                });
+                part.flags.add(part.facts.last().expect("just pushed"));
+                continue;
+            }
         }
         // The cell's rows, file by file in release order.
         let mut cell: Option<Cell<'a>> = None;
-        let mut j = i;
-        while j < end {
-            let file_index = index[j].3 as usize;
-            rows.clear();
-            while j < end && index[j].3 as usize == file_index {
-                rows.push(entry(&index[j]));
-                j += 1;
+        for (n, &file_index) in cell_files.iter().enumerate() {
+            if n > 0 || cell_files.len() > 1 {
+                take(file_index, &mut rows);
             }
-            let file = &files[file_index];
-            let dims = (file.has_reg_place, file.has_trade_mode);
+            let dims = files[file_index].dims;
             match cell.as_mut() {
                 None => {
                     let mut c = Cell::fresh(dims, &rows);
@@ -336,7 +479,6 @@ fn merge_stretch<'a>(files: &'a [ParsedFile], index: &[RowKey]) -> Part {
         }
         part.flags.add(&f);
         part.facts.push(f);
-        i = end;
     }
     part
 }
@@ -443,6 +585,114 @@ mod tests {
         let m = merge(&[provinces, national]);
         assert_eq!(value_of(&m, 202401, 1, 502), Some(31));
         assert_eq!(m.files[0].value_superseded, 30);
+    }
+
+    /// Many files of overlapping cells (restated values, rows repeated in a
+    /// file, per-province files beside national ones), larger than a chunk.
+    fn overlapping_files(seed: u64) -> Vec<ParsedFile> {
+        let mut state = seed;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        (0..7)
+            .map(|f| {
+                let provinces = f % 3 == 2;
+                let rows = 3_000 + next(20_000) as usize;
+                let mut facts: Vec<Fact> = (0..rows)
+                    .map(|_| {
+                        let reg = provinces.then(|| ["11", "31", "44"][next(3) as usize]);
+                        fact(
+                            [202401, 202402, 202403][next(3) as usize],
+                            1_000 + next(400) as u32,
+                            [101, 116, 133, 502][next(4) as usize],
+                            reg,
+                            1 + next(1_000) as i64,
+                        )
+                    })
+                    .collect();
+                if f % 2 == 1 {
+                    facts.sort_by_key(|x| (x.hs_code, x.partner, x.month));
+                }
+                file(&format!("r{f}/f.csv"), facts)
+            })
+            .collect()
+    }
+
+    fn rows_of(files: &[ParsedFile]) -> Vec<FileRows> {
+        files
+            .iter()
+            .map(|f| FileRows::new(f.facts.clone(), (f.has_reg_place, f.has_trade_mode)))
+            .collect()
+    }
+
+    #[test]
+    fn stretches_and_waves_do_not_change_the_result() {
+        for seed in 1..4 {
+            let files = overlapping_files(seed);
+            let whole = merge_rows(&files, rows_of(&files), usize::MAX);
+            // Stretches of a few rows: dozens of waves, chunks freed between.
+            for min_stretch in [1, 7, 1_000] {
+                let cut = merge_rows(&files, rows_of(&files), min_stretch);
+                assert_eq!(cut.facts, whole.facts, "seed {seed}, {min_stretch}");
+                assert_eq!(cut.files, whole.files);
+                assert_eq!(cut.revisions, whole.revisions);
+                assert_eq!(
+                    (cut.duplicate_keys, cut.revised_keys),
+                    (whole.duplicate_keys, whole.revised_keys)
+                );
+                assert_eq!(cut.summary, whole.summary);
+            }
+            let mut owned = files.clone();
+            let drained = merge_draining(&mut owned);
+            assert_eq!(drained.facts, whole.facts);
+            assert!(owned.iter().all(|f| f.facts.is_empty()));
+        }
+    }
+
+    /// The overlap rule written directly (a map per cell, files in order),
+    /// apart from the k-way merge.
+    #[test]
+    fn agrees_with_a_direct_reading_of_the_overlap_rule() {
+        for seed in 5..8 {
+            let files = overlapping_files(seed);
+            let merged = merge_rows(&files, rows_of(&files), 500);
+            type Key = (HsCode, PartnerCode, Month);
+            /// Values by registration place.
+            type Rows = BTreeMap<Option<String>, i64>;
+            // cell -> (dims of the file that set it, its rows)
+            let mut cells: BTreeMap<Key, ((bool, bool), Rows)> = BTreeMap::new();
+            for f in &files {
+                let dims = (f.has_reg_place, f.has_trade_mode);
+                let mut this_file: BTreeMap<Key, Rows> = BTreeMap::new();
+                for x in &f.facts {
+                    let reg = x.reg_place.as_deref().map(str::to_string);
+                    this_file
+                        .entry((x.hs_code, x.partner, x.month))
+                        .or_default()
+                        .insert(reg, x.value);
+                }
+                for (key, rows) in this_file {
+                    let cell = cells.entry(key).or_insert((dims, BTreeMap::new()));
+                    if cell.0 != dims {
+                        *cell = (dims, BTreeMap::new());
+                    }
+                    cell.1.extend(rows);
+                }
+            }
+            let expected: Vec<(Key, i64)> = cells
+                .into_iter()
+                .map(|(k, (_, rows))| (k, rows.values().sum()))
+                .collect();
+            let got: Vec<(Key, i64)> = merged
+                .facts
+                .iter()
+                .map(|f| ((f.hs_code, f.partner, f.month), f.value))
+                .collect();
+            assert_eq!(got, expected, "seed {seed}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! are rewritten. Everything else is rewritten whole.
 
 use crate::Update;
-use cnexport_core::tables::Database;
+use cnexport_core::tables::{BaseMetricsRow, Database};
 use cnexport_core::{HsCode, Month};
 use rusqlite::{Connection, OpenFlags};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -31,6 +31,27 @@ pub enum Plan {
     UpToDate,
     /// Update a copy of the previous database.
     Update(Update),
+}
+
+/// Which `hs_base_metrics` rows an update writes: those at an as-of month
+/// after the previous latest, of a code the previous database has no rows
+/// for, or at or after the earliest month a new file touched in the code.
+#[derive(Debug, Default)]
+pub struct BaseFilter {
+    old_latest: Option<Month>,
+    old_codes: HashSet<String>,
+    earliest: HashMap<String, Month>,
+}
+
+impl BaseFilter {
+    pub fn keeps(&self, r: &BaseMetricsRow) -> bool {
+        self.old_latest.is_none_or(|latest| r.as_of > latest)
+            || !self.old_codes.contains(&*r.hs_code)
+            || self
+                .earliest
+                .get(&*r.hs_code)
+                .is_some_and(|m| r.as_of >= *m)
+    }
 }
 
 /// The meta entries that must be equal for the previous database to be
@@ -145,16 +166,6 @@ fn try_plan(target: &Path, db: &Database) -> rusqlite::Result<Plan> {
             *e = (*e).min(*month);
         }
     }
-    let base_metrics = db
-        .base_metrics
-        .iter()
-        .filter(|r| {
-            r.as_of > old_latest
-                || !old_codes.contains(&*r.hs_code)
-                || earliest.get(&*r.hs_code).is_some_and(|m| r.as_of >= *m)
-        })
-        .cloned()
-        .collect();
     let mut series_codes: Vec<Arc<str>> = earliest.keys().map(|c| Arc::from(c.as_str())).collect();
     series_codes.sort();
     let count_codes = if new_latest != old_latest {
@@ -167,7 +178,11 @@ fn try_plan(target: &Path, db: &Database) -> rusqlite::Result<Plan> {
     Ok(Plan::Update(Update {
         facts,
         fact_count: db.facts.len(),
-        base_metrics,
+        base_metrics: BaseFilter {
+            old_latest: Some(old_latest),
+            old_codes,
+            earliest,
+        },
         count_codes,
         series_codes,
     }))

@@ -10,8 +10,9 @@ mod incremental;
 mod lock;
 mod schema;
 
-use cnexport_core::tables::BaseMetricsRow;
-use cnexport_core::tables::Database;
+use cnexport_core::tables::{
+    BaseMetricsRow, ChapterRows, CountMonthRow, CountryMonthlyRow, Database, MonthlyRow,
+};
 use cnexport_core::MonthlyFact;
 use rusqlite::Connection;
 use std::fs;
@@ -225,6 +226,105 @@ pub struct LoadStats {
     pub countries: u64,
     pub products: u64,
     pub bytes: u64,
+    /// `hs_base_metrics` rows written (all of them, or an update's).
+    pub metric_rows_written: u64,
+}
+
+/// One chapter's rows of the four metric tables, borrowed.
+#[derive(Clone, Copy)]
+pub struct ChapterSlices<'a> {
+    pub base: &'a [BaseMetricsRow],
+    pub counts: &'a [CountMonthRow],
+    pub monthly: &'a [MonthlyRow],
+    pub country_monthly: &'a [CountryMonthlyRow],
+}
+
+impl<'a> ChapterSlices<'a> {
+    pub fn of(rows: &'a ChapterRows) -> ChapterSlices<'a> {
+        ChapterSlices {
+            base: &rows.base,
+            counts: &rows.counts,
+            monthly: &rows.monthly,
+            country_monthly: &rows.country_monthly,
+        }
+    }
+}
+
+/// Rows of the four metric tables, counted as they are written (the check
+/// compares the file with them).
+#[derive(Debug, Clone, Copy, Default)]
+struct MetricCounts {
+    base: usize,
+    counts: usize,
+    monthly: usize,
+    country_monthly: usize,
+}
+
+impl MetricCounts {
+    fn add(&mut self, c: &ChapterSlices<'_>) {
+        self.base += c.base.len();
+        self.counts += c.counts.len();
+        self.monthly += c.monthly.len();
+        self.country_monthly += c.country_monthly.len();
+    }
+}
+
+/// Where the load takes the four metric tables from: chapter by chapter,
+/// in key order, each handed to `sink` (which writes it).
+trait ChapterSource {
+    fn each(
+        &mut self,
+        sink: &mut dyn FnMut(ChapterSlices<'_>) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()>;
+}
+
+/// The four metric tables held in a [`Database`], chunk by chunk (a chunk
+/// is a chapter when the transform made them).
+struct FromDatabase<'a>(&'a Database);
+
+impl ChapterSource for FromDatabase<'_> {
+    fn each(
+        &mut self,
+        sink: &mut dyn FnMut(ChapterSlices<'_>) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()> {
+        let db = self.0;
+        let n = [
+            db.base_metrics.0.len(),
+            db.count_month.0.len(),
+            db.monthly.0.len(),
+            db.country_monthly.0.len(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        fn chunk<T>(c: &cnexport_core::tables::Chunks<T>, i: usize) -> &[T] {
+            c.0.get(i).map(Vec::as_slice).unwrap_or(&[])
+        }
+        for i in 0..n {
+            sink(ChapterSlices {
+                base: chunk(&db.base_metrics, i),
+                counts: chunk(&db.count_month, i),
+                monthly: chunk(&db.monthly, i),
+                country_monthly: chunk(&db.country_monthly, i),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Chapters as an iterator gives them: each is written, then dropped.
+struct FromStream<I>(I);
+
+impl<I: Iterator<Item = ChapterRows>> ChapterSource for FromStream<I> {
+    fn each(
+        &mut self,
+        sink: &mut dyn FnMut(ChapterSlices<'_>) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()> {
+        for rows in self.0.by_ref() {
+            sink(ChapterSlices::of(&rows))?;
+        }
+        Ok(())
+    }
 }
 
 /// The temporary path a build of `target` writes first.
@@ -238,9 +338,28 @@ pub fn temporary_path(target: &Path) -> PathBuf {
 
 /// Writes `db` to `target` atomically (temporary file, check, rename).
 pub fn write_database(target: &Path, db: &Database) -> Result<LoadStats, LoadError> {
+    write_database_from(target, db, &mut FromDatabase(db))
+}
+
+/// [`write_database`] with the four metric tables taken from `chapters`
+/// (in code order) instead of `db` (whose four tables are not read): each
+/// chapter is written and dropped as it comes, so they are never all held.
+pub fn write_database_streaming(
+    target: &Path,
+    db: &Database,
+    chapters: impl Iterator<Item = ChapterRows>,
+) -> Result<LoadStats, LoadError> {
+    write_database_from(target, db, &mut FromStream(chapters))
+}
+
+fn write_database_from(
+    target: &Path,
+    db: &Database,
+    chapters: &mut dyn ChapterSource,
+) -> Result<LoadStats, LoadError> {
     remove_stale_temporaries(target);
     let tmp = temporary_path(target);
-    let result = write_and_check(&tmp, db)
+    let result = write_and_check(&tmp, db, chapters)
         .and_then(|stats| {
             publish(&tmp, target)?;
             Ok(stats)
@@ -261,8 +380,8 @@ pub struct Update {
     pub facts: Vec<MonthlyFact>,
     /// How many facts the updated database holds in all (checked).
     pub fact_count: usize,
-    /// `hs_base_metrics` rows that are new or may have changed.
-    pub base_metrics: Vec<BaseMetricsRow>,
+    /// Which `hs_base_metrics` rows are new or may have changed.
+    pub base_metrics: incremental::BaseFilter,
     /// `None`: every `hs_count_month` row is rewritten (the as-of month
     /// moved); `Some(codes)`, sorted: only these codes' rows.
     pub count_codes: Option<Vec<std::sync::Arc<str>>>,
@@ -282,6 +401,26 @@ pub fn update_database(
     db: &Database,
     update: &Update,
 ) -> Result<LoadStats, LoadError> {
+    update_database_from(target, db, update, &mut FromDatabase(db))
+}
+
+/// [`update_database`] with the four metric tables taken from `chapters`
+/// (in code order), as [`write_database_streaming`] does.
+pub fn update_database_streaming(
+    target: &Path,
+    db: &Database,
+    update: &Update,
+    chapters: impl Iterator<Item = ChapterRows>,
+) -> Result<LoadStats, LoadError> {
+    update_database_from(target, db, update, &mut FromStream(chapters))
+}
+
+fn update_database_from(
+    target: &Path,
+    db: &Database,
+    update: &Update,
+    chapters: &mut dyn ChapterSource,
+) -> Result<LoadStats, LoadError> {
     remove_stale_temporaries(target);
     let tmp = temporary_path(target);
     let copy = std::time::Instant::now();
@@ -289,7 +428,7 @@ pub fn update_database(
     tracing::debug!(secs = copy.elapsed().as_secs_f64(), "update: copied");
     let result = copied
         .map_err(io(&tmp))
-        .and_then(|()| update_copy(&tmp, db, update))
+        .and_then(|()| update_copy(&tmp, db, update, chapters))
         .and_then(|stats| {
             publish(&tmp, target)?;
             Ok(stats)
@@ -301,7 +440,12 @@ pub fn update_database(
     result
 }
 
-fn update_copy(tmp: &Path, db: &Database, update: &Update) -> Result<LoadStats, LoadError> {
+fn update_copy(
+    tmp: &Path,
+    db: &Database,
+    update: &Update,
+    chapters: &mut dyn ChapterSource,
+) -> Result<LoadStats, LoadError> {
     let step = std::time::Instant::now();
     let lap = |what: &str| tracing::debug!(secs = step.elapsed().as_secs_f64(), "update: {what}");
     let mut conn = Connection::open(tmp).map_err(sqlite(tmp))?;
@@ -316,9 +460,9 @@ fn update_copy(tmp: &Path, db: &Database, update: &Update) -> Result<LoadStats, 
     )
     .and_then(|()| apply_test_page_cap(&conn))
     .map_err(sqlite(tmp))?;
-    apply_update(&mut conn, db, update).map_err(sqlite(tmp))?;
+    let (counts, written) = apply_update(&mut conn, db, update, chapters).map_err(sqlite(tmp))?;
     lap("rows written");
-    check_update(&conn, db, update, tmp)?;
+    check_update(&conn, db, update, &counts, tmp)?;
     lap("checked");
     conn.close().map_err(|(_, e)| sqlite(tmp)(e))?;
     let file = fs::File::open(tmp).map_err(io(tmp))?;
@@ -330,10 +474,18 @@ fn update_copy(tmp: &Path, db: &Database, update: &Update) -> Result<LoadStats, 
         countries: db.countries.len() as u64,
         products: db.products.len() as u64,
         bytes,
+        metric_rows_written: written,
     })
 }
 
-fn apply_update(conn: &mut Connection, db: &Database, update: &Update) -> rusqlite::Result<()> {
+/// Writes the update; returns the metric tables' row counts (of the whole
+/// build) and the `hs_base_metrics` rows written.
+fn apply_update(
+    conn: &mut Connection,
+    db: &Database,
+    update: &Update,
+    chapters: &mut dyn ChapterSource,
+) -> rusqlite::Result<(MetricCounts, u64)> {
     let tx = conn.transaction()?;
     tx.execute_batch(
         "DELETE FROM meta; DELETE FROM country_tags; DELETE FROM countries;
@@ -349,56 +501,70 @@ fn apply_update(conn: &mut Connection, db: &Database, update: &Update) -> rusqli
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
     schema::COVERAGE.insert(&tx, "INSERT", &db.coverage)?;
     lap("facts");
-    schema::HS_BASE_METRICS.insert(&tx, "INSERT OR REPLACE", &update.base_metrics)?;
-    lap("base metrics");
+    // The rows the new tables replace: every count row when the as-of month
+    // moved, else the touched codes'; the touched codes' series.
     match &update.count_codes {
         None => {
             tx.execute("DELETE FROM hs_count_month", [])?;
-            schema::HS_COUNT_MONTH.insert(&tx, "INSERT", &db.count_month)?;
         }
         Some(codes) => {
             let mut delete = tx.prepare("DELETE FROM hs_count_month WHERE hs_code = ?1")?;
             for code in codes {
                 delete.execute([&**code])?;
             }
-            schema::HS_COUNT_MONTH.insert(
-                &tx,
-                "INSERT",
-                db.count_month
-                    .iter()
-                    .filter(|r| codes.binary_search(&r.hs_code).is_ok()),
-            )?;
         }
     }
-    lap("count rows");
     for table in ["hs_monthly", "hs_country_monthly"] {
         let mut delete = tx.prepare(&format!("DELETE FROM {table} WHERE hs_code = ?1"))?;
         for code in &update.series_codes {
             delete.execute([&**code])?;
         }
     }
+    lap("old rows deleted");
     let touched = |code: &std::sync::Arc<str>| update.series_codes.binary_search(code).is_ok();
-    schema::HS_MONTHLY.insert(
-        &tx,
-        "INSERT",
-        db.monthly.iter().filter(|r| touched(&r.hs_code)),
-    )?;
-    schema::HS_COUNTRY_MONTHLY.insert(
-        &tx,
-        "INSERT",
-        db.country_monthly.iter().filter(|r| touched(&r.hs_code)),
-    )?;
+    let counted = |code: &std::sync::Arc<str>| match &update.count_codes {
+        None => true,
+        Some(codes) => codes.binary_search(code).is_ok(),
+    };
+    let mut counts = MetricCounts::default();
+    let mut written = 0u64;
+    chapters.each(&mut |c| {
+        counts.add(&c);
+        let base = c.base.iter().filter(|r| update.base_metrics.keeps(r));
+        written += c
+            .base
+            .iter()
+            .filter(|r| update.base_metrics.keeps(r))
+            .count() as u64;
+        schema::HS_BASE_METRICS.insert(&tx, "INSERT OR REPLACE", base)?;
+        schema::HS_COUNT_MONTH.insert(
+            &tx,
+            "INSERT",
+            c.counts.iter().filter(|r| counted(&r.hs_code)),
+        )?;
+        schema::HS_MONTHLY.insert(
+            &tx,
+            "INSERT",
+            c.monthly.iter().filter(|r| touched(&r.hs_code)),
+        )?;
+        schema::HS_COUNTRY_MONTHLY.insert(
+            &tx,
+            "INSERT",
+            c.country_monthly.iter().filter(|r| touched(&r.hs_code)),
+        )
+    })?;
     lap("monthly series");
     schema::QUARANTINE.insert(&tx, "INSERT", &db.quarantine)?;
     let done = tx.commit();
     lap("committed");
-    done
+    done.map(|()| (counts, written))
 }
 
 fn check_update(
     conn: &Connection,
     db: &Database,
     update: &Update,
+    counts: &MetricCounts,
     path: &Path,
 ) -> Result<(), LoadError> {
     let fail = |what: String| LoadError::Check {
@@ -424,10 +590,10 @@ fn check_update(
     }
     for (table, expected) in [
         ("monthly_facts", update.fact_count),
-        ("hs_base_metrics", db.base_metrics.len()),
-        ("hs_count_month", db.count_month.len()),
-        ("hs_monthly", db.monthly.len()),
-        ("hs_country_monthly", db.country_monthly.len()),
+        ("hs_base_metrics", counts.base),
+        ("hs_count_month", counts.counts),
+        ("hs_monthly", counts.monthly),
+        ("hs_country_monthly", counts.country_monthly),
         ("source_files", db.source_files.len()),
         ("coverage", db.coverage.len()),
     ] {
@@ -494,7 +660,11 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> LoadError + '_ {
     }
 }
 
-fn write_and_check(tmp: &Path, db: &Database) -> Result<LoadStats, LoadError> {
+fn write_and_check(
+    tmp: &Path,
+    db: &Database,
+    chapters: &mut dyn ChapterSource,
+) -> Result<LoadStats, LoadError> {
     if tmp.exists() {
         fs::remove_file(tmp).map_err(io(tmp))?;
     }
@@ -508,13 +678,13 @@ fn write_and_check(tmp: &Path, db: &Database) -> Result<LoadStats, LoadError> {
     .and_then(|()| apply_test_page_cap(&conn))
     .map_err(sqlite(tmp))?;
     conn.execute_batch(&schema_sql()).map_err(sqlite(tmp))?;
-    insert_all(&mut conn, db).map_err(sqlite(tmp))?;
+    let counts = insert_all(&mut conn, db, chapters).map_err(sqlite(tmp))?;
     conn.execute_batch(INDEX_SQL).map_err(sqlite(tmp))?;
     conn.execute_batch("ANALYZE;").map_err(sqlite(tmp))?;
     conn.close().map_err(|(_, e)| sqlite(tmp)(e))?;
     apply_test_damage(tmp).map_err(io(tmp))?;
     let checked = std::time::Instant::now();
-    check(tmp, db)?;
+    check(tmp, db, &counts)?;
     tracing::debug!(secs = checked.elapsed().as_secs_f64(), "load: checked");
     let file = fs::File::open(tmp).map_err(io(tmp))?;
     file.sync_all().map_err(io(tmp))?;
@@ -524,6 +694,7 @@ fn write_and_check(tmp: &Path, db: &Database) -> Result<LoadStats, LoadError> {
         countries: db.countries.len() as u64,
         products: db.products.len() as u64,
         bytes,
+        metric_rows_written: counts.base as u64,
     })
 }
 
@@ -543,19 +714,30 @@ fn publish(tmp: &Path, target: &Path) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn insert_all(conn: &mut Connection, db: &Database) -> rusqlite::Result<()> {
+/// Inserts every row in one transaction; the metric tables chapter by
+/// chapter (so their pages interleave by chapter). Returns their counts.
+fn insert_all(
+    conn: &mut Connection,
+    db: &Database,
+    chapters: &mut dyn ChapterSource,
+) -> rusqlite::Result<MetricCounts> {
     let tx = conn.transaction()?;
     insert_meta(&tx, db)?;
     insert_reference(&tx, db)?;
     schema::MONTHLY_FACTS.insert(&tx, "INSERT", &db.facts)?;
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
     schema::COVERAGE.insert(&tx, "INSERT", &db.coverage)?;
-    schema::HS_BASE_METRICS.insert(&tx, "INSERT", &db.base_metrics)?;
-    schema::HS_COUNT_MONTH.insert(&tx, "INSERT", &db.count_month)?;
-    schema::HS_MONTHLY.insert(&tx, "INSERT", &db.monthly)?;
-    schema::HS_COUNTRY_MONTHLY.insert(&tx, "INSERT", &db.country_monthly)?;
+    let mut counts = MetricCounts::default();
+    chapters.each(&mut |c| {
+        counts.add(&c);
+        schema::HS_BASE_METRICS.insert(&tx, "INSERT", c.base)?;
+        schema::HS_COUNT_MONTH.insert(&tx, "INSERT", c.counts)?;
+        schema::HS_MONTHLY.insert(&tx, "INSERT", c.monthly)?;
+        schema::HS_COUNTRY_MONTHLY.insert(&tx, "INSERT", c.country_monthly)
+    })?;
     schema::QUARANTINE.insert(&tx, "INSERT", &db.quarantine)?;
-    tx.commit()
+    tx.commit()?;
+    Ok(counts)
 }
 
 fn insert_meta(tx: &Connection, db: &Database) -> rusqlite::Result<()> {
@@ -605,7 +787,7 @@ fn tag_zh(key: &str) -> String {
 /// points at the row with the same values (a lookup per row, most of the
 /// cost of `integrity_check` on this index-heavy file), and UNIQUE, which
 /// the primary keys enforced while the rows went in. See docs/decisions.md.
-fn check(path: &Path, db: &Database) -> Result<(), LoadError> {
+fn check(path: &Path, db: &Database, counts: &MetricCounts) -> Result<(), LoadError> {
     let fail = |what: String| LoadError::Check {
         path: path.to_path_buf(),
         target: PathBuf::new(),
@@ -641,10 +823,10 @@ fn check(path: &Path, db: &Database) -> Result<(), LoadError> {
         ("monthly_facts", db.facts.len()),
         ("source_files", db.source_files.len()),
         ("coverage", db.coverage.len()),
-        ("hs_base_metrics", db.base_metrics.len()),
-        ("hs_count_month", db.count_month.len()),
-        ("hs_monthly", db.monthly.len()),
-        ("hs_country_monthly", db.country_monthly.len()),
+        ("hs_base_metrics", counts.base),
+        ("hs_count_month", counts.counts),
+        ("hs_monthly", counts.monthly),
+        ("hs_country_monthly", counts.country_monthly),
         ("quarantine", db.quarantine.len()),
     ];
     let count = |sql: &str| -> Result<usize, LoadError> {

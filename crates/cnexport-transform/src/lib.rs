@@ -32,9 +32,12 @@ pub struct TransformInput {
     pub low_base_threshold: i64,
 }
 
-/// Builds every table of the database except the per-file ones (source
-/// files and quarantine), which the caller adds from the ingest results.
-pub fn transform(input: TransformInput) -> Database {
+/// [`transform`] without the four metric tables (`hs_base_metrics`,
+/// `hs_count_month`, `hs_monthly`, `hs_country_monthly`), which are left
+/// empty: [`Metrics::stream`] computes them chapter by chapter, for a load
+/// that writes each chapter and frees it (the tables are about 1 GB at
+/// national scale).
+pub fn transform_without_metrics(input: TransformInput) -> (Database, Metrics) {
     let reference = Reference::get();
     let mut facts = input.facts;
     // The merge's summary when it gave one (facts in order by construction).
@@ -59,20 +62,56 @@ pub fn transform(input: TransformInput) -> Database {
     meta.push(("country_count".into(), summary.partners.len().to_string()));
     meta.push(("reference_version".into(), REFERENCE_VERSION.into()));
 
-    let tables = metrics::compute(&facts, &summary, reference, input.low_base_threshold);
-    Database {
+    let db = Database {
         meta,
         countries: country_rows(reference, &summary.partners, &input.partner_names),
         products: product_rows(reference, &summary.codes, &input.product_names),
         facts,
-        source_files: Vec::new(),
-        quarantine: Vec::new(),
-        coverage: Vec::new(),
-        base_metrics: tables.base,
-        count_month: tables.counts,
-        monthly: tables.monthly,
-        country_monthly: tables.country_monthly,
+        ..Database::default()
+    };
+    let metrics = Metrics {
+        summary,
+        low_base_threshold: input.low_base_threshold,
+    };
+    (db, metrics)
+}
+
+/// What the metric tables are computed from, besides the facts: see
+/// [`transform_without_metrics`].
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub summary: Summary,
+    pub low_base_threshold: i64,
+}
+
+impl Metrics {
+    /// The metric tables of `facts` (the database's, in key order), chapter
+    /// by chapter in code order, computed as they are asked for.
+    pub fn stream<'a>(&self, facts: &'a [MonthlyFact]) -> metrics::ChapterStream<'a> {
+        metrics::stream(
+            facts,
+            &self.summary,
+            Reference::get(),
+            self.low_base_threshold,
+        )
     }
+}
+
+/// Builds every table of the database except the per-file ones (source
+/// files and quarantine), which the caller adds from the ingest results.
+pub fn transform(input: TransformInput) -> Database {
+    let (mut db, m) = transform_without_metrics(input);
+    let tables = metrics::compute(
+        &db.facts,
+        &m.summary,
+        Reference::get(),
+        m.low_base_threshold,
+    );
+    db.base_metrics = tables.base;
+    db.count_month = tables.counts;
+    db.monthly = tables.monthly;
+    db.country_monthly = tables.country_monthly;
+    db
 }
 
 /// The summary transform works from (see [`FactSummary`]).

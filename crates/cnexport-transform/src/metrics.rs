@@ -15,7 +15,7 @@ use cnexport_core::reference::Reference;
 use cnexport_core::round::{growth_pct, percent, ratio_2dp, round_2dp};
 use cnexport_core::season;
 use cnexport_core::tables::{
-    BaseMetricsRow, Chunks, CountMonthRow, CountryMonthlyRow, MonthlyRow, WindowTotals,
+    BaseMetricsRow, ChapterRows, Chunks, CountMonthRow, CountryMonthlyRow, MonthlyRow, WindowTotals,
 };
 use cnexport_core::{Bloc, Continent, HsCode, Month, MonthlyFact, PartnerCode, Sym};
 use rayon::prelude::*;
@@ -204,15 +204,6 @@ pub struct MetricTables {
     pub country_monthly: Chunks<CountryMonthlyRow>,
 }
 
-/// One chapter's rows of each table.
-#[derive(Default)]
-struct ChapterRows {
-    base: Vec<BaseMetricsRow>,
-    counts: Vec<CountMonthRow>,
-    monthly: Vec<MonthlyRow>,
-    country_monthly: Vec<CountryMonthlyRow>,
-}
-
 /// The metric tables. `low_base_threshold`: the least prev12 a destination
 /// needs to be a code's fastest-growing market.
 pub fn compute(
@@ -227,17 +218,7 @@ pub fn compute(
     let cal = Calendar { first, latest };
     let membership = Membership::new(reference, summary.partners.iter().copied());
 
-    // Facts arrive sorted by (code, partner, month): split them by chapter,
-    // each boundary found by binary search (no pass over the facts).
-    let mut chapters: Vec<&[MonthlyFact]> = Vec::new();
-    let mut rest = facts;
-    while let Some(first) = rest.first() {
-        let c = chapter(first.hs_code);
-        let end = rest.partition_point(|f| chapter(f.hs_code) <= c);
-        let (this, next) = rest.split_at(end);
-        chapters.push(this);
-        rest = next;
-    }
+    let chapters = split_chapters(facts);
     // Large chapters first, so the threads finish together; the results are
     // put back in code order below.
     let mut order: Vec<usize> = (0..chapters.len()).collect();
@@ -260,6 +241,99 @@ pub fn compute(
         tables.country_monthly.0.push(rows.country_monthly);
     }
     tables
+}
+
+/// Facts sorted by (code, partner, month), split by chapter, each boundary
+/// found by binary search (no pass over the facts).
+fn split_chapters(facts: &[MonthlyFact]) -> Vec<&[MonthlyFact]> {
+    let mut chapters: Vec<&[MonthlyFact]> = Vec::new();
+    let mut rest = facts;
+    while let Some(first) = rest.first() {
+        let c = chapter(first.hs_code);
+        let end = rest.partition_point(|f| chapter(f.hs_code) <= c);
+        let (this, next) = rest.split_at(end);
+        chapters.push(this);
+        rest = next;
+    }
+    chapters
+}
+
+/// The metric tables chapter by chapter, in code order: the same rows as
+/// [`compute`], computed a batch of chapters at a time (in parallel, the
+/// largest first) as the consumer asks for them. The load writes each
+/// chapter and frees it, so only a batch is held at a time.
+pub struct ChapterStream<'a> {
+    chapters: Vec<&'a [MonthlyFact]>,
+    next: usize,
+    ready: std::collections::VecDeque<ChapterRows>,
+    cal: Option<Calendar>,
+    membership: Membership,
+    low_base_threshold: i64,
+    /// Facts a batch aims at (it takes at least a chapter per thread).
+    batch_facts: usize,
+    /// Time spent computing, for the build's report.
+    pub secs: f64,
+}
+
+/// [`ChapterStream`] over `facts` (sorted by code, partner, month, as
+/// `summary` says).
+pub fn stream<'a>(
+    facts: &'a [MonthlyFact],
+    summary: &crate::Summary,
+    reference: &Reference,
+    low_base_threshold: i64,
+) -> ChapterStream<'a> {
+    let cal = match (summary.months.first(), summary.months.last()) {
+        (Some(&first), Some(&latest)) => Some(Calendar { first, latest }),
+        _ => None,
+    };
+    ChapterStream {
+        chapters: if cal.is_some() {
+            split_chapters(facts)
+        } else {
+            Vec::new()
+        },
+        next: 0,
+        ready: Default::default(),
+        cal,
+        membership: Membership::new(reference, summary.partners.iter().copied()),
+        low_base_threshold,
+        batch_facts: (facts.len() / 16).max(1),
+        secs: 0.0,
+    }
+}
+
+impl Iterator for ChapterStream<'_> {
+    type Item = ChapterRows;
+
+    fn next(&mut self) -> Option<ChapterRows> {
+        if self.ready.is_empty() && self.next < self.chapters.len() {
+            let started = std::time::Instant::now();
+            let threads = rayon::current_num_threads();
+            let mut end = self.next;
+            let mut facts = 0;
+            while end < self.chapters.len()
+                && (facts < self.batch_facts || end - self.next < threads)
+            {
+                facts += self.chapters[end].len();
+                end += 1;
+            }
+            let batch = &self.chapters[self.next..end];
+            let mut order: Vec<usize> = (0..batch.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(batch[i].len()));
+            let cal = self.cal.as_ref().expect("chapters only with months");
+            let (membership, low_base) = (&self.membership, self.low_base_threshold);
+            let mut done: Vec<(usize, ChapterRows)> = order
+                .par_iter()
+                .map(|&i| (i, chapter_rows(batch[i], cal, membership, low_base)))
+                .collect();
+            done.sort_by_key(|d| d.0);
+            self.ready.extend(done.into_iter().map(|(_, rows)| rows));
+            self.next = end;
+            self.secs += started.elapsed().as_secs_f64();
+        }
+        self.ready.pop_front()
+    }
 }
 
 fn chapter(code: HsCode) -> u32 {
