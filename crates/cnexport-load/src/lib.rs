@@ -531,12 +531,12 @@ fn apply_update(
     let mut written = 0u64;
     chapters.each(&mut |c| {
         counts.add(&c);
-        let base = c.base.iter().filter(|r| update.base_metrics.keeps(r));
-        written += c
+        let base: Vec<&BaseMetricsRow> = c
             .base
             .iter()
             .filter(|r| update.base_metrics.keeps(r))
-            .count() as u64;
+            .collect();
+        written += base.len() as u64;
         schema::HS_BASE_METRICS.insert(&tx, "INSERT OR REPLACE", base)?;
         schema::HS_COUNT_MONTH.insert(
             &tx,
