@@ -81,7 +81,7 @@ pub(crate) fn no_metrics(conn: &Connection, hs: &str) -> ApiError {
     let (lo, hi) = code_range(hs);
     let known: Result<Option<i64>, _> = conn
         .query_row(
-            "SELECT 1 FROM monthly_facts WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1",
+            "SELECT 1 FROM fact_series WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1",
             params![lo, hi],
             |r| r.get(0),
         )
@@ -154,7 +154,7 @@ pub fn first_month(conn: &Connection) -> Result<Month, ApiError> {
 pub fn require_facts(conn: &Connection, hs: &str) -> Result<(), ApiError> {
     let (lo, hi) = code_range(hs);
     let known: Option<i64> = conn
-        .prepare_cached("SELECT 1 FROM monthly_facts WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1")?
+        .prepare_cached("SELECT 1 FROM fact_series WHERE hs_code BETWEEN ?1 AND ?2 LIMIT 1")?
         .query_row(params![lo, hi], |r| r.get(0))
         .optional()?;
     match known {
@@ -171,7 +171,7 @@ pub fn require_pair(conn: &Connection, hs: &str, country: &str) -> Result<(), Ap
     let (lo, hi) = code_range(hs);
     let known: Option<i64> = conn
         .prepare_cached(
-            "SELECT 1 FROM monthly_facts WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 LIMIT 1",
+            "SELECT 1 FROM fact_series WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 LIMIT 1",
         )?
         .query_row(params![country, lo, hi], |r| r.get(0))
         .optional()?;
@@ -219,8 +219,8 @@ pub struct MonthRow {
 
 /// The monthly rows of a code in `from..=to`, one indexed read of
 /// pre-computed rows: `hs_monthly` for all destinations; for one,
-/// `monthly_facts` (8 digits: its key), the facts of a 6-digit code's few
-/// 8-digit codes (the by-country index), or `hs_country_monthly` (2 and 4
+/// the packed facts (8 digits: one row; 6 digits: its few 8-digit codes'
+/// rows, by the by-country index), or `hs_country_monthly` (2 and 4
 /// digits). Months without a row are absent; to one destination, only the
 /// value is read.
 pub fn monthly_rows(
@@ -263,47 +263,94 @@ pub fn monthly_rows(
             }
         }
         Some(country) => {
-            // Every statement takes the same five parameters (`?2 = ?2`
-            // where one is not needed): code from, code to, country, months.
-            let (lo, hi) = code_range(hs);
-            let (sql, code_lo, code_hi) = match hs.len() {
-                8 => (
-                    "SELECT month, value FROM monthly_facts
-                     WHERE hs_code = ?1 AND country_code = ?3 AND month BETWEEN ?4 AND ?5
-                       AND ?2 = ?2",
-                    hs,
-                    hs,
-                ),
-                6 => (
-                    "SELECT month, SUM(value) FROM monthly_facts
-                     WHERE country_code = ?3 AND hs_code BETWEEN ?1 AND ?2 AND month BETWEEN ?4 AND ?5
-                     GROUP BY month",
-                    lo.as_str(),
-                    hi.as_str(),
-                ),
-                _ => (
+            if hs.len() >= 6 {
+                // An 8-digit code's pair is one row of the packed facts; a
+                // 6-digit code's are the rows of its few 8-digit codes.
+                let (lo, hi) = code_range(hs);
+                let mut sum: std::collections::BTreeMap<u32, i64> = Default::default();
+                pair_series(conn, country, &lo, &hi, false, &mut |m, v, _| {
+                    if (range.0..=range.1).contains(&m.yyyymm()) {
+                        *sum.entry(m.yyyymm()).or_default() += v;
+                    }
+                })?;
+                for (m, value) in sum {
+                    push(
+                        m,
+                        MonthRow {
+                            value,
+                            ..MonthRow::default()
+                        },
+                    );
+                }
+            } else {
+                let mut st = conn.prepare_cached(
                     "SELECT month, value FROM hs_country_monthly
-                     WHERE hs_code = ?1 AND country_code = ?3 AND month BETWEEN ?4 AND ?5
-                       AND ?2 = ?2",
-                    hs,
-                    hs,
-                ),
-            };
-            let mut st = conn.prepare_cached(sql)?;
-            let rows = st.query_map(params![code_lo, code_hi, country, range.0, range.1], |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    MonthRow {
-                        value: r.get(1)?,
-                        ..MonthRow::default()
-                    },
-                ))
-            })?;
-            for row in rows {
-                let (m, row) = row?;
-                push(m, row);
+                     WHERE hs_code = ?1 AND country_code = ?2 AND month BETWEEN ?3 AND ?4",
+                )?;
+                let rows = st.query_map(params![hs, country, range.0, range.1], |r| {
+                    Ok((
+                        r.get::<_, u32>(0)?,
+                        MonthRow {
+                            value: r.get(1)?,
+                            ..MonthRow::default()
+                        },
+                    ))
+                })?;
+                for row in rows {
+                    let (m, row) = row?;
+                    push(m, row);
+                }
             }
         }
     }
     Ok(out)
+}
+
+/// Reads the packed facts of destination `country` and the 8-digit codes in
+/// `lo..=hi` (the by-country index; one row for one code), handing each
+/// month's value and first-published value to `each` (the first value is
+/// the value unless `first` is asked for).
+pub fn pair_series(
+    conn: &Connection,
+    country: &str,
+    lo: &str,
+    hi: &str,
+    first: bool,
+    each: &mut dyn FnMut(Month, i64, i64),
+) -> Result<(), ApiError> {
+    use cnexport_core::series::{decode_months, parse_int_array};
+    let mut st = conn.prepare_cached(
+        "SELECT first_month, months, value, first_value FROM fact_series
+         WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3",
+    )?;
+    let mut rows = st.query(params![country, lo, hi])?;
+    while let Some(r) = rows.next()? {
+        let values = parse_int_array(r.get_ref(2)?.as_str().map_err(ApiError::internal)?)
+            .map_err(ApiError::internal)?;
+        let months = decode_months(
+            r.get(0)?,
+            r.get_ref(1)?.as_str_or_null().map_err(ApiError::internal)?,
+            values.len(),
+        )
+        .map_err(ApiError::internal)?;
+        let firsts = match (
+            first,
+            r.get_ref(3)?.as_str_or_null().map_err(ApiError::internal)?,
+        ) {
+            (true, Some(text)) => {
+                let f = parse_int_array(text).map_err(ApiError::internal)?;
+                if f.len() != values.len() {
+                    return Err(ApiError::internal(
+                        "a packed fact series does not decode: first_value",
+                    ));
+                }
+                Some(f)
+            }
+            _ => None,
+        };
+        for (i, (&m, &v)) in months.iter().zip(&values).enumerate() {
+            each(m, v, firsts.as_ref().map_or(v, |f| f[i]));
+        }
+    }
+    Ok(())
 }

@@ -121,7 +121,7 @@ impl Handler for Meta {
             Some(list) => list.split(',').filter_map(Month::parse_yyyymm).collect(),
             None => {
                 let mut st =
-                    conn.prepare_cached("SELECT DISTINCT month FROM monthly_facts ORDER BY month")?;
+                    conn.prepare_cached("SELECT month FROM fact_month_sources ORDER BY month")?;
                 let rows = st.query_map([], |r| r.get::<_, u32>("month"))?;
                 rows.filter_map(|m| m.ok().and_then(Month::from_yyyymm))
                     .collect()
@@ -163,19 +163,19 @@ impl Handler for Meta {
                 conn,
                 &meta,
                 "code_count",
-                "SELECT count(DISTINCT hs_code) FROM monthly_facts",
+                "SELECT count(DISTINCT hs_code) FROM fact_series",
             )?,
             country_count: count_or(
                 conn,
                 &meta,
                 "country_count",
-                "SELECT count(DISTINCT country_code) FROM monthly_facts",
+                "SELECT count(DISTINCT country_code) FROM fact_series",
             )?,
             fact_count: count_or(
                 conn,
                 &meta,
                 "fact_count",
-                "SELECT count(*) FROM monthly_facts",
+                "SELECT coalesce(sum(json_array_length(value)), 0) FROM fact_series",
             )?,
             currency,
             currency_name: meta.get("currency_unit").cloned(),

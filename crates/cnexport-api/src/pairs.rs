@@ -1,7 +1,7 @@
 //! trend and history: a product's (or roll-up's) exports to one destination.
 
 use crate::handler::{Answered, Handler};
-use crate::lookup::{code_range, country_info, latest_month, resolve_country};
+use crate::lookup::{code_range, country_info, latest_month, pair_series, resolve_country};
 use crate::model::{MonthAmount, CURRENCY_UNIT};
 use crate::params::{HistoryParams, PairParams};
 use crate::{ApiError, NO_RECORD_MESSAGE};
@@ -25,34 +25,22 @@ fn pair_monthly(
 ) -> Result<Option<MonthValues>, ApiError> {
     let (lo, hi) = code_range(hs);
     let exists: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM monthly_facts WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 LIMIT 1",
-            params![country, lo, hi],
-            |r| r.get(0),
-        )
+        .prepare_cached(
+            "SELECT 1 FROM fact_series WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 LIMIT 1",
+        )?
+        .query_row(params![country, lo, hi], |r| r.get(0))
         .optional()?;
     if exists.is_none() {
         return Ok(None);
     }
-    let mut st = conn.prepare_cached(
-        "SELECT month, SUM(value) AS value, SUM(first_value) AS first_value FROM monthly_facts
-         WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3 AND month BETWEEN ?4 AND ?5
-         GROUP BY month",
-    )?;
-    let rows = st.query_map(params![country, lo, hi, from.yyyymm(), to.yyyymm()], |r| {
-        Ok((
-            r.get::<_, u32>("month")?,
-            r.get::<_, i64>("value")?,
-            r.get::<_, i64>("first_value")?,
-        ))
-    })?;
-    let mut out = BTreeMap::new();
-    for row in rows {
-        let (m, v, first) = row?;
-        if let Some(m) = Month::from_yyyymm(m) {
-            out.insert(m, (v, first));
+    let mut out: MonthValues = BTreeMap::new();
+    pair_series(conn, country, &lo, &hi, true, &mut |m, v, first| {
+        if (from..=to).contains(&m) {
+            let e = out.entry(m).or_default();
+            e.0 += v;
+            e.1 += first;
         }
-    }
+    })?;
     Ok(Some(out))
 }
 

@@ -665,6 +665,7 @@ fn run_snapshot(db: &Path, out: &Path, format: Option<&str>, bom: bool) -> Resul
     }
     let mut options = cnexport_snapshot::SnapshotOptions::new(format);
     options.csv_bom = bom;
+    options.views = snapshot_views();
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let bar = indicatif::ProgressBar::new(0);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -728,4 +729,26 @@ fn open_read_only(db: &Path) -> Result<rusqlite::Connection> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .with_context(|| format!("cannot open the database {}", db.display()))
+}
+
+/// The database's views as the snapshot carries them: each as the table it
+/// stands for, in place of its storage tables.
+fn snapshot_views() -> Vec<cnexport_snapshot::ViewSchema> {
+    cnexport_load::views()
+        .into_iter()
+        .map(|v| cnexport_snapshot::ViewSchema {
+            name: v.name.to_string(),
+            columns: v
+                .columns
+                .iter()
+                .map(|c| cnexport_snapshot::ViewColumn {
+                    name: c.name.to_string(),
+                    sql_type: c.sql_type.sql().to_string(),
+                    nullable: !c.not_null,
+                })
+                .collect(),
+            key: v.key.iter().map(|k| k.to_string()).collect(),
+            storage: v.storage.iter().map(|s| s.to_string()).collect(),
+        })
+        .collect()
 }

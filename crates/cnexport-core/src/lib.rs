@@ -15,6 +15,7 @@ pub mod month;
 pub mod reference;
 pub mod round;
 pub mod season;
+pub mod series;
 pub mod sym;
 pub mod tables;
 pub mod time;

@@ -334,13 +334,11 @@ impl<'c> DbSizing<'c> {
         m2: u32,
     ) -> rusqlite::Result<BTreeMap<u32, [u64; 12]>> {
         let mut out: BTreeMap<u32, [u64; 12]> = BTreeMap::new();
-        for &m in self.present.iter().filter(|m| (m1..=m2).contains(*m)) {
-            for (code, n) in self.count_by("hs_code", m, range)? {
-                if let Ok(code) = code.parse::<u32>() {
-                    out.entry(code).or_default()[(m - 1) as usize] = n;
-                }
+        self.each_fact(range, &mut |code, _, m| {
+            if self.present.contains(&m) && (m1..=m2).contains(&m) {
+                out.entry(code).or_default()[(m - 1) as usize] += 1;
             }
-        }
+        })?;
         let absent: Vec<u32> = (m1..=m2).filter(|m| !self.present.contains(m)).collect();
         if !absent.is_empty() && !self.present.is_empty() {
             for rows in out.values_mut() {
@@ -377,38 +375,52 @@ impl<'c> DbSizing<'c> {
             }
             best
         };
-        if let Some(m) = held {
-            for (p, n) in self.count_by("country_code", m, range)? {
-                if let Ok(p) = p.parse::<u16>() {
-                    all.insert(p, n);
+        if let Some(held) = held {
+            self.each_fact(range, &mut |_, p, m| {
+                if m == held {
+                    *all.entry(p).or_default() += 1;
                 }
-            }
+            })?;
         }
         Ok(all.into_iter().collect())
     }
 
-    /// The facts of month `m` of the year with a code in `range`, counted
-    /// per value of `column` (`hs_code` or `country_code`): one index range
-    /// of monthly_facts_by_month.
-    fn count_by(
+    /// Calls `each(code, partner, month)` for every fact of the year with a
+    /// code in `range` (month 1-12): one range of the packed facts' key.
+    fn each_fact(
         &self,
-        column: &str,
-        m: u32,
         range: CodeRange,
-    ) -> rusqlite::Result<Vec<(String, u64)>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {column}, count(*) FROM monthly_facts
-             WHERE month = ?1 AND hs_code BETWEEN ?2 AND ?3 GROUP BY {column}"
-        ))?;
-        let rows = st.query_map(
-            params![
-                self.year * 100 + m,
-                format!("{:08}", range.0),
-                format!("{:08}", range.1)
-            ],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
+        each: &mut dyn FnMut(u32, u16, u32),
+    ) -> rusqlite::Result<()> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT hs_code, country_code, first_month, months, json_array_length(value)
+             FROM fact_series WHERE hs_code BETWEEN ?1 AND ?2",
         )?;
-        rows.collect()
+        let mut rows = st.query(params![
+            format!("{:08}", range.0),
+            format!("{:08}", range.1)
+        ])?;
+        while let Some(r) = rows.next()? {
+            let (Ok(code), Ok(partner)) = (
+                r.get_ref(0)?.as_str()?.parse::<u32>(),
+                r.get_ref(1)?.as_str()?.parse::<u16>(),
+            ) else {
+                continue;
+            };
+            let n: i64 = r.get(4)?;
+            let months = cnexport_core::series::decode_months(
+                r.get(2)?,
+                r.get_ref(3)?.as_str_or_null()?,
+                n as usize,
+            )
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            for m in months {
+                if m.year() == self.year {
+                    each(code, partner, m.month());
+                }
+            }
+        }
+        Ok(())
     }
 }
 

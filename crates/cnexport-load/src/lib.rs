@@ -10,6 +10,7 @@ mod incremental;
 mod lock;
 mod schema;
 
+use cnexport_core::series::{self, FactSeries};
 use cnexport_core::tables::{
     BaseMetricsRow, ChapterRows, CountMonthRow, CountryMonthlyRow, Database, MonthlyRow,
 };
@@ -20,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 pub use incremental::{plan, Plan};
 pub use lock::{lock_path, BuildLock, Holder, Wait};
-pub use schema::{schema_sql, tables, Column, SqlType, Table, INDEX_SQL, SCHEMA_VERSION};
+pub use schema::{
+    schema_sql, tables, views, Column, SqlType, Table, View, INDEX_SQL, SCHEMA_VERSION,
+};
 
 /// What went wrong while writing the database. Each message is one
 /// sentence: the file, the cause, and what to do.
@@ -258,6 +261,10 @@ struct MetricCounts {
     counts: usize,
     monthly: usize,
     country_monthly: usize,
+    /// The packed facts' rows: `fact_series` (pairs) and
+    /// `fact_month_sources` (months).
+    pairs: usize,
+    months: usize,
 }
 
 impl MetricCounts {
@@ -498,7 +505,10 @@ fn apply_update(
     insert_meta(&tx, db)?;
     insert_reference(&tx, db)?;
     lap("small tables");
-    schema::MONTHLY_FACTS.insert(&tx, "INSERT OR REPLACE", &update.facts)?;
+    // The packed facts are rewritten whole: a new month adds to almost
+    // every pair's row, and the build holds every fact anyway.
+    tx.execute_batch("DELETE FROM fact_series; DELETE FROM fact_month_sources;")?;
+    let pairs = insert_facts(&tx, &db.facts)?;
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
     schema::COVERAGE.insert(&tx, "INSERT", &db.coverage)?;
     lap("facts");
@@ -527,7 +537,11 @@ fn apply_update(
         None => true,
         Some(codes) => codes.binary_search(code).is_ok(),
     };
-    let mut counts = MetricCounts::default();
+    let mut counts = MetricCounts {
+        pairs: pairs.pairs,
+        months: pairs.months,
+        ..MetricCounts::default()
+    };
     let mut written = 0u64;
     chapters.each(&mut |c| {
         counts.add(&c);
@@ -581,6 +595,8 @@ fn check_update(
         "source_files",
         "quarantine",
         "hs_count_month",
+        "fact_series",
+        "fact_month_sources",
     ] {
         let result: String = conn
             .query_row(&format!("PRAGMA quick_check({table})"), [], |r| r.get(0))
@@ -589,8 +605,22 @@ fn check_update(
             return Err(fail(format!("quick_check({table}): {result}")));
         }
     }
+    let facts: i64 = conn
+        .query_row(
+            "SELECT coalesce(sum(json_array_length(value)), 0) FROM fact_series",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sqlite(path))?;
+    if facts as usize != update.fact_count {
+        return Err(fail(format!(
+            "monthly_facts: {facts} facts, {} expected",
+            update.fact_count
+        )));
+    }
     for (table, expected) in [
-        ("monthly_facts", update.fact_count),
+        ("fact_series", counts.pairs),
+        ("fact_month_sources", counts.months),
         ("hs_base_metrics", counts.base),
         ("hs_count_month", counts.counts),
         ("hs_monthly", counts.monthly),
@@ -730,7 +760,7 @@ fn insert_all(
     let tx = conn.transaction()?;
     insert_meta(&tx, db)?;
     insert_reference(&tx, db)?;
-    schema::MONTHLY_FACTS.insert(&tx, "INSERT", &db.facts)?;
+    let pairs = insert_facts(&tx, &db.facts)?;
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
     schema::COVERAGE.insert(&tx, "INSERT", &db.coverage)?;
     let mut counts = MetricCounts::default();
@@ -743,7 +773,39 @@ fn insert_all(
     })?;
     schema::QUARANTINE.insert(&tx, "INSERT", &db.quarantine)?;
     tx.commit()?;
+    counts.pairs = pairs.pairs;
+    counts.months = pairs.months;
     Ok(counts)
+}
+
+/// How many rows the packed facts took.
+struct FactRows {
+    /// `fact_series` rows: code and destination pairs.
+    pairs: usize,
+    /// `fact_month_sources` rows: months.
+    months: usize,
+}
+
+/// Writes the facts (in key order) packed: a `fact_series` row per code
+/// and destination, a `fact_month_sources` row per month.
+fn insert_facts(tx: &Connection, facts: &[MonthlyFact]) -> rusqlite::Result<FactRows> {
+    let sources = series::month_sources(facts);
+    let months: Vec<schema::MonthSourceRow> =
+        sources.iter().map(|(m, f)| (m.yyyymm(), *f)).collect();
+    schema::FACT_MONTH_SOURCES.insert(tx, "INSERT", &months)?;
+    let mut pairs = 0;
+    schema::FACT_SERIES.insert(
+        tx,
+        "INSERT",
+        series::pairs(facts).map(|p| {
+            pairs += 1;
+            FactSeries::encode(p, &sources)
+        }),
+    )?;
+    Ok(FactRows {
+        pairs,
+        months: months.len(),
+    })
 }
 
 fn insert_meta(tx: &Connection, db: &Database) -> rusqlite::Result<()> {
@@ -826,7 +888,8 @@ fn check(path: &Path, db: &Database, counts: &MetricCounts) -> Result<(), LoadEr
         ("countries", db.countries.len()),
         ("country_tags", tags),
         ("products", db.products.len()),
-        ("monthly_facts", db.facts.len()),
+        ("fact_series", counts.pairs),
+        ("fact_month_sources", counts.months),
         ("source_files", db.source_files.len()),
         ("coverage", db.coverage.len()),
         ("hs_base_metrics", counts.base),
@@ -845,6 +908,13 @@ fn check(path: &Path, db: &Database, counts: &MetricCounts) -> Result<(), LoadEr
         if n != want {
             return Err(fail(format!("{table}: {n} rows written, {want} expected")));
         }
+    }
+    let facts = count("SELECT coalesce(sum(json_array_length(value)), 0) FROM fact_series")?;
+    if facts != db.facts.len() {
+        return Err(fail(format!(
+            "monthly_facts: {facts} facts written, {} expected",
+            db.facts.len()
+        )));
     }
     let indexes: Vec<(String, String)> = conn
         .prepare("SELECT name, tbl_name FROM sqlite_schema WHERE type = 'index' ORDER BY name")

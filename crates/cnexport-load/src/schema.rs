@@ -8,6 +8,7 @@
 //! Documented for analysts in `docs/schema.md` (a test checks that it
 //! names every declared column).
 
+use cnexport_core::series::FactSeries;
 use cnexport_core::tables::{
     BaseMetricsRow, CountMonthRow, CountryMonthlyRow, CountryRow, CoverageRow, MonthlyRow,
     ProductRow, QuarantineRow, SourceFileRow, WindowTotals,
@@ -18,7 +19,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// Bumped on any change of tables or meanings.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// A column's declared SQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,15 +155,12 @@ impl<R> Table<R> {
     }
 
     /// Inserts `rows` with one prepared statement.
-    pub fn insert<'r>(
+    pub fn insert<B: std::borrow::Borrow<R>>(
         &self,
         conn: &rusqlite::Connection,
         verb: &str,
-        rows: impl IntoIterator<Item = &'r R>,
-    ) -> rusqlite::Result<()>
-    where
-        R: 'r,
-    {
+        rows: impl IntoIterator<Item = B>,
+    ) -> rusqlite::Result<()> {
         let mut statement = conn.prepare(&self.insert_sql(verb))?;
         for row in rows {
             let mut binder = Binder {
@@ -170,7 +168,7 @@ impl<R> Table<R> {
                 next: 0,
             };
             for field in &self.fields {
-                (field.bind)(row, &mut binder)?;
+                (field.bind)(row.borrow(), &mut binder)?;
             }
             statement.raw_execute()?;
         }
@@ -263,6 +261,70 @@ pub static MONTHLY_FACTS: LazyLock<Table<MonthlyFact>> = LazyLock::new(|| Table 
     primary_key: &["hs_code", "country_code", "month"],
     without_rowid: true,
 });
+
+/// The facts as stored: one row per code and destination, the months as
+/// JSON arrays (`cnexport_core::series`); the view `monthly_facts` gives
+/// one row per month back.
+pub static FACT_SERIES: LazyLock<Table<FactSeries>> = LazyLock::new(|| Table {
+    name: "fact_series",
+    fields: vec![
+        col("hs_code", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.hs_code.0, &mut [0u8; 8]))
+        }),
+        col("country_code", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.partner.0 as u32, &mut [0u8; 3]))
+        }),
+        col("first_month", Integer, NOT_NULL, |r, b| {
+            b.bind(r.first_month.yyyymm())
+        }),
+        col("months", Text, NULL, |r, b| b.bind(&r.months)),
+        col("value", Text, NOT_NULL, |r, b| b.bind(&r.value)),
+        col("quantity1", Text, NULL, |r, b| b.bind(&r.quantity1)),
+        col("quantity2", Text, NULL, |r, b| b.bind(&r.quantity2)),
+        col("unit1", Text, NULL, |r, b| b.bind(r.unit1.as_deref())),
+        col("unit2", Text, NULL, |r, b| b.bind(r.unit2.as_deref())),
+        col("units", Text, NULL, |r, b| b.bind(&r.units)),
+        col("first_value", Text, NULL, |r, b| b.bind(&r.first_value)),
+        col("source_files", Text, NULL, |r, b| b.bind(&r.source_files)),
+    ],
+    primary_key: &["hs_code", "country_code"],
+    without_rowid: true,
+});
+
+/// A `fact_month_sources` row: month (YYYYMM) and its usual source file.
+pub type MonthSourceRow = (u32, u32);
+
+pub static FACT_MONTH_SOURCES: LazyLock<Table<MonthSourceRow>> = LazyLock::new(|| Table {
+    name: "fact_month_sources",
+    fields: vec![
+        col("month", Integer, NOT_NULL, |r, b| b.bind(r.0)),
+        col("source_file", Integer, NOT_NULL, |r, b| b.bind(r.1)),
+    ],
+    primary_key: &["month"],
+    without_rowid: false,
+});
+
+/// The view `monthly_facts` over `fact_series`: one row per month of each
+/// pair, the columns of [`MONTHLY_FACTS`]. `mi` is the month as months
+/// since year 0.
+const MONTHLY_FACTS_VIEW: &str = "CREATE VIEW monthly_facts AS
+SELECT hs_code, country_code, mi / 12 * 100 + mi % 12 + 1 AS month, value,
+       quantity1, unit1, quantity2, unit2, first_value,
+       coalesce(source_file, (SELECT m.source_file FROM fact_month_sources AS m
+                              WHERE m.month = mi / 12 * 100 + mi % 12 + 1)) AS source_file
+FROM (SELECT s.hs_code AS hs_code, s.country_code AS country_code,
+             s.first_month / 100 * 12 + s.first_month % 100 - 1
+               + coalesce(json_extract(s.months, '$[' || v.key || ']'), v.key) AS mi,
+             v.value AS value,
+             coalesce(json_extract(s.quantity1, '$[' || v.key || ']'), 0) AS quantity1,
+             CASE WHEN s.units IS NULL THEN s.unit1
+                  ELSE json_extract(s.units, '$[' || v.key || '][0]') END AS unit1,
+             coalesce(json_extract(s.quantity2, '$[' || v.key || ']'), 0) AS quantity2,
+             CASE WHEN s.units IS NULL THEN s.unit2
+                  ELSE json_extract(s.units, '$[' || v.key || '][1]') END AS unit2,
+             coalesce(json_extract(s.first_value, '$[' || v.key || ']'), v.value) AS first_value,
+             json_extract(s.source_files, '$[' || v.key || ']') AS source_file
+      FROM fact_series AS s, json_each(s.value) AS v);";
 
 pub static SOURCE_FILES: LazyLock<Table<SourceFileRow>> = LazyLock::new(|| Table {
     name: "source_files",
@@ -559,7 +621,28 @@ pub static QUARANTINE: LazyLock<Table<QuarantineRow>> = LazyLock::new(|| Table {
     without_rowid: false,
 });
 
-/// Every table's name and columns, in the order they are created.
+/// A view that gives rows back in a table's shape over packed storage: its
+/// name, columns (as the table was declared), key and the tables it reads.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub name: &'static str,
+    pub columns: Vec<Column>,
+    pub key: &'static [&'static str],
+    pub storage: &'static [&'static str],
+}
+
+/// The views, for readers that export or describe the database.
+pub fn views() -> Vec<View> {
+    vec![View {
+        name: MONTHLY_FACTS.name,
+        columns: MONTHLY_FACTS.columns().cloned().collect(),
+        key: MONTHLY_FACTS.primary_key,
+        storage: &["fact_series", "fact_month_sources"],
+    }]
+}
+
+/// Every table's (and view's) name and columns, in the order they are
+/// created.
 pub fn tables() -> Vec<(&'static str, Vec<Column>)> {
     fn entry<R>(t: &Table<R>) -> (&'static str, Vec<Column>) {
         (t.name, t.columns().cloned().collect())
@@ -570,6 +653,8 @@ pub fn tables() -> Vec<(&'static str, Vec<Column>)> {
         entry(&COUNTRY_TAGS),
         entry(&PRODUCTS),
         entry(&MONTHLY_FACTS),
+        entry(&FACT_SERIES),
+        entry(&FACT_MONTH_SOURCES),
         entry(&SOURCE_FILES),
         entry(&COVERAGE),
         entry(&HS_BASE_METRICS),
@@ -587,7 +672,9 @@ pub fn schema_sql() -> String {
         COUNTRIES.create_sql(),
         COUNTRY_TAGS.create_sql(),
         PRODUCTS.create_sql(),
-        MONTHLY_FACTS.create_sql(),
+        FACT_SERIES.create_sql(),
+        FACT_MONTH_SOURCES.create_sql(),
+        MONTHLY_FACTS_VIEW.to_string(),
         SOURCE_FILES.create_sql(),
         COVERAGE.create_sql(),
         HS_BASE_METRICS.create_sql(),
@@ -601,8 +688,7 @@ pub fn schema_sql() -> String {
 
 /// Indexes, created after the rows are in (faster, and the same file).
 pub const INDEX_SQL: &str = "
-CREATE INDEX monthly_facts_by_country ON monthly_facts (country_code, hs_code, month);
-CREATE INDEX monthly_facts_by_month ON monthly_facts (month, hs_code);
+CREATE INDEX fact_series_by_country ON fact_series (country_code, hs_code);
 CREATE INDEX hs_base_metrics_by_month ON hs_base_metrics (as_of_month, level, hs_code);
 ";
 

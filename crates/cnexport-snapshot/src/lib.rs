@@ -118,6 +118,28 @@ pub struct SnapshotOptions {
     pub csv_bom: bool,
     /// Parquet only: rows per row group ([`ROW_GROUP_ROWS`] by default).
     pub row_group_rows: usize,
+    /// Views carried as tables, in place of the tables that store them
+    /// (SQLite does not keep a view's column types): none by default.
+    pub views: Vec<ViewSchema>,
+}
+
+/// A view exported as a table: its columns as the table it stands for
+/// declares them, its key (the row order) and the storage tables it reads,
+/// which the snapshot leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewSchema {
+    pub name: String,
+    pub columns: Vec<ViewColumn>,
+    pub key: Vec<String>,
+    pub storage: Vec<String>,
+}
+
+/// A column of a [`ViewSchema`]: `sql_type` is `INTEGER`, `REAL` or `TEXT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewColumn {
+    pub name: String,
+    pub sql_type: String,
+    pub nullable: bool,
 }
 
 impl SnapshotOptions {
@@ -126,6 +148,7 @@ impl SnapshotOptions {
             format,
             csv_bom: false,
             row_group_rows: ROW_GROUP_ROWS,
+            views: Vec::new(),
         }
     }
 }
@@ -171,7 +194,7 @@ pub fn export_all_with(
     // One read transaction: every file sees the same state of the database.
     conn.execute_batch("BEGIN")
         .map_err(sql("a read transaction"))?;
-    let tables = list_tables(&conn)?;
+    let tables = list_tables(&conn, &options.views)?;
     let meta = read_meta(&conn)?;
     let mut counts = Vec::with_capacity(tables.len());
     for t in &tables {

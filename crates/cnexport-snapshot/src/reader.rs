@@ -66,8 +66,12 @@ pub(crate) struct Table {
     pub(crate) order_by: String,
 }
 
-/// Every table but SQLite's own, in name order, with columns and key order.
-pub(crate) fn list_tables(conn: &Connection) -> Result<Vec<Table>, SnapshotError> {
+/// Every table but SQLite's own, in name order, with columns and key order;
+/// `views` in place of the tables they read.
+pub(crate) fn list_tables(
+    conn: &Connection,
+    views: &[crate::ViewSchema],
+) -> Result<Vec<Table>, SnapshotError> {
     let mut stmt = conn
         .prepare(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
@@ -83,7 +87,38 @@ pub(crate) fn list_tables(conn: &Connection) -> Result<Vec<Table>, SnapshotError
         .and_then(|rows| rows.collect())
         .map_err(sql("the list of tables"))?;
     let mut tables = Vec::with_capacity(listed.len());
+    for v in views {
+        let mut columns = Vec::with_capacity(v.columns.len());
+        for c in &v.columns {
+            let kind =
+                Kind::of_declared(&c.sql_type).ok_or_else(|| SnapshotError::UnsupportedType {
+                    table: v.name.clone(),
+                    column: c.name.clone(),
+                    ty: c.sql_type.clone(),
+                })?;
+            columns.push(Column {
+                name: c.name.clone(),
+                kind,
+                nullable: c.nullable,
+            });
+        }
+        tables.push(Table {
+            name: v.name.clone(),
+            columns,
+            order_by: v
+                .key
+                .iter()
+                .map(|k| quote_ident(k))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let stored = views.iter().flat_map(|v| &v.storage);
+    let stored: std::collections::HashSet<&String> = stored.collect();
     for (name, create) in listed {
+        if stored.contains(&name) {
+            continue;
+        }
         let without_rowid = create.to_ascii_uppercase().contains("WITHOUT ROWID");
         let mut stmt = conn
             .prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid")
@@ -130,6 +165,7 @@ pub(crate) fn list_tables(conn: &Connection) -> Result<Vec<Table>, SnapshotError
             order_by: order.join(", "),
         });
     }
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(tables)
 }
 
