@@ -2,7 +2,7 @@
 """SQLite's own ceiling for cnexport's load stage.
 
 Copies every table of a database cnexport built into a fresh file with the
-same schema and the same settings cnexport's load uses (page_size 4096,
+same schema (tables and views) and the same settings cnexport's load uses (page_size 4096,
 journal_mode OFF, synchronous OFF, locking_mode EXCLUSIVE), with
 `INSERT INTO t SELECT * FROM src.t` from the attached database (one
 transaction, rows arriving in primary-key order, as cnexport inserts them),
@@ -36,6 +36,8 @@ def main():
     ).fetchall()
     indexes = [r[0] for r in src.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY rowid")]
+    views = [r[0] for r in src.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid")]
     counts = {name: src.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name, _ in tables}
     src.close()
 
@@ -47,6 +49,8 @@ def main():
         "PRAGMA page_size = 4096; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
         " PRAGMA locking_mode = EXCLUSIVE; PRAGMA encoding = 'UTF-8';")
     for _, sql in tables:
+        con.execute(sql)
+    for sql in views:
         con.execute(sql)
     con.execute("ATTACH DATABASE ? AS src", (a.src,))
     t = time.perf_counter()

@@ -221,7 +221,7 @@ pub struct MonthRow {
 /// pre-computed rows: `hs_monthly` for all destinations; for one,
 /// the packed facts (8 digits: one row; 6 digits: its few 8-digit codes'
 /// rows, by the by-country index), or `hs_country_monthly` (2 and 4
-/// digits). Months without a row are absent; to one destination, only the
+/// digits, packed as the facts are). Months without a row are absent; to one destination, only the
 /// value is read.
 pub fn monthly_rows(
     conn: &Connection,
@@ -283,22 +283,35 @@ pub fn monthly_rows(
                     );
                 }
             } else {
+                // A chapter's or heading's series to one destination: one
+                // packed row of `hs_country_monthly`.
+                use cnexport_core::series::{decode_months, parse_int_array};
                 let mut st = conn.prepare_cached(
-                    "SELECT month, value FROM hs_country_monthly
-                     WHERE hs_code = ?1 AND country_code = ?2 AND month BETWEEN ?3 AND ?4",
+                    "SELECT first_month, months, value FROM country_series
+                     WHERE hs_code = ?1 AND country_code = ?2",
                 )?;
-                let rows = st.query_map(params![hs, country, range.0, range.1], |r| {
-                    Ok((
-                        r.get::<_, u32>(0)?,
-                        MonthRow {
-                            value: r.get(1)?,
-                            ..MonthRow::default()
-                        },
-                    ))
-                })?;
-                for row in rows {
-                    let (m, row) = row?;
-                    push(m, row);
+                let mut rows = st.query(params![hs, country])?;
+                while let Some(r) = rows.next()? {
+                    let text = |i| {
+                        r.get_ref(i)
+                            .map_err(ApiError::from)
+                            .and_then(|v| v.as_str_or_null().map_err(ApiError::internal))
+                    };
+                    let values = parse_int_array(text(2)?.unwrap_or_default())
+                        .map_err(ApiError::internal)?;
+                    let months = decode_months(r.get(0)?, text(1)?, values.len())
+                        .map_err(ApiError::internal)?;
+                    for (m, value) in months.into_iter().zip(values) {
+                        if (range.0..=range.1).contains(&m.yyyymm()) {
+                            push(
+                                m.yyyymm(),
+                                MonthRow {
+                                    value,
+                                    ..MonthRow::default()
+                                },
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -244,6 +244,64 @@ impl FactSeries {
     }
 }
 
+/// One row of `country_series`: a 2- or 4-digit roll-up's monthly values to
+/// one destination (`hs_country_monthly`), packed as the facts are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountrySeries {
+    pub hs_code: std::sync::Arc<str>,
+    pub level: u8,
+    pub partner: PartnerCode,
+    pub first_month: Month,
+    pub months: Option<String>,
+    pub value: String,
+}
+
+impl CountrySeries {
+    /// Packs the rows of one code and destination, in month order (at
+    /// least one).
+    pub fn encode(rows: &[crate::tables::CountryMonthlyRow]) -> CountrySeries {
+        let months: Vec<Month> = rows.iter().map(|r| r.month).collect();
+        let (first_month, offsets) = encode_months(&months);
+        CountrySeries {
+            hs_code: rows[0].hs_code.clone(),
+            level: rows[0].level,
+            partner: rows[0].country_code,
+            first_month,
+            months: offsets,
+            value: int_array(rows.iter().map(|r| r.value)),
+        }
+    }
+
+    /// The rows back, in month order.
+    pub fn decode(&self) -> Result<Vec<crate::tables::CountryMonthlyRow>, SeriesError> {
+        let values = parse_int_array(&self.value)?;
+        let months = decode_months(
+            self.first_month.yyyymm(),
+            self.months.as_deref(),
+            values.len(),
+        )?;
+        Ok(months
+            .into_iter()
+            .zip(values)
+            .map(|(month, value)| crate::tables::CountryMonthlyRow {
+                hs_code: self.hs_code.clone(),
+                level: self.level,
+                country_code: self.partner,
+                month,
+                value,
+            })
+            .collect())
+    }
+}
+
+/// Splits `hs_country_monthly` rows in key order into the runs of one code
+/// and destination.
+pub fn country_runs(
+    rows: &[crate::tables::CountryMonthlyRow],
+) -> impl Iterator<Item = &[crate::tables::CountryMonthlyRow]> {
+    rows.chunk_by(|a, b| (&a.hs_code, a.country_code) == (&b.hs_code, b.country_code))
+}
+
 /// Splits facts in (code, partner, month) order into the runs of one pair.
 pub fn pairs(facts: &[MonthlyFact]) -> impl Iterator<Item = &[MonthlyFact]> {
     facts.chunk_by(|a, b| (a.hs_code, a.partner) == (b.hs_code, b.partner))
@@ -348,6 +406,35 @@ mod tests {
         assert!(s.decode(&sources).is_err());
         s.value = "[5,7]".into();
         assert!(s.decode(&BTreeMap::new()).is_err());
+    }
+
+    #[test]
+    fn country_series_round_trip() {
+        use crate::tables::CountryMonthlyRow;
+        let row = |code: &str, p: u16, m: u32, value: i64| CountryMonthlyRow {
+            hs_code: code.into(),
+            level: code.len() as u8,
+            country_code: PartnerCode(p),
+            month: Month::from_yyyymm(m).unwrap(),
+            value,
+        };
+        let rows = vec![
+            row("85", 116, 202312, 4),
+            row("85", 116, 202401, 6),
+            row("85", 502, 202401, 1),
+            row("85", 502, 202403, 2),
+        ];
+        let runs: Vec<&[CountryMonthlyRow]> = country_runs(&rows).collect();
+        assert_eq!(runs.len(), 2);
+        let a = CountrySeries::encode(runs[0]);
+        assert_eq!((a.months.as_deref(), a.value.as_str()), (None, "[4,6]"));
+        let b = CountrySeries::encode(runs[1]);
+        assert_eq!(
+            (b.months.as_deref(), b.value.as_str()),
+            (Some("[0,2]"), "[1,2]")
+        );
+        assert_eq!(a.decode().unwrap(), runs[0]);
+        assert_eq!(b.decode().unwrap(), runs[1]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod incremental;
 mod lock;
 mod schema;
 
-use cnexport_core::series::{self, FactSeries};
+use cnexport_core::series::{self, CountrySeries, FactSeries};
 use cnexport_core::tables::{
     BaseMetricsRow, ChapterRows, CountMonthRow, CountryMonthlyRow, Database, MonthlyRow,
 };
@@ -265,6 +265,9 @@ struct MetricCounts {
     /// `fact_month_sources` (months).
     pairs: usize,
     months: usize,
+    /// `country_series` rows (`hs_country_monthly`'s code and destination
+    /// pairs).
+    country_pairs: usize,
 }
 
 impl MetricCounts {
@@ -273,6 +276,7 @@ impl MetricCounts {
         self.counts += c.counts.len();
         self.monthly += c.monthly.len();
         self.country_monthly += c.country_monthly.len();
+        self.country_pairs += series::country_runs(c.country_monthly).count();
     }
 }
 
@@ -525,7 +529,7 @@ fn apply_update(
             }
         }
     }
-    for table in ["hs_monthly", "hs_country_monthly"] {
+    for table in ["hs_monthly", "country_series"] {
         let mut delete = tx.prepare(&format!("DELETE FROM {table} WHERE hs_code = ?1"))?;
         for code in &update.series_codes {
             delete.execute([&**code])?;
@@ -562,10 +566,12 @@ fn apply_update(
             "INSERT",
             c.monthly.iter().filter(|r| touched(&r.hs_code)),
         )?;
-        schema::HS_COUNTRY_MONTHLY.insert(
+        schema::COUNTRY_SERIES.insert(
             &tx,
             "INSERT",
-            c.country_monthly.iter().filter(|r| touched(&r.hs_code)),
+            series::country_runs(c.country_monthly)
+                .filter(|run| touched(&run[0].hs_code))
+                .map(CountrySeries::encode),
         )
     })?;
     lap("monthly series");
@@ -605,18 +611,8 @@ fn check_update(
             return Err(fail(format!("quick_check({table}): {result}")));
         }
     }
-    let facts: i64 = conn
-        .query_row(
-            "SELECT coalesce(sum(json_array_length(value)), 0) FROM fact_series",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(sqlite(path))?;
-    if facts as usize != update.fact_count {
-        return Err(fail(format!(
-            "monthly_facts: {facts} facts, {} expected",
-            update.fact_count
-        )));
+    if let Some(what) = packed_rows(conn, update.fact_count, counts).map_err(sqlite(path))? {
+        return Err(fail(what));
     }
     for (table, expected) in [
         ("fact_series", counts.pairs),
@@ -624,7 +620,7 @@ fn check_update(
         ("hs_base_metrics", counts.base),
         ("hs_count_month", counts.counts),
         ("hs_monthly", counts.monthly),
-        ("hs_country_monthly", counts.country_monthly),
+        ("country_series", counts.country_pairs),
         ("source_files", db.source_files.len()),
         ("coverage", db.coverage.len()),
     ] {
@@ -636,6 +632,34 @@ fn check_update(
         }
     }
     Ok(())
+}
+
+/// The rows the views give back, counted on the packed rows (every
+/// series' length): `facts` for `monthly_facts`, the build's for
+/// `hs_country_monthly`. `Some(what)` when a count differs.
+fn packed_rows(
+    conn: &Connection,
+    facts: usize,
+    counts: &MetricCounts,
+) -> rusqlite::Result<Option<String>> {
+    for (view, storage, want) in [
+        ("monthly_facts", "fact_series", facts),
+        (
+            "hs_country_monthly",
+            "country_series",
+            counts.country_monthly,
+        ),
+    ] {
+        let n: i64 = conn.query_row(
+            &format!("SELECT coalesce(sum(json_array_length(value)), 0) FROM {storage}"),
+            [],
+            |r| r.get(0),
+        )?;
+        if n as usize != want {
+            return Ok(Some(format!("{view}: {n} rows written, {want} expected")));
+        }
+    }
+    Ok(None)
 }
 
 /// Removes temporary files left by builds that were killed (their process
@@ -769,7 +793,11 @@ fn insert_all(
         schema::HS_BASE_METRICS.insert(&tx, "INSERT", c.base)?;
         schema::HS_COUNT_MONTH.insert(&tx, "INSERT", c.counts)?;
         schema::HS_MONTHLY.insert(&tx, "INSERT", c.monthly)?;
-        schema::HS_COUNTRY_MONTHLY.insert(&tx, "INSERT", c.country_monthly)
+        schema::COUNTRY_SERIES.insert(
+            &tx,
+            "INSERT",
+            series::country_runs(c.country_monthly).map(CountrySeries::encode),
+        )
     })?;
     schema::QUARANTINE.insert(&tx, "INSERT", &db.quarantine)?;
     tx.commit()?;
@@ -895,7 +923,7 @@ fn check(path: &Path, db: &Database, counts: &MetricCounts) -> Result<(), LoadEr
         ("hs_base_metrics", counts.base),
         ("hs_count_month", counts.counts),
         ("hs_monthly", counts.monthly),
-        ("hs_country_monthly", counts.country_monthly),
+        ("country_series", counts.country_pairs),
         ("quarantine", db.quarantine.len()),
     ];
     let count = |sql: &str| -> Result<usize, LoadError> {
@@ -909,12 +937,8 @@ fn check(path: &Path, db: &Database, counts: &MetricCounts) -> Result<(), LoadEr
             return Err(fail(format!("{table}: {n} rows written, {want} expected")));
         }
     }
-    let facts = count("SELECT coalesce(sum(json_array_length(value)), 0) FROM fact_series")?;
-    if facts != db.facts.len() {
-        return Err(fail(format!(
-            "monthly_facts: {facts} facts written, {} expected",
-            db.facts.len()
-        )));
+    if let Some(what) = packed_rows(&conn, db.facts.len(), counts).map_err(failed)? {
+        return Err(fail(what));
     }
     let indexes: Vec<(String, String)> = conn
         .prepare("SELECT name, tbl_name FROM sqlite_schema WHERE type = 'index' ORDER BY name")

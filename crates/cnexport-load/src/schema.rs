@@ -8,7 +8,7 @@
 //! Documented for analysts in `docs/schema.md` (a test checks that it
 //! names every declared column).
 
-use cnexport_core::series::FactSeries;
+use cnexport_core::series::{CountrySeries, FactSeries};
 use cnexport_core::tables::{
     BaseMetricsRow, CountMonthRow, CountryMonthlyRow, CountryRow, CoverageRow, MonthlyRow,
     ProductRow, QuarantineRow, SourceFileRow, WindowTotals,
@@ -608,6 +608,36 @@ pub static HS_COUNTRY_MONTHLY: LazyLock<Table<CountryMonthlyRow>> = LazyLock::ne
     without_rowid: true,
 });
 
+/// `hs_country_monthly` as stored: one row per roll-up and destination,
+/// the months as JSON arrays (as `fact_series`).
+pub static COUNTRY_SERIES: LazyLock<Table<CountrySeries>> = LazyLock::new(|| Table {
+    name: "country_series",
+    fields: vec![
+        col("hs_code", Text, NOT_NULL, |r, b| b.bind(&*r.hs_code)),
+        col("level", Integer, NOT_NULL, |r, b| b.bind(r.level)),
+        col("country_code", Text, NOT_NULL, |r, b| {
+            b.bind(fixed_digits(r.partner.0 as u32, &mut [0u8; 3]))
+        }),
+        col("first_month", Integer, NOT_NULL, |r, b| {
+            b.bind(r.first_month.yyyymm())
+        }),
+        col("months", Text, NULL, |r, b| b.bind(&r.months)),
+        col("value", Text, NOT_NULL, |r, b| b.bind(&r.value)),
+    ],
+    primary_key: &["hs_code", "country_code"],
+    without_rowid: true,
+});
+
+/// The view `hs_country_monthly` over `country_series`, the columns of
+/// [`HS_COUNTRY_MONTHLY`].
+const HS_COUNTRY_MONTHLY_VIEW: &str = "CREATE VIEW hs_country_monthly AS
+SELECT hs_code, level, country_code, mi / 12 * 100 + mi % 12 + 1 AS month, value
+FROM (SELECT s.hs_code AS hs_code, s.level AS level, s.country_code AS country_code,
+             s.first_month / 100 * 12 + s.first_month % 100 - 1
+               + coalesce(json_extract(s.months, '$[' || v.key || ']'), v.key) AS mi,
+             v.value AS value
+      FROM country_series AS s, json_each(s.value) AS v);";
+
 pub static QUARANTINE: LazyLock<Table<QuarantineRow>> = LazyLock::new(|| Table {
     name: "quarantine",
     fields: vec![
@@ -633,12 +663,20 @@ pub struct View {
 
 /// The views, for readers that export or describe the database.
 pub fn views() -> Vec<View> {
-    vec![View {
-        name: MONTHLY_FACTS.name,
-        columns: MONTHLY_FACTS.columns().cloned().collect(),
-        key: MONTHLY_FACTS.primary_key,
-        storage: &["fact_series", "fact_month_sources"],
-    }]
+    vec![
+        View {
+            name: MONTHLY_FACTS.name,
+            columns: MONTHLY_FACTS.columns().cloned().collect(),
+            key: MONTHLY_FACTS.primary_key,
+            storage: &["fact_series", "fact_month_sources"],
+        },
+        View {
+            name: HS_COUNTRY_MONTHLY.name,
+            columns: HS_COUNTRY_MONTHLY.columns().cloned().collect(),
+            key: HS_COUNTRY_MONTHLY.primary_key,
+            storage: &["country_series"],
+        },
+    ]
 }
 
 /// Every table's (and view's) name and columns, in the order they are
@@ -661,6 +699,7 @@ pub fn tables() -> Vec<(&'static str, Vec<Column>)> {
         entry(&HS_COUNT_MONTH),
         entry(&HS_MONTHLY),
         entry(&HS_COUNTRY_MONTHLY),
+        entry(&COUNTRY_SERIES),
         entry(&QUARANTINE),
     ]
 }
@@ -680,7 +719,8 @@ pub fn schema_sql() -> String {
         HS_BASE_METRICS.create_sql(),
         HS_COUNT_MONTH.create_sql(),
         HS_MONTHLY.create_sql(),
-        HS_COUNTRY_MONTHLY.create_sql(),
+        COUNTRY_SERIES.create_sql(),
+        HS_COUNTRY_MONTHLY_VIEW.to_string(),
         QUARANTINE.create_sql(),
     ]
     .join("\n\n")
