@@ -733,15 +733,20 @@ fn write_and_check(
     .and_then(|()| apply_test_page_cap(&conn))
     .map_err(sqlite(tmp))?;
     conn.execute_batch(&schema_sql()).map_err(sqlite(tmp))?;
+    let step = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(secs = step.elapsed().as_secs_f64(), "load: {what}");
     let counts = insert_all(&mut conn, db, chapters).map_err(sqlite(tmp))?;
+    lap("rows inserted");
     // The secondary indexes sort every fact: SQLite's sorter may use a
     // helper thread per core for it (the index is the same either way).
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     conn.pragma_update(None, "threads", threads as i64)
         .map_err(sqlite(tmp))?;
     conn.execute_batch(INDEX_SQL).map_err(sqlite(tmp))?;
+    lap("indexes");
     conn.execute_batch("ANALYZE;").map_err(sqlite(tmp))?;
     conn.close().map_err(|(_, e)| sqlite(tmp)(e))?;
+    lap("analyzed");
     apply_test_damage(tmp).map_err(io(tmp))?;
     let checked = std::time::Instant::now();
     check(tmp, db, &counts)?;
@@ -784,7 +789,12 @@ fn insert_all(
     let tx = conn.transaction()?;
     insert_meta(&tx, db)?;
     insert_reference(&tx, db)?;
+    let facts = std::time::Instant::now();
     let pairs = insert_facts(&tx, &db.facts)?;
+    tracing::debug!(
+        secs = facts.elapsed().as_secs_f64(),
+        "load: packed facts inserted"
+    );
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
     schema::COVERAGE.insert(&tx, "INSERT", &db.coverage)?;
     let mut counts = MetricCounts::default();
@@ -821,17 +831,32 @@ fn insert_facts(tx: &Connection, facts: &[MonthlyFact]) -> rusqlite::Result<Fact
     let months: Vec<schema::MonthSourceRow> =
         sources.iter().map(|(m, f)| (m.yyyymm(), *f)).collect();
     schema::FACT_MONTH_SOURCES.insert(tx, "INSERT", &months)?;
-    let mut pairs = 0;
-    schema::FACT_SERIES.insert(
-        tx,
-        "INSERT",
-        series::pairs(facts).map(|p| {
-            pairs += 1;
-            FactSeries::encode(p, &sources)
-        }),
-    )?;
+    // The pairs are packed on the other cores a batch ahead of the insert
+    // (SQLite inserts on one), in key order.
+    use rayon::prelude::*;
+    const BATCH: usize = 16_384;
+    let runs: Vec<&[MonthlyFact]> = series::pairs(facts).collect();
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<FactSeries>>(2);
+        let (runs, sources) = (&runs, &sources);
+        scope.spawn(move || {
+            for batch in runs.chunks(BATCH) {
+                let packed: Vec<FactSeries> = batch
+                    .par_iter()
+                    .map(|p| FactSeries::encode(p, sources))
+                    .collect();
+                if send.send(packed).is_err() {
+                    break; // the insert failed
+                }
+            }
+        });
+        for packed in receive {
+            schema::FACT_SERIES.insert(tx, "INSERT", &packed)?;
+        }
+        Ok::<(), rusqlite::Error>(())
+    })?;
     Ok(FactRows {
-        pairs,
+        pairs: runs.len(),
         months: months.len(),
     })
 }
