@@ -792,6 +792,168 @@ mod tests {
     }
 }
 
+/// The views give back, through SQL alone, exactly the rows that were
+/// packed: every case of the encoding (gaps, quantities, changing units,
+/// restated values, files other than the month's usual one).
+#[cfg(test)]
+mod views {
+    use super::*;
+    use cnexport_core::series::{self, CountrySeries, FactSeries};
+    use cnexport_core::tables::CountryMonthlyRow;
+    use cnexport_core::{HsCode, Month, PartnerCode, Sym};
+
+    fn facts() -> Vec<MonthlyFact> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let units = [None, Some("千克"), Some("台"), Some("个")];
+        let mut out = Vec::new();
+        for code in [1012100u32, 85171300, 85171400] {
+            for partner in [116u16, 502, 701] {
+                let unit_change = next(4) == 0;
+                for i in 0..30 {
+                    let dense = (code, partner) == (1012100, 116);
+                    if next(3) == 0 && i > 0 && !dense {
+                        continue; // a gap
+                    }
+                    let value = next(1_000_000) as i64;
+                    let (u1, u2) = if unit_change && i % 7 == 0 {
+                        (units[next(4) as usize], units[next(4) as usize])
+                    } else {
+                        (Some("千克"), None)
+                    };
+                    out.push(MonthlyFact {
+                        month: Month::from_yyyymm(202201).unwrap().plus(i),
+                        hs_code: HsCode(code),
+                        partner: PartnerCode(partner),
+                        value,
+                        quantity1: if partner == 701 { 0 } else { next(5000) as i64 },
+                        unit1: u1.map(Sym::new),
+                        quantity2: if next(2) == 0 { 0 } else { next(90) as i64 },
+                        unit2: u2.map(Sym::new),
+                        first_value: if next(10) == 0 { value + 3 } else { value },
+                        source_file: if next(12) == 0 { 9 } else { i as u32 },
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn rows(conn: &rusqlite::Connection, sql: &str) -> Vec<Vec<rusqlite::types::Value>> {
+        let mut st = conn.prepare(sql).unwrap();
+        let n = st.column_count();
+        st.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn monthly_facts_gives_back_every_packed_fact() {
+        use rusqlite::types::Value::{Integer as I, Null, Text as T};
+        let facts = facts();
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(&schema_sql()).unwrap();
+        let sources = series::month_sources(&facts);
+        let months: Vec<MonthSourceRow> = sources.iter().map(|(m, f)| (m.yyyymm(), *f)).collect();
+        FACT_MONTH_SOURCES.insert(&conn, "INSERT", &months).unwrap();
+        let packed: Vec<FactSeries> = series::pairs(&facts)
+            .map(|p| FactSeries::encode(p, &sources))
+            .collect();
+        // The sample reaches every branch of the encoding.
+        assert!(
+            packed.iter().any(|p| p.months.is_some()) && packed.iter().any(|p| p.months.is_none())
+        );
+        assert!(packed.iter().any(|p| p.units.is_some()));
+        assert!(packed.iter().any(|p| p.first_value.is_some()));
+        assert!(packed.iter().any(|p| p.source_files.is_some()));
+        assert!(packed.iter().any(|p| p.quantity1.is_none()));
+        FACT_SERIES.insert(&conn, "INSERT", &packed).unwrap();
+        let text = |s: Option<&str>| s.map_or(Null, |s| T(s.to_string()));
+        let want: Vec<Vec<rusqlite::types::Value>> = facts
+            .iter()
+            .map(|f| {
+                vec![
+                    T(f.hs_code.to_string()),
+                    T(f.partner.to_string()),
+                    I(f.month.yyyymm() as i64),
+                    I(f.value),
+                    I(f.quantity1),
+                    text(f.unit1.as_deref()),
+                    I(f.quantity2),
+                    text(f.unit2.as_deref()),
+                    I(f.first_value),
+                    I(f.source_file as i64),
+                ]
+            })
+            .collect();
+        let got = rows(
+            &conn,
+            "SELECT * FROM monthly_facts ORDER BY hs_code, country_code, month",
+        );
+        assert_eq!(got, want);
+        let columns: Vec<String> =
+            rows(&conn, "SELECT name FROM pragma_table_info('monthly_facts')")
+                .into_iter()
+                .map(|r| match &r[0] {
+                    T(t) => t.clone(),
+                    _ => unreachable!(),
+                })
+                .collect();
+        assert_eq!(columns, MONTHLY_FACTS.column_names());
+    }
+
+    #[test]
+    fn hs_country_monthly_gives_back_every_packed_row() {
+        use rusqlite::types::Value::{Integer as I, Text as T};
+        let row = |code: &str, p: u16, m: u32, value: i64| CountryMonthlyRow {
+            hs_code: code.into(),
+            level: code.len() as u8,
+            country_code: PartnerCode(p),
+            month: Month::from_yyyymm(m).unwrap(),
+            value,
+        };
+        let input = vec![
+            row("01", 116, 202201, 5),
+            row("01", 116, 202202, 6),
+            row("01", 502, 202112, 7),
+            row("01", 502, 202203, 8),
+            row("0101", 116, 202201, 9),
+        ];
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(&schema_sql()).unwrap();
+        COUNTRY_SERIES
+            .insert(
+                &conn,
+                "INSERT",
+                series::country_runs(&input).map(CountrySeries::encode),
+            )
+            .unwrap();
+        let want: Vec<Vec<rusqlite::types::Value>> = input
+            .iter()
+            .map(|r| {
+                vec![
+                    T(r.hs_code.to_string()),
+                    I(r.level as i64),
+                    T(r.country_code.to_string()),
+                    I(r.month.yyyymm() as i64),
+                    I(r.value),
+                ]
+            })
+            .collect();
+        let got = rows(
+            &conn,
+            "SELECT * FROM hs_country_monthly ORDER BY hs_code, country_code, month",
+        );
+        assert_eq!(got, want);
+    }
+}
+
 /// `docs/schema.md` must describe the tables as declared here.
 #[cfg(test)]
 mod docs {
