@@ -326,15 +326,28 @@ impl ChapterSource for FromDatabase<'_> {
 /// Chapters as an iterator gives them: each is written, then dropped.
 struct FromStream<I>(I);
 
-impl<I: Iterator<Item = ChapterRows>> ChapterSource for FromStream<I> {
+impl<I: Iterator<Item = ChapterRows> + Send> ChapterSource for FromStream<I> {
+    /// The next chapters are computed on another thread while `sink`
+    /// writes these (one batch ahead, so one more batch is held).
     fn each(
         &mut self,
         sink: &mut dyn FnMut(ChapterSlices<'_>) -> rusqlite::Result<()>,
     ) -> rusqlite::Result<()> {
-        for rows in self.0.by_ref() {
-            sink(ChapterSlices::of(&rows))?;
-        }
-        Ok(())
+        let chapters = &mut self.0;
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<ChapterRows>(1);
+            scope.spawn(move || {
+                for rows in chapters.by_ref() {
+                    if send.send(rows).is_err() {
+                        break; // the write failed
+                    }
+                }
+            });
+            for rows in receive {
+                sink(ChapterSlices::of(&rows))?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -358,7 +371,7 @@ pub fn write_database(target: &Path, db: &Database) -> Result<LoadStats, LoadErr
 pub fn write_database_streaming(
     target: &Path,
     db: &Database,
-    chapters: impl Iterator<Item = ChapterRows>,
+    chapters: impl Iterator<Item = ChapterRows> + Send,
 ) -> Result<LoadStats, LoadError> {
     write_database_from(target, db, &mut FromStream(chapters))
 }
@@ -421,7 +434,7 @@ pub fn update_database_streaming(
     target: &Path,
     db: &Database,
     update: &Update,
-    chapters: impl Iterator<Item = ChapterRows>,
+    chapters: impl Iterator<Item = ChapterRows> + Send,
 ) -> Result<LoadStats, LoadError> {
     update_database_from(target, db, update, &mut FromStream(chapters))
 }
