@@ -225,7 +225,8 @@ pub fn build_with_progress(
         metric_secs = chapters.secs,
         "load planned and done"
     );
-    // The chapters' time is the transform's, though spent inside the load.
+    // The chapters' time is the transform's, though spent inside the load
+    // (on a thread beside it: the stages still add up to the total).
     transform_secs += chapters.secs;
     let load_secs = t_load.elapsed().as_secs_f64() - chapters.secs;
     let cpu_loaded = crate::report::cpu_secs();

@@ -121,6 +121,10 @@ pub struct StageTimes {
     /// later release winning), reported apart from parsing.
     pub merge_secs: f64,
     /// The metrics (docs/contract.md, section 3) from the merged facts.
+    /// The metric tables are computed chapter by chapter on a thread of
+    /// their own while the load writes them: their computing time is
+    /// counted here and taken off `load_secs`, so that the stages add up to
+    /// the total.
     pub transform_secs: f64,
     pub load_secs: f64,
     pub total_secs: f64,
