@@ -524,8 +524,14 @@ fn apply_update(
     lap("small tables");
     // The packed facts are rewritten whole: a new month adds to almost
     // every pair's row, and the build holds every fact anyway.
-    tx.execute_batch("DELETE FROM fact_series; DELETE FROM fact_month_sources;")?;
+    // Without its index meanwhile: made again after the rows are in, as a
+    // new database's is, instead of kept up row by row in another order.
+    tx.execute_batch(
+        "DROP INDEX fact_series_by_country;
+         DELETE FROM fact_series; DELETE FROM fact_month_sources;",
+    )?;
     let pairs = insert_facts(&tx, &db.facts)?;
+    tx.execute_batch(schema::fact_series_index_sql())?;
     schema::SOURCE_FILES.insert(&tx, "INSERT", &db.source_files)?;
     schema::COVERAGE.insert(&tx, "INSERT", &db.coverage)?;
     lap("facts");

@@ -732,6 +732,15 @@ CREATE INDEX fact_series_by_country ON fact_series (country_code, hs_code);
 CREATE INDEX hs_base_metrics_by_month ON hs_base_metrics (as_of_month, level, hs_code);
 ";
 
+/// The index of `fact_series` (the first of [`INDEX_SQL`]): an update that
+/// rewrites the packed facts drops it first and makes it again after.
+pub(crate) fn fact_series_index_sql() -> &'static str {
+    INDEX_SQL
+        .lines()
+        .find(|l| l.contains("ON fact_series "))
+        .expect("INDEX_SQL indexes fact_series")
+}
+
 /// `n` as exactly `N` decimal digits, zero-padded (as `HsCode` and
 /// `PartnerCode` display), without allocating.
 pub(crate) fn fixed_digits<const N: usize>(mut n: u32, buf: &mut [u8; N]) -> &str {
