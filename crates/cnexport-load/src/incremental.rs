@@ -146,15 +146,10 @@ fn try_plan(target: &Path, db: &Database) -> rusqlite::Result<Plan> {
 
     // The cells the new files touched, and per code the earliest month.
     let first_new = k as u32;
-    // Merged facts are in key order, the order they are best written in.
-    let facts: Vec<_> = db
-        .facts
-        .iter()
-        .filter(|f| f.source_file >= first_new)
-        .cloned()
-        .collect();
+    let mut new_facts = 0;
     let mut earliest8: BTreeMap<HsCode, Month> = BTreeMap::new();
-    for f in &facts {
+    for f in db.facts.iter().filter(|f| f.source_file >= first_new) {
+        new_facts += 1;
         let e = earliest8.entry(f.hs_code).or_insert(f.month);
         *e = (*e).min(f.month);
     }
@@ -176,7 +171,7 @@ fn try_plan(target: &Path, db: &Database) -> rusqlite::Result<Plan> {
         Some(codes)
     };
     Ok(Plan::Update(Update {
-        facts,
+        new_facts,
         fact_count: db.facts.len(),
         base_metrics: BaseFilter {
             old_latest: Some(old_latest),

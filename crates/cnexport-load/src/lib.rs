@@ -395,13 +395,15 @@ fn write_database_from(
     result
 }
 
-/// What an incremental build changes in the previous database: the rows
-/// given are written with `INSERT OR REPLACE`, the small tables (meta,
+/// What an incremental build changes in the previous database: the metric
+/// rows named here are written with `INSERT OR REPLACE` (or after their
+/// old rows are deleted); the packed facts and the small tables (meta,
 /// countries, products, source files, quarantine) are rewritten whole.
 #[derive(Debug, Default)]
 pub struct Update {
-    /// Facts of the cells that the new files touched, in key order.
-    pub facts: Vec<MonthlyFact>,
+    /// How many facts the new files touched (their cells' source is a new
+    /// file), for the report.
+    pub new_facts: usize,
     /// How many facts the updated database holds in all (checked).
     pub fact_count: usize,
     /// Which `hs_base_metrics` rows are new or may have changed.

@@ -559,8 +559,7 @@ fn load(
             let stats = cnexport_load::update_database_streaming(&opts.db, db, &update, chapters)?;
             let note = format!(
                 "{} facts and {} metric rows written into a copy of the previous database",
-                update.facts.len(),
-                stats.metric_rows_written
+                update.new_facts, stats.metric_rows_written
             );
             (stats, "incremental", Some(note))
         }
