@@ -285,22 +285,13 @@ pub fn monthly_rows(
             } else {
                 // A chapter's or heading's series to one destination: one
                 // packed row of `hs_country_monthly`.
-                use cnexport_core::series::{decode_months, parse_int_array};
                 let mut st = conn.prepare_cached(
                     "SELECT first_month, months, value FROM country_series
                      WHERE hs_code = ?1 AND country_code = ?2",
                 )?;
                 let mut rows = st.query(params![hs, country])?;
                 while let Some(r) = rows.next()? {
-                    let text = |i| {
-                        r.get_ref(i)
-                            .map_err(ApiError::from)
-                            .and_then(|v| v.as_str_or_null().map_err(ApiError::internal))
-                    };
-                    let values = parse_int_array(text(2)?.unwrap_or_default())
-                        .map_err(ApiError::internal)?;
-                    let months = decode_months(r.get(0)?, text(1)?, values.len())
-                        .map_err(ApiError::internal)?;
+                    let (months, values) = packed_series(r)?;
                     for (m, value) in months.into_iter().zip(values) {
                         if (range.0..=range.1).contains(&m.yyyymm()) {
                             push(
@@ -331,21 +322,14 @@ pub fn pair_series(
     first: bool,
     each: &mut dyn FnMut(Month, i64, i64),
 ) -> Result<(), ApiError> {
-    use cnexport_core::series::{decode_months, parse_int_array};
+    use cnexport_core::series::parse_int_array;
     let mut st = conn.prepare_cached(
         "SELECT first_month, months, value, first_value FROM fact_series
          WHERE country_code = ?1 AND hs_code BETWEEN ?2 AND ?3",
     )?;
     let mut rows = st.query(params![country, lo, hi])?;
     while let Some(r) = rows.next()? {
-        let values = parse_int_array(r.get_ref(2)?.as_str().map_err(ApiError::internal)?)
-            .map_err(ApiError::internal)?;
-        let months = decode_months(
-            r.get(0)?,
-            r.get_ref(1)?.as_str_or_null().map_err(ApiError::internal)?,
-            values.len(),
-        )
-        .map_err(ApiError::internal)?;
+        let (months, values) = packed_series(r)?;
         let firsts = match (
             first,
             r.get_ref(3)?.as_str_or_null().map_err(ApiError::internal)?,
@@ -366,4 +350,12 @@ pub fn pair_series(
         }
     }
     Ok(())
+}
+
+/// The months and values of a packed row whose first three columns are
+/// `first_month`, `months` and `value` (`fact_series`, `country_series`).
+fn packed_series(r: &rusqlite::Row<'_>) -> Result<(Vec<Month>, Vec<i64>), ApiError> {
+    let text = |i| r.get_ref(i)?.as_str_or_null().map_err(ApiError::internal);
+    cnexport_core::series::decode_values(r.get(0)?, text(1)?, text(2)?.unwrap_or_default())
+        .map_err(ApiError::internal)
 }

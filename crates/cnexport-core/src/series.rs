@@ -93,6 +93,18 @@ pub fn decode_months(
     Ok(months)
 }
 
+/// A stored series' months and values: the columns `first_month`, `months`
+/// and `value` of a packed row.
+pub fn decode_values(
+    first_month: u32,
+    months: Option<&str>,
+    value: &str,
+) -> Result<(Vec<Month>, Vec<i64>), SeriesError> {
+    let values = parse_int_array(value)?;
+    let months = decode_months(first_month, months, values.len())?;
+    Ok((months, values))
+}
+
 /// The usual source file of each month: the file most of the month's
 /// facts come from (the lower release order on a tie).
 pub fn month_sources(facts: &[MonthlyFact]) -> BTreeMap<Month, u32> {
@@ -177,9 +189,12 @@ impl FactSeries {
         &self,
         month_sources: &BTreeMap<Month, u32>,
     ) -> Result<Vec<MonthlyFact>, SeriesError> {
-        let values = parse_int_array(&self.value)?;
+        let (months, values) = decode_values(
+            self.first_month.yyyymm(),
+            self.months.as_deref(),
+            &self.value,
+        )?;
         let n = values.len();
-        let months = decode_months(self.first_month.yyyymm(), self.months.as_deref(), n)?;
         let column = |text: &Option<String>, name: &str| -> Result<Vec<i64>, SeriesError> {
             match text {
                 None => Ok(vec![0; n]),
@@ -274,11 +289,10 @@ impl CountrySeries {
 
     /// The rows back, in month order.
     pub fn decode(&self) -> Result<Vec<crate::tables::CountryMonthlyRow>, SeriesError> {
-        let values = parse_int_array(&self.value)?;
-        let months = decode_months(
+        let (months, values) = decode_values(
             self.first_month.yyyymm(),
             self.months.as_deref(),
-            values.len(),
+            &self.value,
         )?;
         Ok(months
             .into_iter()

@@ -236,6 +236,8 @@ pub static PRODUCTS: LazyLock<Table<ProductRow>> = LazyLock::new(|| Table {
     without_rowid: true,
 });
 
+/// The columns of the view `monthly_facts` (a row per fact, as a table
+/// would hold it); the rows are stored packed in [`FACT_SERIES`].
 pub static MONTHLY_FACTS: LazyLock<Table<MonthlyFact>> = LazyLock::new(|| Table {
     name: "monthly_facts",
     fields: vec![
@@ -593,6 +595,8 @@ pub static HS_MONTHLY: LazyLock<Table<MonthlyRow>> = LazyLock::new(|| Table {
     without_rowid: true,
 });
 
+/// The columns of the view `hs_country_monthly`; the rows are stored
+/// packed in [`COUNTRY_SERIES`].
 pub static HS_COUNTRY_MONTHLY: LazyLock<Table<CountryMonthlyRow>> = LazyLock::new(|| Table {
     name: "hs_country_monthly",
     fields: vec![
