@@ -16,6 +16,10 @@ impl HsCode {
     pub fn parse(text: &str) -> Option<HsCode> {
         let t = text.trim();
         let t = t.strip_suffix(".0").unwrap_or(t);
+        if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+            // The usual form, without the copy below.
+            return t.parse().ok().map(HsCode);
+        }
         let digits: String = t.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;

@@ -96,6 +96,26 @@ pub fn parse_file(path: &Path, rel_path: &str) -> Result<ParsedFile, IngestError
 /// Parses bytes; the format is chosen by sniffing the content, then by the
 /// extension of `rel_path` (see the module documentation).
 pub fn parse_bytes(bytes: &[u8], rel_path: &str) -> Result<ParsedFile, IngestError> {
+    parse_sniffed(bytes, rel_path, None)
+}
+
+/// [`parse_bytes`] for a caller that has the content digest already
+/// ([`crate::stage::content_digest`] of `bytes`, as a build computes to
+/// look the file up in its stage), so the file is not hashed twice.
+pub fn parse_bytes_with_digest(
+    bytes: &[u8],
+    rel_path: &str,
+    sha256: String,
+) -> Result<ParsedFile, IngestError> {
+    debug_assert_eq!(sha256, crate::stage::content_digest(bytes));
+    parse_sniffed(bytes, rel_path, Some(sha256))
+}
+
+fn parse_sniffed(
+    bytes: &[u8],
+    rel_path: &str,
+    sha256: Option<String>,
+) -> Result<ParsedFile, IngestError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(rel_path, bytes.len() as u64));
     }
@@ -125,7 +145,7 @@ pub fn parse_bytes(bytes: &[u8], rel_path: &str) -> Result<ParsedFile, IngestErr
             ))
         }
     };
-    Ok(finish(table, bytes, rel_path))
+    Ok(finish(table, bytes, rel_path, sha256))
 }
 
 /// Parses bytes with the reader of `format`, without sniffing: one reader
@@ -152,7 +172,7 @@ pub fn parse_bytes_as(
         SourceFormat::Html => html::read(bytes, rel_path)?,
         SourceFormat::Csv => text::read_delimited(bytes, rel_path)?,
     };
-    Ok(finish(table, bytes, rel_path))
+    Ok(finish(table, bytes, rel_path, None))
 }
 
 /// A fatal, file-level error. Its `Display` is one line:
@@ -240,8 +260,8 @@ pub(crate) struct Table {
     pub warnings: Vec<String>,
 }
 
-fn finish(table: Table, bytes: &[u8], rel_path: &str) -> ParsedFile {
-    let sha256 = hex::encode(Sha256::digest(bytes));
+fn finish(table: Table, bytes: &[u8], rel_path: &str, sha256: Option<String>) -> ParsedFile {
+    let sha256 = sha256.unwrap_or_else(|| hex::encode(Sha256::digest(bytes)));
     let mut warnings = table.warnings;
     let sink = table.rows;
     if sink.rows_read == 0 {

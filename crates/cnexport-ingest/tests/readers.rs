@@ -485,6 +485,90 @@ fn english_text_with_a_few_gbk_bytes_is_gb18030() {
 
 // ------------------------------------------------------------- bad rows
 
+/// The duplicate check keeps no map while the keys rise (the platform's
+/// order) and makes one at the first key that does not: in any order of
+/// rows, with a registration place beside the key, the rows quarantined as
+/// duplicates are those whose key an earlier loaded row has (an oracle that
+/// remembers every key).
+#[test]
+fn duplicate_keys_are_found_in_any_row_order() {
+    let header = [
+        "数据年月",
+        "商品编码",
+        "贸易伙伴编码",
+        "注册地编码",
+        "人民币",
+    ];
+    let mut keys = Vec::new();
+    for month in ["202401", "202402"] {
+        for hs in ["01012100", "85171200"] {
+            for partner in ["110", "502"] {
+                for place in ["11", "31"] {
+                    keys.push([month, hs, partner, place]);
+                }
+            }
+        }
+    }
+    // A few deterministic orders: sorted, sorted with repeats, reversed,
+    // interleaved, and sorted with one early key repeated at the end.
+    let mut orders: Vec<Vec<[&str; 4]>> = vec![keys.clone()];
+    let mut repeats = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        repeats.push(*k);
+        if i % 5 == 0 {
+            repeats.push(*k);
+        }
+    }
+    orders.push(repeats);
+    orders.push(keys.iter().rev().copied().collect());
+    let mut interleaved: Vec<[&str; 4]> = keys.iter().step_by(3).copied().collect();
+    interleaved.extend(keys.iter().copied());
+    orders.push(interleaved);
+    let mut late = keys.clone();
+    late.push(keys[1]);
+    late.push(keys[7]);
+    orders.push(late);
+    for order in orders {
+        let rows: Vec<Vec<String>> = order
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let mut r: Vec<String> = k.iter().map(|c| c.to_string()).collect();
+                r.push((i + 1).to_string());
+                r
+            })
+            .collect();
+        let row_refs: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|r| r.iter().map(String::as_str).collect())
+            .collect();
+        let refs: Vec<&[&str]> = row_refs.iter().map(Vec::as_slice).collect();
+        let p = parse(&gbk(&platform_csv(&header, &refs, "\n")), "order.csv");
+        let mut seen = std::collections::HashMap::new();
+        let mut expected = Vec::new();
+        for (i, k) in order.iter().enumerate() {
+            let line = i as u32 + 2;
+            if let Some(first) = seen.get(k) {
+                expected.push((line, *first));
+            } else {
+                seen.insert(*k, line);
+            }
+        }
+        let got: Vec<(u32, u32)> = p
+            .quarantined
+            .iter()
+            .map(|q| {
+                assert_eq!(q.reason, QuarantineReason::DuplicateKeyInFile);
+                let first = q.detail.rsplit("as line ").next().unwrap();
+                let first: u32 = first.split(';').next().unwrap().parse().unwrap();
+                (q.line, first)
+            })
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(p.facts.len(), seen.len());
+    }
+}
+
 #[test]
 fn bad_rows_are_quarantined_with_line_and_reason() {
     let header = [

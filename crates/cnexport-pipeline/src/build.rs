@@ -8,7 +8,7 @@ use cnexport_core::tables::{Database, QuarantineRow, SourceFileRow};
 use cnexport_core::{Currency, HeaderLanguage, ParsedFile, SourceFormat};
 use cnexport_ingest::merge::{merge_draining, FileMergeStats, Merged, Revision};
 use cnexport_ingest::stage::{content_digest, Stage};
-use cnexport_ingest::{parse_bytes, IngestError};
+use cnexport_ingest::{parse_bytes_with_digest, IngestError};
 use cnexport_load::{BuildLock, Holder, Plan, Wait};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -591,7 +591,7 @@ fn ingest_one(stage: &Stage, path: &Path, rel: &str) -> Result<(ParsedFile, bool
     if let Some(p) = stage.get(&digest, rel) {
         return Ok((p, false));
     }
-    let parsed = parse_bytes(&bytes, rel)?;
+    let parsed = parse_bytes_with_digest(&bytes, rel, digest)?;
     // A stage that cannot be written only costs a re-parse next time.
     let _ = stage.put(&parsed);
     Ok((parsed, true))

@@ -87,10 +87,22 @@ pub(crate) struct RowSink {
     pub quarantined: Vec<QuarantinedRow>,
     pub product_names: Vec<(HsCode, String)>,
     pub partner_names: Vec<(PartnerCode, String)>,
+    /// The first line of each key seen, for the duplicate check: kept only
+    /// once the keys stop rising (see [`RowSink::seen_before`]).
     first_line: KeyMap,
+    /// The greatest key loaded so far, while every key has been greater
+    /// than the one before (`None` once one was not). The platform writes
+    /// its rows sorted by month, HS code and partner, which is this order,
+    /// so a file keeps no map of its keys unless its rows are out of order.
+    rising: Option<Key>,
+    /// How many rows the file is expected to hold, for sizing the map.
+    expected_rows: usize,
     dims: HashMap<String, u32, BuildHasherDefault<KeyHasher>>,
     named_products: HashSet<HsCode>,
-    named_partners: HashSet<PartnerCode>,
+    /// The code of the last row whose product is named already.
+    last_named: Option<HsCode>,
+    /// One bit per partner code: named already.
+    named_partners: Vec<u64>,
 }
 
 struct Bad {
@@ -109,15 +121,18 @@ impl RowSink {
             product_names: Vec::new(),
             partner_names: Vec::new(),
             first_line: KeyMap::default(),
+            rising: Some((0, 0)),
+            expected_rows: 0,
             dims: HashMap::default(),
             named_products: HashSet::new(),
-            named_partners: HashSet::new(),
+            last_named: None,
+            named_partners: vec![0; (usize::from(u16::MAX) + 1) / 64],
         }
     }
 
     pub(crate) fn reserve(&mut self, rows: usize) {
         self.facts.reserve(rows);
-        self.first_line.reserve(rows);
+        self.expected_rows = rows;
     }
 
     /// Gives back the memory reserved beyond the rows read.
@@ -253,42 +268,44 @@ impl RowSink {
         let reg_id = self.dim_id(reg_place.as_deref());
         let trade_id = self.dim_id(trade_mode.as_deref());
         let key = key(month, hs, partner, reg_id, trade_id);
-        match self.first_line.entry(key) {
-            Entry::Vacant(v) => {
-                v.insert(line);
+        if let Some(first) = self.seen_before(key, line) {
+            let mut detail = format!("the same key (month {month}, HS {hs}, partner {partner}");
+            if let Some(r) = &reg_place {
+                detail.push_str(&format!(", registration place {r}"));
             }
-            Entry::Occupied(o) => {
-                let first = *o.get();
-                let mut detail = format!("the same key (month {month}, HS {hs}, partner {partner}");
-                if let Some(r) = &reg_place {
-                    detail.push_str(&format!(", registration place {r}"));
-                }
-                if let Some(t) = &trade_mode {
-                    detail.push_str(&format!(", trade mode {t}"));
-                }
-                detail.push_str(&format!(") as line {first}; the first is kept"));
-                return Err(Bad {
-                    reason: QuarantineReason::DuplicateKeyInFile,
-                    detail,
-                });
+            if let Some(t) = &trade_mode {
+                detail.push_str(&format!(", trade mode {t}"));
             }
+            detail.push_str(&format!(") as line {first}; the first is kept"));
+            return Err(Bad {
+                reason: QuarantineReason::DuplicateKeyInFile,
+                detail,
+            });
         }
 
         let cols = &self.cols;
+        // A file's rows come a code at a time: the code of the row before
+        // is the likely one, and is checked before the set.
         if let Some(i) = cols.product_name {
-            if !self.named_products.contains(&hs) {
-                let name = row.cell(i).text().into_owned();
-                if !name.is_empty() {
-                    self.named_products.insert(hs);
-                    self.product_names.push((hs, name));
+            if self.last_named != Some(hs) {
+                if self.named_products.contains(&hs) {
+                    self.last_named = Some(hs);
+                } else {
+                    let name = row.cell(i).text().into_owned();
+                    if !name.is_empty() {
+                        self.named_products.insert(hs);
+                        self.last_named = Some(hs);
+                        self.product_names.push((hs, name));
+                    }
                 }
             }
         }
         if let Some(i) = cols.partner_name {
-            if !self.named_partners.contains(&partner) {
+            let (word, bit) = (usize::from(partner.0) / 64, 1u64 << (partner.0 % 64));
+            if self.named_partners[word] & bit == 0 {
                 let name = row.cell(i).text().into_owned();
                 if !name.is_empty() {
-                    self.named_partners.insert(partner);
+                    self.named_partners[word] |= bit;
                     self.partner_names.push((partner, name));
                 }
             }
@@ -317,6 +334,40 @@ impl RowSink {
             Ok(_) => Err(self.bad_field(QuarantineReason::BadQuantity, col, &c, "is negative")),
             Err(e) => Err(self.bad_field(QuarantineReason::BadQuantity, col, &c, e.describe())),
         }
+    }
+
+    /// The line of an earlier loaded row with this key, if any; else the
+    /// key is remembered as loaded at `line`. While the keys rise no map is
+    /// needed: a key greater than every earlier one is new. At the first
+    /// key that does not rise, the map is made from the facts loaded so far.
+    fn seen_before(&mut self, key: Key, line: u32) -> Option<u32> {
+        if let Some(greatest) = self.rising {
+            if key > greatest {
+                self.rising = Some(key);
+                return None;
+            }
+            self.rising = None;
+            self.first_line
+                .reserve(self.expected_rows.max(self.facts.len() * 2));
+            for f in &self.facts {
+                let reg = self.dims_of(f.reg_place.as_deref());
+                let trade = self.dims_of(f.trade_mode.as_deref());
+                let k = self::key(f.month, f.hs_code, f.partner, reg, trade);
+                self.first_line.insert(k, f.line);
+            }
+        }
+        match self.first_line.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(line);
+                None
+            }
+            Entry::Occupied(o) => Some(*o.get()),
+        }
+    }
+
+    /// The id of an optional dimension's text already seen.
+    fn dims_of(&self, text: Option<&str>) -> u32 {
+        text.map_or(NO_DIM, |t| self.dims[t])
     }
 
     fn dim_id(&mut self, text: Option<&str>) -> u32 {

@@ -212,6 +212,10 @@ fn thousands(n: usize) -> String {
 
 /// Counts line breaks (`\n`, `\r\n`, lone `\r`) in `text[from..to]`.
 fn count_lines(text: &[u8], from: usize, to: usize) -> u32 {
+    let part = &text[from..to];
+    if memchr::memchr(b'\r', part).is_none() {
+        return memchr::memchr_iter(b'\n', part).count() as u32;
+    }
     let mut n = 0u32;
     let mut i = from;
     while i < to {
@@ -286,7 +290,7 @@ impl Row for CsvRow<'_> {
     fn cell(&self, i: usize) -> Cell<'_> {
         match self.record.get(i) {
             None => Cell::Empty,
-            Some(b) => Cell::Text(String::from_utf8_lossy(b)),
+            Some(b) => Cell::Text(utf8(b)),
         }
     }
     fn is_blank(&self) -> bool {
@@ -302,8 +306,18 @@ impl Row for CsvRow<'_> {
     }
 }
 
+/// A field as text. The fields of decoded text are UTF-8 (the reader
+/// splits at ASCII bytes only); the lossy path is never taken but costs
+/// nothing to keep.
+fn utf8(field: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(field) {
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(field),
+    }
+}
+
 fn record_strs(record: &csv::ByteRecord) -> Vec<Cow<'_, str>> {
-    record.iter().map(String::from_utf8_lossy).collect()
+    record.iter().map(utf8).collect()
 }
 
 fn no_header() -> String {
