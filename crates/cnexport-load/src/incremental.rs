@@ -10,9 +10,12 @@
 //! earliest month a new file touched in that code (or one of the codes it
 //! rolls up), or when M itself is new. `hs_count_month` holds the latest
 //! as-of month only: all of it changes when the latest month moves, else
-//! only the touched codes' rows. `hs_monthly` and `hs_country_monthly`
-//! rows of a code depend on that code's facts only: the touched codes' rows
-//! are rewritten. Everything else is rewritten whole.
+//! only the touched codes' rows. An `hs_monthly` row depends on its code's
+//! facts of its month only: a touched code's rows from the earliest month a
+//! new file touched in it are rewritten. A `country_series` row holds
+//! every month of its roll-up and destination: the touched codes' rows are
+//! rewritten. Everything else is rewritten whole (the packed facts too: see
+//! `apply_update`).
 
 use crate::Update;
 use cnexport_core::tables::{BaseMetricsRow, Database};
@@ -161,7 +164,10 @@ fn try_plan(target: &Path, db: &Database) -> rusqlite::Result<Plan> {
             *e = (*e).min(*month);
         }
     }
-    let mut series_codes: Vec<Arc<str>> = earliest.keys().map(|c| Arc::from(c.as_str())).collect();
+    let mut series_codes: Vec<(Arc<str>, Month)> = earliest
+        .iter()
+        .map(|(c, m)| (Arc::from(c.as_str()), *m))
+        .collect();
     series_codes.sort();
     let count_codes = if new_latest != old_latest {
         None
