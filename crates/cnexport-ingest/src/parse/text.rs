@@ -259,6 +259,23 @@ fn sniff_delimiter(text: &str) -> u8 {
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or_default();
+    delimiter_of(line)
+}
+
+/// [`sniff_delimiter`] of text not yet checked as UTF-8: `None` when a line
+/// up to the first non-blank one is not UTF-8.
+fn sniff_delimiter_bytes(bytes: &[u8]) -> Option<u8> {
+    for line in bytes.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = std::str::from_utf8(line).ok()?;
+        if !line.trim().is_empty() {
+            return Some(delimiter_of(line));
+        }
+    }
+    Some(b',')
+}
+
+fn delimiter_of(line: &str) -> u8 {
     let mut counts = [0usize; 3];
     let mut quoted = false;
     for b in line.bytes() {
@@ -281,6 +298,8 @@ fn sniff_delimiter(text: &str) -> u8 {
 
 struct CsvRow<'r> {
     record: &'r csv::ByteRecord,
+    /// The record's fields, one after the other, as text ([`record_text`]).
+    text: &'r str,
 }
 
 impl Row for CsvRow<'_> {
@@ -288,17 +307,20 @@ impl Row for CsvRow<'_> {
         self.record.len()
     }
     fn cell(&self, i: usize) -> Cell<'_> {
-        match self.record.get(i) {
+        match self.record.range(i) {
             None => Cell::Empty,
-            Some(b) => Cell::Text(utf8(b)),
+            Some(r) => match self.text.get(r) {
+                Some(t) => Cell::Text(Cow::Borrowed(t)),
+                None => Cell::Text(String::from_utf8_lossy(&self.record[i])),
+            },
         }
     }
     fn is_blank(&self) -> bool {
         // Fast path: any ASCII non-space byte means data.
         if self
-            .record
-            .iter()
-            .any(|f| f.iter().any(|b| b.is_ascii() && !b.is_ascii_whitespace()))
+            .text
+            .bytes()
+            .any(|b| b.is_ascii() && !b.is_ascii_whitespace())
         {
             return false;
         }
@@ -306,18 +328,21 @@ impl Row for CsvRow<'_> {
     }
 }
 
-/// A field as text. The fields of decoded text are UTF-8 (the reader
-/// splits at ASCII bytes only); the lossy path is never taken but costs
-/// nothing to keep.
-fn utf8(field: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(field) {
-        Ok(t) => Cow::Borrowed(t),
-        Err(_) => String::from_utf8_lossy(field),
-    }
+/// A record's fields as one text, checked as UTF-8 once (not field by
+/// field), with every field starting and ending on a character boundary;
+/// `None` when it is not so.
+fn record_text(record: &csv::ByteRecord) -> Option<&str> {
+    let text = std::str::from_utf8(record.as_slice()).ok()?;
+    (0..record.len())
+        .filter_map(|i| record.range(i))
+        .all(|r| text.is_char_boundary(r.start) && text.is_char_boundary(r.end))
+        .then_some(text)
 }
 
-fn record_strs(record: &csv::ByteRecord) -> Vec<Cow<'_, str>> {
-    record.iter().map(utf8).collect()
+fn record_strs<'r>(record: &'r csv::ByteRecord, text: &'r str) -> Vec<&'r str> {
+    (0..record.len())
+        .map(|i| record.range(i).and_then(|r| text.get(r)).unwrap_or(""))
+        .collect()
 }
 
 fn no_header() -> String {
@@ -328,13 +353,48 @@ fn no_header() -> String {
 }
 
 /// Reads CSV or tab-separated text (also an `.xls` that is really text).
+///
+/// Text without a byte-order mark and without NUL bytes in its head, the
+/// case where [`decode`] would take it as UTF-8 if it is valid, is read as
+/// UTF-8 at once, each record checked as it is read: every byte that is
+/// not a delimiter, quote or line break is in a field, so valid records
+/// mean valid text, and the text is not checked a second time. At the first
+/// record that is not UTF-8, or any error, it is read again the usual way
+/// (decoded as a whole first), which then decides.
 pub(crate) fn read_delimited(bytes: &[u8], rel_path: &str) -> Result<Table, IngestError> {
     let (bytes, nuls) = drop_field_nuls(bytes);
-    let decoded = decode(&bytes, rel_path, None)?;
+    let head = &bytes[..bytes.len().min(8192)];
+    let plain = !(bytes.starts_with(UTF8_BOM)
+        || bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+        || head.contains(&0));
+    if plain {
+        if let Some(delimiter) = sniff_delimiter_bytes(&bytes) {
+            if let Ok(table) = read_text(&bytes, delimiter, rel_path, nuls, "UTF-8") {
+                return Ok(table);
+            }
+        }
+    }
+    read_decoded(&bytes, rel_path, nuls)
+}
+
+/// [`read_delimited`] the usual way: the text decoded as a whole first.
+fn read_decoded(bytes: &[u8], rel_path: &str, nuls: usize) -> Result<Table, IngestError> {
+    let decoded = decode(bytes, rel_path, None)?;
     let text: &str = decoded.text.as_ref();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let delimiter = sniff_delimiter(text);
-    let data = text.as_bytes();
+    read_text(text.as_bytes(), delimiter, rel_path, nuls, decoded.encoding)
+}
+
+/// Reads the records of `data` (an error at a record that is not UTF-8).
+fn read_text(
+    data: &[u8],
+    delimiter: u8,
+    rel_path: &str,
+    nuls: usize,
+    encoding: &str,
+) -> Result<Table, IngestError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -361,16 +421,16 @@ pub(crate) fn read_delimited(bytes: &[u8], rel_path: &str) -> Result<Table, Inge
         if !read_record(&mut reader, &mut record, rel_path)? {
             return Err(columns::not_a_table(rel_path, &no_header(), first_row));
         }
-        let cells = record_strs(&record);
+        let text = record_text(&record).ok_or_else(|| not_utf8(rel_path))?;
+        let cells = record_strs(&record, text);
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        if columns::is_header_candidate(cells.iter().map(|c| c.as_ref())) {
-            let strs: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
-            break Columns::from_header(&strs, rel_path, &mut warnings)?;
+        if columns::is_header_candidate(cells.iter().copied()) {
+            break Columns::from_header(&cells, rel_path, &mut warnings)?;
         }
         if first_row.is_none() {
-            first_row = Some(super::excerpt(cells.iter().map(|c| c.as_ref())));
+            first_row = Some(super::excerpt(cells.iter().copied()));
         }
         scanned += 1;
         if scanned >= HEADER_SCAN_ROWS {
@@ -389,12 +449,19 @@ pub(crate) fn read_delimited(bytes: &[u8], rel_path: &str) -> Result<Table, Inge
     while read_record(&mut reader, &mut record, rel_path)? {
         let pos = record.position().map_or(0, |p| p.byte() as usize);
         let line = lines.line_at(pos);
-        sink.push(line, &CsvRow { record: &record });
+        let text = record_text(&record).ok_or_else(|| not_utf8(rel_path))?;
+        sink.push(
+            line,
+            &CsvRow {
+                record: &record,
+                text,
+            },
+        );
     }
     sink.shrink();
     Ok(Table {
         format: SourceFormat::Csv,
-        encoding: Some(decoded.encoding.to_string()),
+        encoding: Some(encoding.to_string()),
         language,
         currency,
         has_reg_place,
@@ -404,6 +471,13 @@ pub(crate) fn read_delimited(bytes: &[u8], rel_path: &str) -> Result<Table, Inge
     })
 }
 
+/// A record that is not UTF-8: only text not yet decoded has one, and
+/// [`read_delimited`] then reads the text again decoded.
+fn not_utf8(rel_path: &str) -> IngestError {
+    undecodable(rel_path, "a record is not UTF-8")
+}
+
+/// Reads the next record: `Ok(false)` at the end.
 fn read_record(
     reader: &mut csv::Reader<&[u8]>,
     record: &mut csv::ByteRecord,
@@ -446,6 +520,67 @@ mod tests {
         assert_eq!(thousands(12345), "12,345");
         assert_eq!(thousands(123), "123");
         assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    /// What a reading gives, for comparing two.
+    fn outcome(r: Result<Table, IngestError>) -> String {
+        match r {
+            Err(e) => format!("error {e}"),
+            Ok(t) => format!(
+                "{:?} {:?} rows {} facts {:?} quarantined {:?} names {:?} {:?} warnings {:?}",
+                t.encoding,
+                t.language,
+                t.rows.rows_read,
+                t.rows.facts,
+                t.rows.quarantined,
+                t.rows.product_names,
+                t.rows.partner_names,
+                t.warnings
+            ),
+        }
+    }
+
+    /// Reading UTF-8 at once gives what decoding first gives, whatever
+    /// the text: UTF-8, GBK with an ASCII header and Chinese only in the
+    /// last row, a character cut by a delimiter (valid bytes once the
+    /// delimiter is gone, invalid with it), a BOM, and bytes that are
+    /// neither UTF-8 nor GB18030.
+    #[test]
+    fn utf8_at_once_reads_as_decoding_first() {
+        let header = "\"数据年月\",\"商品编码\",\"贸易伙伴编码\",\"贸易伙伴名称\",\"人民币\"\n";
+        let utf8 = format!("{header}\"202401\",\"85171200\",\"502\",\"美国\",\"1,000\"\n");
+        let (gbk_tail, _, _) =
+            encoding_rs::GBK.encode("\"202401\",\"85171200\",\"502\",\"美国\",\"7\"\n");
+        let mut ascii_then_gbk =
+            b"month,hs_code,partner_code,partner_name,value_cny\n202401,85171200,110,HK,5\n"
+                .to_vec();
+        ascii_then_gbk.extend_from_slice(&gbk_tail);
+        let (gbk_all, _, _) = encoding_rs::GBK.encode(&utf8);
+        let mut cut = header.as_bytes().to_vec();
+        cut.extend_from_slice(b"202401,85171200,502,\xE4,\xB8\xAD9\n");
+        let mut bom = UTF8_BOM.to_vec();
+        bom.extend_from_slice(utf8.as_bytes());
+        let mut neither = header.as_bytes().to_vec();
+        neither.extend_from_slice(b"202401,85171200,502,\xFF\xFF,3\n");
+        for (name, bytes) in [
+            ("utf8", utf8.as_bytes().to_vec()),
+            ("ascii then gbk", ascii_then_gbk),
+            ("gbk", gbk_all.to_vec()),
+            ("cut", cut),
+            ("bom", bom),
+            ("neither", neither),
+        ] {
+            assert_eq!(
+                outcome(read_delimited(&bytes, "f.csv")),
+                outcome(read_decoded(&bytes, "f.csv", 0)),
+                "{name}"
+            );
+        }
+        // The cut character is not read as 中: the text is not UTF-8.
+        let mut cut = header.as_bytes().to_vec();
+        cut.extend_from_slice(b"202401,85171200,502,\xE4,\xB8\xAD9\n");
+        let got = outcome(read_delimited(&cut, "f.csv"));
+        assert!(!got.contains("中") && !got.contains("\"UTF-8\""), "{got}");
     }
 
     #[test]
