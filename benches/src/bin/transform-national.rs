@@ -16,7 +16,10 @@ const USAGE: &str = "usage: transform-national [--scale F] [--repeat N] [--seed 
 
   --scale F   fraction of the national code count (default 1: 25,000 codes x 48 months)
   --repeat N  timed runs (default 3); prints each and the best
-  --seed N    seed (default 20260601, as gen-national)";
+  --seed N    seed (default 20260601, as gen-national)
+  --load DB   also write the last run's tables into the SQLite file DB
+              (`cnexport_load::write_database`: the load with every table
+              computed before it, timed apart)";
 
 fn cpu_secs() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -28,9 +31,18 @@ fn cpu_secs() -> Option<f64> {
 }
 
 fn main() {
+    // RUST_LOG=cnexport_load=debug shows the load's steps.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let mut scale = 1.0f64;
     let mut repeat = 3usize;
     let mut seed: u64 = 20260601;
+    let mut load: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let value = args.next();
@@ -38,6 +50,10 @@ fn main() {
             ("--scale", Some(v)) => v.parse().map(|x| scale = x).is_ok(),
             ("--repeat", Some(v)) => v.parse().map(|x| repeat = x).is_ok(),
             ("--seed", Some(v)) => v.parse().map(|x| seed = x).is_ok(),
+            ("--load", Some(v)) => {
+                load = Some(v.into());
+                true
+            }
             _ => false,
         };
         if !parsed {
@@ -89,6 +105,18 @@ fn main() {
             db.monthly.len(),
             db.country_monthly.len()
         );
+        if run == repeat.max(1) {
+            if let Some(path) = &load {
+                let t = Instant::now();
+                let stats = cnexport_load::write_database(path, &db).expect("load");
+                println!(
+                    "load: {:.3} s, {} bytes ({})",
+                    t.elapsed().as_secs_f64(),
+                    stats.bytes,
+                    path.display()
+                );
+            }
+        }
         drop(db);
     }
     println!(

@@ -27,16 +27,18 @@
 use crate::model::MonthlyFact;
 use crate::{HsCode, Month, PartnerCode, Sym};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// A JSON array of integers, without spaces.
 pub fn int_array(values: impl IntoIterator<Item = i64>) -> String {
-    let mut out = String::from("[");
-    for (i, v) in values.into_iter().enumerate() {
+    let values = values.into_iter();
+    let mut out = String::with_capacity(2 + values.size_hint().0 * 8);
+    out.push('[');
+    let mut digits = itoa::Buffer::new();
+    for (i, v) in values.enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{v}");
+        out.push_str(digits.format(v));
     }
     out.push(']');
     out
@@ -108,20 +110,31 @@ pub fn decode_values(
 /// The usual source file of each month: the file most of the month's
 /// facts come from (the lower release order on a tie).
 pub fn month_sources(facts: &[MonthlyFact]) -> BTreeMap<Month, u32> {
-    let mut counts: std::collections::HashMap<(Month, u32), u64> = Default::default();
+    let (Some(first), Some(last), Some(files)) = (
+        facts.iter().map(|f| f.month).min(),
+        facts.iter().map(|f| f.month).max(),
+        facts.iter().map(|f| f.source_file as usize + 1).max(),
+    ) else {
+        return BTreeMap::new();
+    };
+    // Facts per month and file, in a grid (months x files).
+    let months = last.since(first) as usize + 1;
+    let mut counts = vec![0u64; months * files];
     for f in facts {
-        *counts.entry((f.month, f.source_file)).or_default() += 1;
+        counts[f.month.since(first) as usize * files + f.source_file as usize] += 1;
     }
-    let mut counts: Vec<((Month, u32), u64)> = counts.into_iter().collect();
-    counts.sort_unstable();
-    let mut best: BTreeMap<Month, (u32, u64)> = BTreeMap::new();
-    for ((month, file), n) in counts {
-        let e = best.entry(month).or_insert((file, n));
-        if n > e.1 {
-            *e = (file, n);
+    let mut best = BTreeMap::new();
+    for (i, row) in counts.chunks(files).enumerate() {
+        // The most facts; the first (lowest) file on a tie.
+        let (file, n) = row
+            .iter()
+            .enumerate()
+            .fold((0, 0), |b, (f, &n)| if n > b.1 { (f, n) } else { b });
+        if n > 0 {
+            best.insert(first.plus(i as i64), file as u32);
         }
     }
-    best.into_iter().map(|(m, (f, _))| (m, f)).collect()
+    best
 }
 
 /// One row of `fact_series`: a pair's facts, packed.
