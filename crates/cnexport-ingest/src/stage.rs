@@ -155,10 +155,12 @@ impl Stage {
 
     /// Stores a parsed file (atomically: temporary name, then rename).
     pub fn put(&self, parsed: &ParsedFile) -> io::Result<()> {
-        let bytes = postcard::to_allocvec(parsed).map_err(io::Error::other)?;
         let target = self.entry_path(&parsed.sha256);
         let tmp = target.with_extension(format!("tmp{}", std::process::id()));
-        fs::write(&tmp, &bytes)?;
+        // Written as it is encoded, not gathered in memory first.
+        let file = io::BufWriter::with_capacity(1 << 20, fs::File::create(&tmp)?);
+        let file = postcard::to_io(parsed, file).map_err(io::Error::other)?;
+        file.into_inner().map_err(|e| e.into_error())?;
         fs::rename(&tmp, &target)
     }
 

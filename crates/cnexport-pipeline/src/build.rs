@@ -379,10 +379,22 @@ fn ingest(
         files: files.len() as u64,
     };
     progress.start(ingest);
+    // Read buffers, used again from file to file: a new one of a file's
+    // size is pages the system must clear first (the allocator gives freed
+    // memory back at once). Freed when the ingest ends.
+    let buffers: std::sync::Mutex<Vec<Vec<u8>>> = Default::default();
     let results: Vec<Result<(ParsedFile, bool), IngestError>> = files
         .par_iter()
         .map(|(path, rel)| {
-            let result = ingest_one(stage, path, rel);
+            let mut buffer = buffers
+                .lock()
+                .ok()
+                .and_then(|mut b| b.pop())
+                .unwrap_or_default();
+            let result = ingest_one(stage, path, rel, &mut buffer);
+            if let Ok(mut b) = buffers.lock() {
+                b.push(buffer);
+            }
             tracing::debug!(file = %rel, ok = result.is_ok(), "ingested");
             progress.file_done();
             result
@@ -571,7 +583,12 @@ fn load(
     })
 }
 
-fn ingest_one(stage: &Stage, path: &Path, rel: &str) -> Result<(ParsedFile, bool), IngestError> {
+fn ingest_one(
+    stage: &Stage,
+    path: &Path,
+    rel: &str,
+    bytes: &mut Vec<u8>,
+) -> Result<(ParsedFile, bool), IngestError> {
     let io_error = |e: std::io::Error| IngestError {
         path: rel.to_string(),
         kind: cnexport_ingest::IngestErrorKind::Io,
@@ -585,13 +602,16 @@ fn ingest_one(stage: &Stage, path: &Path, rel: &str) -> Result<(ParsedFile, bool
             return Ok((p, false));
         }
     }
-    let bytes = fs::read(path).map_err(io_error)?;
-    let digest = content_digest(&bytes);
+    bytes.clear();
+    fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_to_end(&mut f, bytes))
+        .map_err(io_error)?;
+    let digest = content_digest(bytes);
     stage.remember_digest(rel, &meta, &digest);
     if let Some(p) = stage.get(&digest, rel) {
         return Ok((p, false));
     }
-    let parsed = parse_bytes_with_digest(&bytes, rel, digest)?;
+    let parsed = parse_bytes_with_digest(bytes, rel, digest)?;
     // A stage that cannot be written only costs a re-parse next time.
     let _ = stage.put(&parsed);
     Ok((parsed, true))
