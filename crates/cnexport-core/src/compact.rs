@@ -26,20 +26,31 @@ pub fn encode(facts: &[Fact]) -> Vec<u8> {
             }),
         }
     };
+    // Each of the four columns' last string and id: a file's rows repeat
+    // their units row after row, so the map is rarely asked.
+    let mut last: [(Option<Sym>, u32); 4] = [(None, 0); 4];
     let mut rows = Vec::with_capacity(facts.len() * ROW);
     for f in facts {
         rows.extend_from_slice(&f.month.yyyymm().to_le_bytes());
         rows.extend_from_slice(&f.hs_code.0.to_le_bytes());
         rows.extend_from_slice(&f.partner.0.to_le_bytes());
-        for s in [f.reg_place, f.trade_mode, f.unit1, f.unit2] {
-            rows.extend_from_slice(&id(s).to_le_bytes());
+        for (slot, s) in [f.reg_place, f.trade_mode, f.unit1, f.unit2]
+            .into_iter()
+            .enumerate()
+        {
+            if last[slot].0 != s {
+                last[slot] = (s, id(s));
+            }
+            rows.extend_from_slice(&last[slot].1.to_le_bytes());
         }
         rows.extend_from_slice(&f.value.to_le_bytes());
         rows.extend_from_slice(&f.quantity1.to_le_bytes());
         rows.extend_from_slice(&f.quantity2.to_le_bytes());
         rows.extend_from_slice(&f.line.to_le_bytes());
     }
-    let mut out = Vec::with_capacity(rows.len() + 64);
+    // The header's exact size: the block is not grown (copied) for the rows.
+    let header = 4 + 4 + strings.iter().map(|s| 4 + s.len()).sum::<usize>() + 8;
+    let mut out = Vec::with_capacity(header + rows.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(strings.len() as u32).to_le_bytes());
     for s in &strings {
