@@ -161,16 +161,7 @@ impl<R> Table<R> {
         verb: &str,
         rows: impl IntoIterator<Item = B>,
     ) -> rusqlite::Result<()> {
-        self.execute_each(conn, &self.insert_sql(verb), rows)
-    }
-
-    fn execute_each<B: std::borrow::Borrow<R>>(
-        &self,
-        conn: &rusqlite::Connection,
-        sql: &str,
-        rows: impl IntoIterator<Item = B>,
-    ) -> rusqlite::Result<()> {
-        let mut statement = conn.prepare(sql)?;
+        let mut statement = conn.prepare(&self.insert_sql(verb))?;
         for row in rows {
             let mut binder = Binder {
                 statement: &mut statement,
