@@ -101,8 +101,7 @@ pub(crate) fn decode<'a>(
             }
         }
     }
-    let head = &bytes[..bytes.len().min(8192)];
-    if head.contains(&0) {
+    if binary_head(bytes) {
         return Err(IngestError::new(
             rel_path,
             IngestErrorKind::Undecodable,
@@ -131,6 +130,12 @@ pub(crate) fn decode<'a>(
             ),
         )),
     }
+}
+
+/// A NUL byte in the first 8 KiB: binary data, not text ([`decode`]
+/// refuses it).
+fn binary_head(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8192)].contains(&0)
 }
 
 fn undecodable(rel_path: &str, what: &str) -> IngestError {
@@ -363,11 +368,10 @@ fn no_header() -> String {
 /// (decoded as a whole first), which then decides.
 pub(crate) fn read_delimited(bytes: &[u8], rel_path: &str) -> Result<Table, IngestError> {
     let (bytes, nuls) = drop_field_nuls(bytes);
-    let head = &bytes[..bytes.len().min(8192)];
     let plain = !(bytes.starts_with(UTF8_BOM)
         || bytes.starts_with(b"\xFF\xFE")
         || bytes.starts_with(b"\xFE\xFF")
-        || head.contains(&0));
+        || binary_head(&bytes));
     if plain {
         if let Some(delimiter) = sniff_delimiter_bytes(&bytes) {
             if let Ok(table) = read_text(&bytes, delimiter, rel_path, nuls, "UTF-8") {
