@@ -174,6 +174,11 @@ pub struct ChapterRows {
     pub counts: Vec<CountMonthRow>,
     pub monthly: Vec<MonthlyRow>,
     pub country_monthly: Vec<CountryMonthlyRow>,
+    /// `hs_base_metrics` rows of the chapter not computed, because the
+    /// consumer asked for later as-of months only (an incremental update,
+    /// which keeps the earlier rows): counted here, so that the table's row
+    /// count is still known.
+    pub base_skipped: usize,
 }
 
 /// One row of `hs_base_metrics`: a code (8-digit or a 2/4/6-digit roll-up)

@@ -39,7 +39,7 @@ pub enum Plan {
 /// Which `hs_base_metrics` rows an update writes: those at an as-of month
 /// after the previous latest, of a code the previous database has no rows
 /// for, or at or after the earliest month a new file touched in the code.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct BaseFilter {
     old_latest: Option<Month>,
     old_codes: HashSet<String>,
@@ -54,6 +54,21 @@ impl BaseFilter {
                 .earliest
                 .get(&*r.hs_code)
                 .is_some_and(|m| r.as_of >= *m)
+    }
+
+    /// The first as-of month of `code` whose row [`BaseFilter::keeps`]
+    /// (`None`: every one): the rows an update needs computed. Every row of
+    /// the code at this month or later is kept, none before it.
+    pub fn first_kept(&self, code: &str) -> Option<Month> {
+        let latest = self.old_latest?;
+        if !self.old_codes.contains(code) {
+            return None;
+        }
+        let next = latest.plus(1);
+        Some(match self.earliest.get(code) {
+            Some(m) => next.min(*m),
+            None => next,
+        })
     }
 }
 

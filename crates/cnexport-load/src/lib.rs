@@ -240,6 +240,9 @@ pub struct ChapterSlices<'a> {
     pub counts: &'a [CountMonthRow],
     pub monthly: &'a [MonthlyRow],
     pub country_monthly: &'a [CountryMonthlyRow],
+    /// `hs_base_metrics` rows of the chapter not computed
+    /// ([`ChapterRows::base_skipped`]).
+    pub base_skipped: usize,
 }
 
 impl<'a> ChapterSlices<'a> {
@@ -249,6 +252,7 @@ impl<'a> ChapterSlices<'a> {
             counts: &rows.counts,
             monthly: &rows.monthly,
             country_monthly: &rows.country_monthly,
+            base_skipped: rows.base_skipped,
         }
     }
 }
@@ -272,7 +276,7 @@ struct MetricCounts {
 
 impl MetricCounts {
     fn add(&mut self, c: &ChapterSlices<'_>) {
-        self.base += c.base.len();
+        self.base += c.base.len() + c.base_skipped;
         self.counts += c.counts.len();
         self.monthly += c.monthly.len();
         self.country_monthly += c.country_monthly.len();
@@ -317,6 +321,7 @@ impl ChapterSource for FromDatabase<'_> {
                 counts: chunk(&db.count_month, i),
                 monthly: chunk(&db.monthly, i),
                 country_monthly: chunk(&db.country_monthly, i),
+                base_skipped: 0,
             })?;
         }
         Ok(())

@@ -568,6 +568,9 @@ fn load(
             (stats, "up to date", Some(note.to_string()))
         }
         Plan::Update(update) => {
+            // Only the `hs_base_metrics` rows the update writes are computed.
+            let filter = update.base_metrics.clone();
+            chapters.base_from(Box::new(move |code| filter.first_kept(code)));
             let stats = cnexport_load::update_database_streaming(&opts.db, db, &update, chapters)?;
             let note = format!(
                 "{} facts and {} metric rows written into a copy of the previous database",

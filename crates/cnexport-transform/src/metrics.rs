@@ -228,7 +228,7 @@ pub fn compute(
         .map(|&i| {
             (
                 i,
-                chapter_rows(chapters[i], &cal, &membership, low_base_threshold),
+                chapter_rows(chapters[i], &cal, &membership, low_base_threshold, None),
             )
         })
         .collect();
@@ -271,8 +271,27 @@ pub struct ChapterStream<'a> {
     low_base_threshold: i64,
     /// Facts a batch aims at (it takes at least a chapter per thread).
     batch_facts: usize,
+    /// The first as-of month of `hs_base_metrics` the consumer needs, per
+    /// code (`None`: every one); see [`ChapterStream::base_from`].
+    base_from: Option<FirstAsOf>,
     /// Time spent computing, for the build's report.
     pub secs: f64,
+}
+
+/// For a code (8 digits or a roll-up), the first as-of month whose
+/// `hs_base_metrics` row is needed; `None`: every one.
+pub type FirstAsOf = Box<dyn Fn(&str) -> Option<Month> + Send + Sync>;
+
+impl ChapterStream<'_> {
+    /// Computes only the `hs_base_metrics` rows a consumer needs: in each
+    /// chapter, the as-of months from the earliest `first(code)` of its
+    /// codes on (every month when one of them says `None`). The other
+    /// tables are whole, and so is each chapter's run of months for every
+    /// code (`active_codes` counts across codes at one month). The rows
+    /// left out are counted in [`ChapterRows::base_skipped`].
+    pub fn base_from(&mut self, first: FirstAsOf) {
+        self.base_from = Some(first);
+    }
 }
 
 /// [`ChapterStream`] over `facts` (sorted by code, partner, month, as
@@ -299,6 +318,7 @@ pub fn stream<'a>(
         membership: Membership::new(reference, summary.partners.iter().copied()),
         low_base_threshold,
         batch_facts: (facts.len() / 16).max(1),
+        base_from: None,
         secs: 0.0,
     }
 }
@@ -323,9 +343,13 @@ impl Iterator for ChapterStream<'_> {
             order.sort_by_key(|&i| std::cmp::Reverse(batch[i].len()));
             let cal = self.cal.as_ref().expect("chapters only with months");
             let (membership, low_base) = (&self.membership, self.low_base_threshold);
+            let base_from = self.base_from.as_ref();
             let mut done: Vec<(usize, ChapterRows)> = order
                 .par_iter()
-                .map(|&i| (i, chapter_rows(batch[i], cal, membership, low_base)))
+                .map(|&i| {
+                    let rows = chapter_rows(batch[i], cal, membership, low_base, base_from);
+                    (i, rows)
+                })
                 .collect();
             done.sort_by_key(|d| d.0);
             self.ready.extend(done.into_iter().map(|(_, rows)| rows));
@@ -346,6 +370,7 @@ fn chapter_rows(
     cal: &Calendar,
     membership: &Membership,
     low_base_threshold: i64,
+    base_from: Option<&FirstAsOf>,
 ) -> ChapterRows {
     let months = cal.months();
     let mut level8: Vec<CodeSeries> = Vec::new();
@@ -378,9 +403,20 @@ fn chapter_rows(
     }
     all.extend(level8);
     all.sort_by(|a, b| a.code.cmp(&b.code));
+    // The first as-of index of `hs_base_metrics` to compute (23: the first
+    // with a whole 24-month window).
+    let first_as_of = base_from
+        .and_then(|first| {
+            all.iter().try_fold(months, |t, s| {
+                first(&s.code).map(|m| t.min(m.since(cal.first).clamp(0, months as i64) as usize))
+            })
+        })
+        .unwrap_or(0)
+        .max(23);
 
     let mut out = ChapterRows {
-        base: Vec::with_capacity(all.len() * months.saturating_sub(23)),
+        base: Vec::with_capacity(all.len() * months.saturating_sub(first_as_of)),
+        base_skipped: all.len() * first_as_of.min(months).saturating_sub(23),
         counts: Vec::with_capacity(all.iter().map(|s| s.partners.len()).sum()),
         ..ChapterRows::default()
     };
@@ -390,6 +426,7 @@ fn chapter_rows(
         membership,
         low_base_threshold,
         season: season_months(cal),
+        first_as_of,
     };
     for s in &all {
         scratch.prepare(s);
@@ -508,6 +545,8 @@ struct Context<'a> {
     /// Per as-of index `t`: (calendar month 0-11, month index) of every
     /// month of the complete years the seasonality uses at `t`.
     season: Vec<Vec<(u8, usize)>>,
+    /// The first as-of index `t` of the rows to compute (at least 23).
+    first_as_of: usize,
 }
 
 /// `Context::season` of a calendar.
@@ -675,8 +714,8 @@ fn base_rows(
         .iter()
         .map(|p| membership.blocs[p.0 as usize])
         .collect();
-    rows.reserve(months - 23);
-    for t in 23..months {
+    rows.reserve(months.saturating_sub(context.first_as_of));
+    for t in context.first_as_of..months {
         let recent12 = window_sum(global, t, 12);
         let prev12 = window_sum(global, t - 12, 12);
         let mut regions = [WindowTotals::default(); 6];
@@ -1068,5 +1107,78 @@ mod tests {
         assert_eq!(b1, b2);
         assert_eq!(c1, c2);
         assert!(c1.iter().any(|c| c.three_year_cagr.is_some()));
+    }
+
+    /// With `base_from`, each chapter's base rows are those of the whole
+    /// computation from the earliest first month of its codes on (a code
+    /// saying `None` keeps the chapter whole); the other tables are whole,
+    /// and computed plus skipped rows make the whole count.
+    #[test]
+    fn base_from_computes_the_needed_as_of_months_only() {
+        let first = Month::new(2021, 1).unwrap();
+        let mut facts = Vec::new();
+        let mut x: u64 = 7;
+        for hs in [85171300u32, 85176200, 84713010, 61102000, 61103000, 1012100] {
+            for partner in [101u16, 116, 304, 502, 601] {
+                for i in 0..40 {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    if x >> 62 != 0 {
+                        facts.push(fact(first.plus(i), hs, partner, (x >> 40) as i64));
+                    }
+                }
+            }
+        }
+        let facts = sorted(facts);
+        let summary = crate::summarize(&facts);
+        let whole: Vec<ChapterRows> =
+            stream(&facts, &summary, Reference::get(), 1_000_000).collect();
+        // Chapter 85: its roll-up asks from month 30, one code from 33;
+        // chapter 61: one code asks for every month; chapter 01: past the
+        // data (nothing to compute); chapter 84: not asked (None).
+        let wanted = move |code: &str| -> Option<Option<Month>> {
+            match code {
+                "85" => Some(Some(first.plus(30))),
+                "85171300" => Some(Some(first.plus(33))),
+                c if c.starts_with("85") => Some(Some(first.plus(36))),
+                "61102000" => Some(None),
+                c if c.starts_with("61") => Some(Some(first.plus(38))),
+                c if c.starts_with("01") => Some(Some(first.plus(45))),
+                _ => Some(None),
+            }
+        };
+        let mut partial = stream(&facts, &summary, Reference::get(), 1_000_000);
+        partial.base_from(Box::new(move |code| wanted(code).flatten()));
+        let partial: Vec<ChapterRows> = partial.collect();
+        assert_eq!(whole.len(), partial.len());
+        let from_chapter = [
+            ("01", first.plus(45)),
+            ("61", first),
+            ("84", first),
+            ("85", first.plus(30)),
+        ];
+        for (w, p) in whole.iter().zip(&partial) {
+            let chapter = &w.base[0].hs_code[..2];
+            let from = from_chapter.iter().find(|(c, _)| *c == chapter).unwrap().1;
+            let expected: Vec<&BaseMetricsRow> =
+                w.base.iter().filter(|r| r.as_of >= from).collect();
+            assert_eq!(
+                p.base.iter().collect::<Vec<_>>(),
+                expected,
+                "chapter {chapter}"
+            );
+            assert_eq!(
+                p.base.len() + p.base_skipped,
+                w.base.len(),
+                "chapter {chapter}"
+            );
+            assert_eq!(w.base_skipped, 0);
+            assert_eq!((&p.counts, &p.monthly), (&w.counts, &w.monthly));
+            assert_eq!(p.country_monthly, w.country_monthly);
+        }
+        assert!(partial
+            .iter()
+            .any(|p| p.base.is_empty() && p.base_skipped > 0));
     }
 }
