@@ -41,29 +41,73 @@ pub const GAP_WINDOW: i64 = 12;
 pub const GAP_MIN_FACTS: u64 = 5;
 
 /// The coverage rows of a build's facts: one per month, 4-digit heading and
-/// source file, sorted.
+/// source file, sorted. Facts in code order (as a build holds them) are
+/// summed a heading at a time into one slot per month (a slot holds a cell
+/// per source file, usually one), with no lookup per fact; facts in any
+/// other order give the same rows (a heading seen twice is summed by the
+/// final sort).
 pub fn grid_rows(facts: &[MonthlyFact]) -> Vec<CoverageRow> {
-    let mut cells: BTreeMap<(u32, u16, u32), (u64, i64)> = BTreeMap::new();
+    let Some(first) = facts.iter().map(|f| f.month).min() else {
+        return Vec::new();
+    };
+    let latest = facts.iter().map(|f| f.month).max().unwrap_or(first);
+    // Per month of the current heading: (source_file, facts, value).
+    let mut slots: Vec<Vec<(u32, u64, i64)>> = vec![Vec::new(); latest.since(first) as usize + 1];
+    let mut used: Vec<usize> = Vec::new();
+    let mut rows: Vec<CoverageRow> = Vec::new();
+    let mut flush = |heading: u16, slots: &mut [Vec<(u32, u64, i64)>], used: &mut Vec<usize>| {
+        for &i in used.iter() {
+            let month = first.plus(i as i64).yyyymm();
+            rows.extend(
+                slots[i]
+                    .drain(..)
+                    .map(|(source_file, facts, value)| CoverageRow {
+                        month,
+                        heading,
+                        source_file,
+                        facts,
+                        value,
+                    }),
+            );
+        }
+        used.clear();
+    };
+    let mut heading = None;
     for f in facts {
-        let heading = (f.hs_code.0 / 10_000) as u16;
-        let cell = cells
-            .entry((f.month.yyyymm(), heading, f.source_file))
-            .or_default();
-        cell.0 += 1;
-        cell.1 += f.value;
+        let h = (f.hs_code.0 / 10_000) as u16;
+        if heading != Some(h) {
+            if let Some(done) = heading {
+                flush(done, &mut slots, &mut used);
+            }
+            heading = Some(h);
+        }
+        let i = f.month.since(first) as usize;
+        let slot = &mut slots[i];
+        if slot.is_empty() {
+            used.push(i);
+        }
+        match slot.iter_mut().find(|c| c.0 == f.source_file) {
+            Some(cell) => {
+                cell.1 += 1;
+                cell.2 += f.value;
+            }
+            None => slot.push((f.source_file, 1, f.value)),
+        }
     }
-    cells
-        .into_iter()
-        .map(
-            |((month, heading, source_file), (facts, value))| CoverageRow {
-                month,
-                heading,
-                source_file,
-                facts,
-                value,
-            },
-        )
-        .collect()
+    if let Some(done) = heading {
+        flush(done, &mut slots, &mut used);
+    }
+    rows.sort_unstable_by_key(|r| (r.month, r.heading, r.source_file));
+    rows.dedup_by(|later, kept| {
+        let same = (later.month, later.heading, later.source_file)
+            == (kept.month, kept.heading, kept.source_file);
+        if same {
+            kept.facts += later.facts;
+            kept.value += later.value;
+        }
+        same
+    });
+    rows
 }
 
 /// What to show: one chapter, a range of months.

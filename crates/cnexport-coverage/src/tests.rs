@@ -282,3 +282,74 @@ fn the_flags_find_the_holes_and_only_them() {
     assert_eq!(c2.from, "202404");
     assert!(c2.cells.iter().all(|cell| cell.chapter == "02"));
 }
+
+/// The grid by a map keyed by every cell (the first implementation, kept
+/// here as the oracle), against [`grid_rows`] on facts in code order, in
+/// reverse and interleaved, with several source files in a month and
+/// months without facts.
+#[test]
+fn grid_rows_equal_a_map_of_every_cell_in_any_order() {
+    fn oracle(facts: &[MonthlyFact]) -> Vec<CoverageRow> {
+        let mut cells: std::collections::BTreeMap<(u32, u16, u32), (u64, i64)> = Default::default();
+        for f in facts {
+            let cell = cells
+                .entry((
+                    f.month.yyyymm(),
+                    (f.hs_code.0 / 10_000) as u16,
+                    f.source_file,
+                ))
+                .or_default();
+            cell.0 += 1;
+            cell.1 += f.value;
+        }
+        cells
+            .into_iter()
+            .map(
+                |((month, heading, source_file), (facts, value))| CoverageRow {
+                    month,
+                    heading,
+                    source_file,
+                    facts,
+                    value,
+                },
+            )
+            .collect()
+    }
+    let mut facts = Vec::new();
+    let mut x: u64 = 99;
+    for code in [
+        1_012_100u32,
+        1_012_900,
+        1_022_100,
+        61_102_000,
+        85_171_300,
+        85_176_200,
+    ] {
+        for partner in [101u16, 116, 502] {
+            for m in [202201u32, 202202, 202205, 202212, 202301, 202302] {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                if x >> 62 == 0 {
+                    continue;
+                }
+                let mut f = fact(m, code, partner, ((x >> 33) % 3) as u32);
+                f.value = (x >> 40) as i64;
+                facts.push(f);
+            }
+        }
+    }
+    facts.sort_by_key(|f| (f.hs_code, f.partner, f.month));
+    assert_eq!(grid_rows(&facts), oracle(&facts));
+    assert!(grid_rows(&facts).iter().any(|r| r.source_file == 2));
+    facts.reverse();
+    assert_eq!(grid_rows(&facts), oracle(&facts));
+    let (even, odd): (Vec<_>, Vec<_>) = facts
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    let mixed: Vec<MonthlyFact> = odd.into_iter().chain(even).map(|(_, f)| f).collect();
+    assert_eq!(grid_rows(&mixed), oracle(&mixed));
+    assert!(grid_rows(&[]).is_empty());
+}
