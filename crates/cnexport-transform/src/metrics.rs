@@ -963,6 +963,28 @@ mod tests {
         facts
     }
 
+    /// Facts from January 2021 for `months` months of every code and
+    /// partner, three in four of them present, with pseudo-random values
+    /// (an LCG from `seed`), sorted.
+    fn random_facts(codes: &[u32], partners: &[u16], months: i64, seed: u64) -> Vec<MonthlyFact> {
+        let first = Month::new(2021, 1).unwrap();
+        let mut facts = Vec::new();
+        let mut x = seed;
+        for &hs in codes {
+            for &partner in partners {
+                for i in 0..months {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    if x >> 62 != 0 {
+                        facts.push(fact(first.plus(i), hs, partner, (x >> 40) as i64));
+                    }
+                }
+            }
+        }
+        sorted(facts)
+    }
+
     /// 24 months of data: one as-of month. Worked by hand:
     /// - 502 (US): 10 every month of prev12, 20 every month of recent12;
     /// - 108 (Cyprus: EU, Middle East, Belt and Road): 0 in prev12, 5 in the last month only;
@@ -1079,22 +1101,12 @@ mod tests {
 
     #[test]
     fn the_thread_count_does_not_change_the_result() {
-        let first = Month::new(2021, 1).unwrap();
-        let mut facts = Vec::new();
-        let mut x: u64 = 42;
-        for hs in [85171300u32, 85176200, 84713010, 61102000, 94036090, 1012100] {
-            for partner in [101u16, 108, 116, 133, 304, 410, 502, 601, 701] {
-                for i in 0..50 {
-                    x = x
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    if x >> 62 != 0 {
-                        facts.push(fact(first.plus(i), hs, partner, (x >> 40) as i64));
-                    }
-                }
-            }
-        }
-        let facts = sorted(facts);
+        let facts = random_facts(
+            &[85171300, 85176200, 84713010, 61102000, 94036090, 1012100],
+            &[101, 108, 116, 133, 304, 410, 502, 601, 701],
+            50,
+            42,
+        );
         let run = |threads| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -1116,21 +1128,12 @@ mod tests {
     #[test]
     fn base_from_computes_the_needed_as_of_months_only() {
         let first = Month::new(2021, 1).unwrap();
-        let mut facts = Vec::new();
-        let mut x: u64 = 7;
-        for hs in [85171300u32, 85176200, 84713010, 61102000, 61103000, 1012100] {
-            for partner in [101u16, 116, 304, 502, 601] {
-                for i in 0..40 {
-                    x = x
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    if x >> 62 != 0 {
-                        facts.push(fact(first.plus(i), hs, partner, (x >> 40) as i64));
-                    }
-                }
-            }
-        }
-        let facts = sorted(facts);
+        let facts = random_facts(
+            &[85171300, 85176200, 84713010, 61102000, 61103000, 1012100],
+            &[101, 116, 304, 502, 601],
+            40,
+            7,
+        );
         let summary = crate::summarize(&facts);
         let whole: Vec<ChapterRows> =
             stream(&facts, &summary, Reference::get(), 1_000_000).collect();
