@@ -48,17 +48,14 @@ pub struct BaseFilter {
 
 impl BaseFilter {
     pub fn keeps(&self, r: &BaseMetricsRow) -> bool {
-        self.old_latest.is_none_or(|latest| r.as_of > latest)
-            || !self.old_codes.contains(&*r.hs_code)
-            || self
-                .earliest
-                .get(&*r.hs_code)
-                .is_some_and(|m| r.as_of >= *m)
+        self.first_kept(&r.hs_code)
+            .is_none_or(|first| r.as_of >= first)
     }
 
-    /// The first as-of month of `code` whose row [`BaseFilter::keeps`]
-    /// (`None`: every one): the rows an update needs computed. Every row of
-    /// the code at this month or later is kept, none before it.
+    /// The first as-of month of `code` whose row the update writes (`None`:
+    /// every one; see [`BaseFilter::keeps`]): the month after the previous
+    /// latest, or the earliest month a new file touched in the code if that
+    /// is earlier; every month for a code the previous database lacks.
     pub fn first_kept(&self, code: &str) -> Option<Month> {
         let latest = self.old_latest?;
         if !self.old_codes.contains(code) {
